@@ -1,0 +1,1 @@
+"""Rebook: the patient-messaging assistant's service package."""

@@ -1,0 +1,1 @@
+"""Appointments: clinical priority, pathway targets and status with full history."""

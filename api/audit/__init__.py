@@ -1,0 +1,1 @@
+"""Audit: who saw or did what to whose record, and when."""

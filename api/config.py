@@ -1,0 +1,77 @@
+"""One place for every setting, read from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that mean "nobody set this yet"; refused outside development so a
+# production deployment can never run on a secret that is printed in the repo.
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-secret-key-not-for-production", "secret"}
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'rebook.db'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... in production",
+    )
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055"
+    rasa_timeout_seconds: float = 5.0
+
+    messaging_mode: Literal["sandbox", "twilio"] = "sandbox"
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("sandbox-auth-token")
+    twilio_sms_from: str = "+447700900000"
+    twilio_whatsapp_from: str = "whatsapp:+447700900001"
+    twilio_messaging_service_sid: str = ""
+
+    trust_name: str = "Northshire Hospitals NHS Foundation Trust"
+    bookings_phone: str = "0161 496 0000"
+    patient_timezone: str = "Europe/London"
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "development":
+            return self
+        problems = []
+        if self.secret_key.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            problems.append("SECRET_KEY")
+        if self.messaging_mode == "twilio":
+            token = self.twilio_auth_token.get_secret_value().strip().lower()
+            if token in PLACEHOLDER_SECRETS or token == "sandbox-auth-token":
+                problems.append("TWILIO_AUTH_TOKEN")
+            if not self.twilio_account_sid:
+                problems.append("TWILIO_ACCOUNT_SID")
+        if problems:
+            raise ValueError(
+                f"{', '.join(problems)} must be set to a real secret when "
+                f"ENVIRONMENT={self.environment}"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Conversations: one thread per patient address and channel; the worker and Rasa client."""

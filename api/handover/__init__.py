@@ -1,0 +1,1 @@
+"""Handover: the bookings team's queue of conversations the assistant must not handle."""

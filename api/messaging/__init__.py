@@ -1,0 +1,1 @@
+"""Messaging: Twilio in and out, the outbox, the sandbox."""

@@ -1,0 +1,65 @@
+"""Every message in and out. Outbound rows with status `queued` are the outbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.conversations.models import Channel
+from api.db import Base, UTCDateTime, str_enum, utcnow
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class MessageStatus(enum.StrEnum):
+    # inbound
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    # outbound, following Twilio's lifecycle
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    PARKED = "parked"  # failed too often; waits for staff
+
+
+class Message(Base):
+    __tablename__ = "message"
+    __table_args__ = (
+        Index("ix_message_outbox", "direction", "status", "next_attempt_at"),
+        Index("ix_message_conversation", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    from_address: Mapped[str] = mapped_column(String(254))
+    to_address: Mapped[str] = mapped_column(String(254))
+    body: Mapped[str] = mapped_column(Text, default="")
+    # Twilio's MessageSid (SM.../MM...); unique so a retried webhook is stored once.
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[MessageStatus] = mapped_column(str_enum(MessageStatus))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # WhatsApp templates outside the 24-hour window.
+    content_sid: Mapped[str | None] = mapped_column(String(64))
+    content_variables: Mapped[dict | None] = mapped_column(JSON)
+    # Makes "send this once" safe to retry, e.g. "campaign:7:patient:42".
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    media: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

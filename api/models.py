@@ -1,0 +1,17 @@
+"""Imports every table so the metadata is complete (Alembic, tests, relationships by name)."""
+
+from api.appointments.models import Appointment, AppointmentEvent
+from api.audit.models import AuditEvent
+from api.conversations.models import Conversation
+from api.db import Base
+from api.handover.models import Handover
+from api.messaging.models import Message
+from api.patients.models import Patient
+from api.scheduling.models import ClinicSession, Clinician, Disruption, Offer, Site, Slot, Specialty
+from api.staff.models import ApiKey, StaffUser
+
+__all__ = [
+    "ApiKey", "Appointment", "AppointmentEvent", "AuditEvent", "Base", "ClinicSession",
+    "Clinician", "Conversation", "Disruption", "Handover", "Message", "Offer", "Patient",
+    "Site", "Slot", "Specialty", "StaffUser",
+]

@@ -1,0 +1,1 @@
+"""Patients: identity, contact routes and communication needs."""

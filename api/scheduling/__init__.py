@@ -1,0 +1,1 @@
+"""Scheduling: sites, clinics, slots, disruptions and offers; the rescheduling engine."""
