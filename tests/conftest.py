@@ -83,3 +83,17 @@ def db_session(migrated_engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             transaction.rollback()
+
+
+@pytest.fixture
+def api_client(db_session):
+    """A TestClient whose requests share the test's rolled-back session."""
+    from fastapi.testclient import TestClient
+
+    from api.deps import get_session
+    from api.main import create_app
+
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: db_session
+    with TestClient(app) as client:
+        yield client

@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# Two images from one file:
+#   docker build --target app  -t rebook-app  .   # api, worker, dispatcher, action server
+#   docker build --target rasa -t rebook-rasa .   # Rasa 3.6 server with the trained model
+# Rasa 3.6 needs Python 3.10 and its own pins, so it never shares an image with the app.
+
+FROM python:3.11-slim AS app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /srv/rebook
+RUN useradd --create-home --uid 10001 rebook
+COPY pyproject.toml README.md ./
+COPY api ./api
+COPY actions ./actions
+RUN pip install .
+USER rebook
+ENV ENVIRONMENT=production
+EXPOSE 8000 5055
+# Override per service in docker-compose.yml (worker, dispatcher, actions).
+CMD ["rebook", "serve", "--host", "0.0.0.0", "--port", "8000"]
+
+FROM python:3.10-slim AS rasa-train
+ENV PIP_NO_CACHE_DIR=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
+WORKDIR /srv/bot
+COPY bot/requirements.txt ./bot/requirements.txt
+RUN pip install --upgrade pip wheel "setuptools<70" && pip install -r bot/requirements.txt
+COPY bot ./bot
+COPY nlu_data ./nlu_data
+RUN rasa train --config bot/config.yml --domain bot/domain --data bot/data nlu_data \
+      --fixed-model-name rebook --out bot/models
+
+FROM rasa-train AS rasa
+RUN useradd --create-home --uid 10001 rasa && chown -R rasa /srv/bot
+USER rasa
+EXPOSE 5005
+CMD ["rasa", "run", "--enable-api", "--model", "bot/models/rebook.tar.gz", \
+     "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml", "--port", "5005"]

@@ -1,0 +1,49 @@
+# Two commands matter: `make run` (the whole stack on SQLite) and `make test` (the whole suite).
+# Everything they need is built here, from this repository's own files.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Python 3.11+ for the app; override with `make PYTHON=/path/to/python3.12 ...`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
+# The app environment is rebuilt whenever pyproject.toml changes.
+APP_STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
+
+.PHONY: help run test install rasa-env model lint clean
+
+help:
+	@echo "make run    set everything up, then start api, worker, Rasa and the action server"
+	@echo "make test   set everything up, then run the whole test suite"
+
+$(APP_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Rebook needs Python 3.11 or newer: install it or run make PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(APP_STAMP)
+
+# The Rasa environment (Python 3.10) lives outside the clone, cached by a hash of its inputs.
+rasa-env:
+	@bot/rasa_env.sh
+
+# Trains only when bot/ or nlu_data/ changed (models are cached by a hash of the training data).
+model: rasa-env
+	@bot/train.sh >/dev/null
+
+run: install model
+	$(VENV)/bin/rebook run
+
+test: install model
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check api actions tests benchmarks
+
+clean:
+	rm -rf $(VENV) .venv-rasa var bot/models .pytest_cache

@@ -1,0 +1,122 @@
+"""The `rebook` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.console import Console
+
+
+app = typer.Typer(help="Rebook: patient messaging for rescheduled hospital care.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The synthetic demo trust.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+
+console = Console(stderr=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Migrate the database (DATABASE_URL) to the newest schema."""
+    from api.schema import upgrade
+
+    upgrade(revision=revision)
+    console.print(f"[green]database upgraded to {revision}[/green]")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    patients: int = typer.Option(2500, "--patients", help="How many synthetic patients."),
+    seed: int = typer.Option(2024, "--seed", help="Random seed; the same seed gives the same trust."),
+    as_json: bool = typer.Option(False, "--json", help="Print the demo patients as JSON."),
+) -> None:
+    """Create the deterministic synthetic demo trust (once; a second run changes nothing)."""
+    from api.db import session_scope
+    from api.demo import service as demo_service
+    from api.schema import upgrade
+
+    upgrade()
+    try:
+        with session_scope() as session:
+            result = demo_service.seed(session=session, patients=patients, seed=seed)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    console.print(result.summary())
+    if as_json:
+        with session_scope() as session:
+            json.dump(demo_service.describe(session=session), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8000, help="Port to bind."),
+    workers: int = typer.Option(1, help="Uvicorn worker processes."),
+) -> None:
+    """Run the web API (Twilio webhooks, staff console, health)."""
+    import uvicorn
+
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
+                log_config=None, proxy_headers=True)
+
+
+@app.command("run")
+def run(
+    port: int = typer.Option(8000, help="Port for the web API."),
+    seed_if_empty: bool = typer.Option(True, help="Seed the demo trust when there are no patients."),
+) -> None:
+    """Migrate, seed when empty, and run every process under one supervisor (Ctrl-C stops all)."""
+    from api.supervisor import run_stack
+
+    raise typer.Exit(code=run_stack(port=port, seed_if_empty=seed_if_empty))
+
+
+staff_app = typer.Typer(help="Staff accounts and API keys.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+
+@staff_app.command("create-user")
+def staff_create_user(
+    username: str = typer.Argument(..., help="Sign-in name, e.g. j.bloggs"),
+    role: str = typer.Option("clerk", help="clerk, clinician or admin"),
+    display_name: str = typer.Option("", help="Name shown in the console"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                 envvar="REBOOK_STAFF_PASSWORD"),
+) -> None:
+    """Create a staff user who can sign in to the console."""
+    from api.db import session_scope
+    from api.staff import service as staff_service
+    from api.staff.models import Role
+
+    try:
+        with session_scope() as session:
+            staff_service.create_user(session=session, username=username, password=password,
+                                      display_name=display_name or username, role=Role(role))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    console.print(f"[green]created {role} {username}[/green]")
+
+
+@staff_app.command("create-api-key")
+def staff_create_api_key(
+    username: str = typer.Argument(..., help="The staff user the key acts as"),
+    label: str = typer.Option("", help="What the key is for, e.g. 'PAS integration'"),
+) -> None:
+    """Issue an API key for the staff JSON API; it is printed once and never shown again."""
+    from api.db import session_scope
+    from api.staff import service as staff_service
+
+    with session_scope() as session:
+        user = staff_service.get_user(session=session, username=username)
+        if user is None:
+            console.print(f"[red]error:[/red] no staff user {username!r}")
+            raise typer.Exit(code=2)
+        key = staff_service.create_api_key(session=session, user=user, label=label)
+    typer.echo(key)

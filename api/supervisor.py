@@ -1,0 +1,71 @@
+"""`rebook run`: every process of the stack under one supervisor (honcho)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+from honcho.manager import Manager
+from honcho.printer import Printer
+from rich.console import Console
+
+from api.config import PROJECT_ROOT, Settings, get_settings
+
+console = Console(stderr=True)
+
+
+def stack_processes(*, settings: Settings, port: int) -> dict[str, str]:
+    """The command line of each process, by name."""
+    python = sys.executable
+    actions_port = urlparse(settings.action_server_url).port or 5055
+    return {
+        "api": f"{python} -m api serve --port {port}",
+        "actions": f"{python} -m rasa_sdk --actions actions --port {actions_port}",
+        "rasa": str(PROJECT_ROOT / "bot" / "run_rasa.sh"),
+    }
+
+
+def prepare_database(*, seed_if_empty: bool) -> None:
+    """Migrate, then seed the demo trust when the database holds no patients."""
+    from sqlalchemy import func, select
+
+    from api.db import session_scope
+    from api.demo import service as demo_service
+    from api.patients.models import Patient
+    from api.schema import upgrade
+
+    upgrade()
+    if not seed_if_empty:
+        return
+    with session_scope() as session:
+        if session.scalar(select(func.count()).select_from(Patient)):
+            return
+        console.print("seeding the demo trust (first run only)...")
+        result = demo_service.seed(session=session)
+    console.print(result.summary())
+
+
+def run_stack(*, port: int, seed_if_empty: bool) -> int:
+    """Start api, action server and Rasa; return the first exit code when they stop."""
+    settings = get_settings()
+    prepare_database(seed_if_empty=seed_if_empty)
+    processes = stack_processes(settings=settings, port=port)
+    env = dict(os.environ)
+    env.setdefault("RASA_PORT", str(urlparse(settings.rasa_url).port or 5005))
+    env.setdefault("ACTION_SERVER_URL", settings.action_server_url)
+    manager = Manager(Printer(sys.stdout))
+    for name, command in processes.items():
+        manager.add_process(name, command, env=env, cwd=str(Path(PROJECT_ROOT)))
+    console.print(
+        "\n[bold]Rebook is starting[/bold] (the Rasa server needs about a minute)\n"
+        f"  API and docs   http://127.0.0.1:{port}/docs\n"
+        f"  health         http://127.0.0.1:{port}/healthz\n"
+        f"  readiness      http://127.0.0.1:{port}/readyz\n"
+        f"  Rasa server    {settings.rasa_url}\n"
+        f"  action server  {settings.action_server_url}\n"
+        "Press Ctrl-C to stop everything.\n"
+    )
+    manager.loop()
+    return manager.returncode or 0

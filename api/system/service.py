@@ -1,0 +1,96 @@
+"""Readiness checks: can this process reach everything it needs?"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+import redis
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from api.config import Settings
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+    latency_ms: float
+
+
+def _timed(name: str, probe) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        detail = probe()
+        ok = True
+    except Exception as exc:  # a readiness probe reports failures, it never raises
+        detail, ok = f"{type(exc).__name__}: {exc}"[:200], False
+    return CheckResult(name, ok, detail, round((time.perf_counter() - started) * 1000, 1))
+
+
+def check_database(*, engine: Engine) -> CheckResult:
+    """SELECT 1 on the configured database."""
+
+    def probe() -> str:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return engine.dialect.name
+
+    return _timed("database", probe)
+
+
+def check_redis(*, settings: Settings) -> CheckResult | None:
+    """PING Redis when REDIS_URL is set; None when Redis is not configured."""
+    if not settings.redis_url:
+        return None
+
+    def probe() -> str:
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=CHECK_TIMEOUT_SECONDS)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return "pong"
+
+    return _timed("redis", probe)
+
+
+def check_rasa(*, settings: Settings) -> CheckResult:
+    """The Rasa server is up and has a model loaded."""
+
+    def probe() -> str:
+        response = httpx.get(f"{settings.rasa_url}/status", timeout=CHECK_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        model = response.json().get("model_file")
+        if not model:
+            raise RuntimeError("no model loaded")
+        return "model loaded"
+
+    return _timed("rasa", probe)
+
+
+def check_action_server(*, settings: Settings) -> CheckResult:
+    """The action server answers its health endpoint."""
+
+    def probe() -> str:
+        response = httpx.get(f"{settings.action_server_url}/health", timeout=CHECK_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        return "ok"
+
+    return _timed("action_server", probe)
+
+
+def readiness(*, settings: Settings, engine: Engine) -> list[CheckResult]:
+    """Every dependency check, in a fixed order."""
+    checks = [
+        check_database(engine=engine),
+        check_redis(settings=settings),
+        check_rasa(settings=settings),
+        check_action_server(settings=settings),
+    ]
+    return [c for c in checks if c is not None]

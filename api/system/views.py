@@ -1,0 +1,39 @@
+"""Operator endpoints: /healthz (alive), /readyz (dependencies), /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.db import get_engine
+from api.deps import SettingsDep
+from api.system import service
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(settings: SettingsDep) -> JSONResponse:
+    """200 when the database, Redis (if configured), Rasa and the action server answer."""
+    checks = await run_in_threadpool(service.readiness, settings=settings, engine=get_engine())
+    ready = all(c.ok for c in checks)
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": [asdict(c) for c in checks]},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    """Prometheus exposition of this process's metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,67 @@
+"""/healthz, /readyz and /metrics."""
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.config import get_settings
+from api.main import create_app
+
+
+@pytest.fixture
+def client(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'health.db'}")
+    monkeypatch.setenv("RASA_URL", "http://127.0.0.1:9")  # nothing listens on port 9
+    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    from api import db
+
+    db.get_engine.cache_clear()
+    db.get_sessionmaker.cache_clear()
+    yield TestClient(create_app())
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db.get_sessionmaker.cache_clear()
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_reports_each_dependency_and_fails_when_rasa_is_down(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    checks = {c["name"]: c for c in response.json()["checks"]}
+    assert checks["database"]["ok"] is True
+    assert checks["rasa"]["ok"] is False
+    assert checks["action_server"]["ok"] is False
+    assert "redis" not in checks  # not configured
+
+
+def test_readyz_checks_redis_when_configured(client, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    get_settings.cache_clear()
+    checks = {c["name"]: c for c in client.get("/readyz").json()["checks"]}
+    assert checks["redis"]["ok"] is False
+
+
+def test_readyz_is_ready_when_everything_answers(client, monkeypatch):
+    from api.system import service
+
+    def fake_get(url, timeout):
+        request = httpx.Request("GET", url)
+        if url.endswith("/status"):
+            return httpx.Response(200, json={"model_file": "rebook.tar.gz"}, request=request)
+        return httpx.Response(200, json={"status": "ok"}, request=request)
+
+    monkeypatch.setattr(service.httpx, "get", fake_get)
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "ready"
+
+
+def test_metrics_are_prometheus_text(client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    body = client.get("/metrics").text
+    assert any(family.name for family in text_string_to_metric_families(body))
