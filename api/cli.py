@@ -120,3 +120,46 @@ def staff_create_api_key(
             raise typer.Exit(code=2)
         key = staff_service.create_api_key(session=session, user=user, label=label)
     typer.echo(key)
+
+
+def _run_until_signalled(loop) -> None:
+    """Run `loop(stop_event)` until SIGINT/SIGTERM, then let it finish its current work."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    loop(stop)
+
+
+@app.command("worker")
+def worker(concurrency: int = typer.Option(4, help="Conversations handled at once.")) -> None:
+    """Process inbound messages: safety screen, assistant turns, handovers."""
+    from api.config import get_settings
+    from api.conversations.rasa_client import RasaClient
+    from api.conversations.worker import Worker
+    from api.db import get_sessionmaker
+    from api.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    rasa = RasaClient(base_url=settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+    _run_until_signalled(Worker(settings=settings, session_factory=get_sessionmaker(),
+                                rasa=rasa, concurrency=concurrency).run_forever)
+
+
+@app.command("dispatcher")
+def dispatcher(concurrency: int = typer.Option(8, help="Sends in flight at once.")) -> None:
+    """Send the outbox through Twilio (or the sandbox), paced and retried."""
+    from api.config import get_settings
+    from api.db import get_sessionmaker
+    from api.logs import configure_logging
+    from api.messaging.dispatcher import Dispatcher
+    from api.messaging.senders import make_sender
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    _run_until_signalled(Dispatcher(settings=settings, session_factory=get_sessionmaker(),
+                                    sender=make_sender(settings),
+                                    concurrency=concurrency).run_forever)

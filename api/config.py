@@ -39,6 +39,22 @@ class Settings(BaseSettings):
     twilio_sms_from: str = "+447700900000"
     twilio_whatsapp_from: str = "whatsapp:+447700900001"
     twilio_messaging_service_sid: str = ""
+    # Only for tests and benchmarks: send REST calls to a fake Twilio on loopback.
+    twilio_api_base_url: str = ""
+    # Twilio's Advanced Opt-Out answers STOP/START itself; then set this false.
+    keyword_replies: bool = True
+    # Outbound pacing per sender (a UK long code manages about 10 messages a second).
+    send_rate_per_second: float = 10.0
+    send_max_attempts: int = 8
+    daily_cap_per_number: int = 40
+    inbound_rate_per_minute: int = 12
+    # WhatsApp template (ContentSid) for re-opening a conversation outside the 24-hour window.
+    whatsapp_reopen_content_sid: str = ""
+    # The bookings team's hours (Europe/London), for handover due times.
+    working_hours_start: str = "08:00"
+    working_hours_end: str = "18:00"
+    worker_lease_seconds: float = 30.0
+    worker_poll_seconds: float = 0.05
 
     trust_name: str = "Northshire Hospitals NHS Foundation Trust"
     bookings_phone: str = "0161 496 0000"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.config import Settings, get_settings
 from api.db import get_sessionmaker
+from api.messaging import signature
 from api.staff import service as staff_service
 from api.staff.models import Role, StaffUser
 
@@ -57,3 +58,19 @@ def require_role(*roles: Role) -> Callable[[StaffUser], StaffUser]:
         return user
 
     return check
+
+
+async def twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]:
+    """The POSTed form, after checking X-Twilio-Signature against the public URL (else 403)."""
+    form = await request.form()
+    params = {key: str(value) for key, value in form.multi_items()}
+    url = signature.public_url(public_base_url=settings.public_base_url,
+                               path=request.url.path, query=request.url.query)
+    if not signature.is_valid(auth_token=settings.twilio_auth_token.get_secret_value(),
+                              url=url, params=params,
+                              signature=request.headers.get("X-Twilio-Signature")):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid Twilio signature")
+    return params
+
+
+TwilioRequest = Annotated[dict[str, str], Depends(twilio_form)]

@@ -76,9 +76,11 @@ class RedactionFilter(logging.Filter):
                 continue
             value = getattr(record, key)
             setattr(record, key, REDACTED if key in BODY_FIELDS else _redact_value(value))
-        if record.exc_info and not record.exc_text:
-            # Tracebacks quote values (a bad NHS number in a ValueError); render and scrub.
+        if record.exc_info:
+            # Tracebacks quote values (a bad NHS number in a ValueError); render and scrub,
+            # then drop the live exception so no formatter renders it unscrubbed.
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         elif record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from api.config import get_settings
 from api.logs import configure_logging
+from api.messaging.sandbox_views import router as sandbox_router
+from api.messaging.views import router as twilio_router
 from api.staff.views import router as staff_router
 from api.system.views import router as system_router
 
@@ -20,4 +22,7 @@ def create_app() -> FastAPI:
     )
     app.include_router(system_router)
     app.include_router(staff_router)
+    app.include_router(twilio_router)
+    if settings.messaging_mode == "sandbox":
+        app.include_router(sandbox_router)
     return app

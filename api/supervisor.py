@@ -22,6 +22,8 @@ def stack_processes(*, settings: Settings, port: int) -> dict[str, str]:
     actions_port = urlparse(settings.action_server_url).port or 5055
     return {
         "api": f"{python} -m api serve --port {port}",
+        "worker": f"{python} -m api worker",
+        "dispatcher": f"{python} -m api dispatcher",
         "actions": f"{python} -m rasa_sdk --actions actions --port {actions_port}",
         "rasa": str(PROJECT_ROOT / "bot" / "run_rasa.sh"),
     }
@@ -48,7 +50,7 @@ def prepare_database(*, seed_if_empty: bool) -> None:
 
 
 def run_stack(*, port: int, seed_if_empty: bool) -> int:
-    """Start api, action server and Rasa; return the first exit code when they stop."""
+    """Start api, worker, dispatcher, action server and Rasa; the first exit code when they stop."""
     settings = get_settings()
     prepare_database(seed_if_empty=seed_if_empty)
     processes = stack_processes(settings=settings, port=port)
@@ -60,6 +62,7 @@ def run_stack(*, port: int, seed_if_empty: bool) -> int:
         manager.add_process(name, command, env=env, cwd=str(Path(PROJECT_ROOT)))
     console.print(
         "\n[bold]Rebook is starting[/bold] (the Rasa server needs about a minute)\n"
+        f"  sandbox phone  http://127.0.0.1:{port}/sandbox\n"
         f"  API and docs   http://127.0.0.1:{port}/docs\n"
         f"  health         http://127.0.0.1:{port}/healthz\n"
         f"  readiness      http://127.0.0.1:{port}/readyz\n"

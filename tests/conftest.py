@@ -97,3 +97,80 @@ def api_client(db_session):
     app.dependency_overrides[get_session] = lambda: db_session
     with TestClient(app) as client:
         yield client
+
+
+# -- committed data: for the worker, the dispatcher and webhooks under concurrency ---------
+
+TEST_AUTH_TOKEN = "test-twilio-auth-token-0123456789"
+TEST_PUBLIC_BASE_URL = "https://rebook.test.example"
+
+
+def _clear_caches() -> None:
+    from api import db
+    from api.config import get_settings
+
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db.get_sessionmaker.cache_clear()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def live_database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated database (per backend) for tests whose work must really commit."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
+        upgrade(database_url=url)
+        yield url
+        return
+    base = make_url(request.getfixturevalue("postgres_url"))
+    live = base.set(database=f"{base.database}_live")
+    admin = create_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{live.database}"'))
+    url = live.render_as_string(hide_password=False)
+    upgrade(database_url=url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{live.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def live_settings(live_database_url, monkeypatch):
+    """Settings (and the app's engine) pointed at the live database; emptied afterwards."""
+    import api.models  # noqa: F401
+    from api.config import get_settings
+    from api.db import Base
+
+    monkeypatch.setenv("DATABASE_URL", live_database_url)
+    monkeypatch.setenv("PUBLIC_BASE_URL", TEST_PUBLIC_BASE_URL)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TEST_AUTH_TOKEN)
+    monkeypatch.setenv("MESSAGING_MODE", "sandbox")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    _clear_caches()
+    yield get_settings()
+    from api.db import get_engine
+
+    with get_engine().begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    get_engine().dispose()
+    _clear_caches()
+
+
+@pytest.fixture
+def live_session_factory(live_settings):
+    from api.db import get_sessionmaker
+
+    return get_sessionmaker()
+
+
+@pytest.fixture
+def live_client(live_settings):
+    """The app over the live database, as Twilio and staff reach it."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app(), base_url="http://testserver") as client:
+        yield client

@@ -10,18 +10,13 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
-
-
-class Channel(enum.StrEnum):
-    SMS = "sms"
-    WHATSAPP = "whatsapp"
-    EMAIL = "email"
+from api.messaging.models import Channel
 
 
 class ConversationState(enum.StrEnum):
-    ASSISTANT = "assistant"  # Rasa answers
-    WITH_STAFF = "with_staff"  # paused for a handover; the safety screen still runs
-    LOCKED = "locked"  # identity checks failed; staff must unlock
+    # Whether staff have it is not a state here: an open handover pauses the assistant
+    # (handover.service.open_for_conversation), so the two can never disagree.
+    ACTIVE = "active"
     CLOSED = "closed"
 
 
@@ -39,7 +34,7 @@ class Conversation(Base):
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     address: Mapped[str] = mapped_column(String(40))  # E.164, "whatsapp:+44..." or email
     state: Mapped[ConversationState] = mapped_column(
-        str_enum(ConversationState), default=ConversationState.ASSISTANT
+        str_enum(ConversationState), default=ConversationState.ACTIVE
     )
     # The patient this conversation has verified as; None until identity is proven.
     verified_patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
@@ -47,5 +42,9 @@ class Conversation(Base):
     failed_identity_attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Opens the WhatsApp 24-hour customer-service window.
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A worker's lease: one worker, in any process, handles this conversation at a time.
+    # It expires on its own, so a worker killed mid-turn never strands the conversation.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -8,8 +8,13 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.conversations.models import Channel
 from api.db import Base, UTCDateTime, str_enum, utcnow
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    EMAIL = "email"
 
 
 class Direction(enum.StrEnum):
@@ -32,6 +37,18 @@ class MessageStatus(enum.StrEnum):
     PARKED = "parked"  # failed too often; waits for staff
 
 
+class MessageCategory(enum.StrEnum):
+    """Why a message exists: drives opt-out rules, reporting and the sandbox."""
+
+    PATIENT = "patient"  # inbound text from a patient
+    REPLY = "reply"  # the assistant's answer
+    STAFF_REPLY = "staff_reply"
+    NOTIFICATION = "notification"  # campaign or reminder: never sent to an opted-out number
+    SAFETY_NET = "safety_net"
+    HOLDING = "holding"  # the assistant is unavailable; staff will reply
+    SERVICE = "service"  # opt-out confirmation, HELP, media and rate-limit notices
+
+
 class Message(Base):
     __tablename__ = "message"
     __table_args__ = (
@@ -50,6 +67,9 @@ class Message(Base):
     # Twilio's MessageSid (SM.../MM...); unique so a retried webhook is stored once.
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[MessageStatus] = mapped_column(str_enum(MessageStatus))
+    category: Mapped[MessageCategory] = mapped_column(
+        str_enum(MessageCategory), default=MessageCategory.REPLY
+    )
     error_code: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -59,6 +79,13 @@ class Message(Base):
     # Makes "send this once" safe to retry, e.g. "campaign:7:patient:42".
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     media: Mapped[list | None] = mapped_column(JSON)
+    # Quick replies as [{"title", "payload"}]: WhatsApp buttons, numbered lines on SMS.
+    buttons: Mapped[list | None] = mapped_column(JSON)
+    # Which dispatcher holds this outbound message, until when (see dispatcher.claim).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set once the conversation layer has acted on a failed delivery (fallback or call list).
+    failure_handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,11 +2,12 @@
 
 Revision ID: 0001
 Revises: (none: the first table)
-Create Date: 2026-11-29 06:34:42.561975
+Create Date: 2026-11-29 06:47:46.666072
 """
 
 from alembic import op
 import sqlalchemy as sa
+
 
 
 revision = '0001'
@@ -127,11 +128,13 @@ def upgrade() -> None:
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('channel', sa.Enum('sms', 'whatsapp', 'email', name='channel', native_enum=False, length=32), nullable=False),
     sa.Column('address', sa.String(length=40), nullable=False),
-    sa.Column('state', sa.Enum('assistant', 'with_staff', 'locked', 'closed', name='conversationstate', native_enum=False, length=32), nullable=False),
+    sa.Column('state', sa.Enum('active', 'closed', name='conversationstate', native_enum=False, length=32), nullable=False),
     sa.Column('verified_patient_id', sa.Integer(), nullable=True),
     sa.Column('verified_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('failed_identity_attempts', sa.Integer(), nullable=False),
     sa.Column('last_inbound_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lease_owner', sa.String(length=64), nullable=True),
+    sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['verified_patient_id'], ['patient.id'], name=op.f('fk_conversation_verified_patient_id_patient')),
@@ -184,6 +187,7 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('provider_sid', sa.String(length=64), nullable=True),
     sa.Column('status', sa.Enum('received', 'processed', 'queued', 'sending', 'sent', 'delivered', 'read', 'undelivered', 'failed', 'parked', name='messagestatus', native_enum=False, length=32), nullable=False),
+    sa.Column('category', sa.Enum('patient', 'reply', 'staff_reply', 'notification', 'safety_net', 'holding', 'service', name='messagecategory', native_enum=False, length=32), nullable=False),
     sa.Column('error_code', sa.Integer(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
@@ -191,6 +195,10 @@ def upgrade() -> None:
     sa.Column('content_variables', sa.JSON(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=128), nullable=True),
     sa.Column('media', sa.JSON(), nullable=True),
+    sa.Column('buttons', sa.JSON(), nullable=True),
+    sa.Column('claimed_by', sa.String(length=64), nullable=True),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failure_handled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),

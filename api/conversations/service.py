@@ -1,0 +1,111 @@
+"""Conversation verbs: attach inbound messages to conversations and lease them to one worker."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from api.conversations.models import Conversation, new_public_id
+from api.db import utcnow
+from api.messaging.models import Direction, Message, MessageStatus
+
+
+def get_or_create(*, session: Session, channel, address: str) -> Conversation:
+    """The conversation for this channel and address, created on first contact."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    session.execute(
+        insert(Conversation)
+        .values(public_id=new_public_id(), channel=channel, address=address, state="active",
+                failed_identity_attempts=0, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "address"])
+    )
+    return session.scalars(
+        select(Conversation).where(Conversation.channel == channel,
+                                   Conversation.address == address)
+    ).one()
+
+
+def assign_inbound(*, session: Session, limit: int = 500) -> int:
+    """Give newly stored inbound messages their conversation; how many were assigned."""
+    query = (
+        select(Message)
+        .where(Message.direction == Direction.INBOUND, Message.conversation_id.is_(None),
+               Message.status == MessageStatus.RECEIVED)
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Workers racing to assign the same rows would deadlock; each takes what is free.
+        query = query.with_for_update(skip_locked=True)
+    messages = list(session.scalars(query))
+    for message in messages:
+        conversation = get_or_create(session=session, channel=message.channel,
+                                     address=message.from_address)
+        message.conversation_id = conversation.id
+        if conversation.last_inbound_at is None or conversation.last_inbound_at < message.created_at:
+            conversation.last_inbound_at = message.created_at
+    return len(messages)
+
+
+def conversations_with_work(*, session: Session, limit: int = 50) -> list[int]:
+    """Conversations with unprocessed messages, the longest-waiting first."""
+    rows = session.execute(
+        select(Message.conversation_id, func.min(Message.id).label("first"))
+        .where(Message.direction == Direction.INBOUND, Message.status == MessageStatus.RECEIVED,
+               Message.conversation_id.is_not(None))
+        .group_by(Message.conversation_id)
+        .order_by("first")
+        .limit(limit)
+    )
+    return [row.conversation_id for row in rows]
+
+
+def try_lease(*, session: Session, conversation_id: int, owner: str, seconds: float) -> bool:
+    """Take (or renew) a conversation's lease; False when another worker holds it."""
+    now = utcnow()
+    result = session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation_id,
+            or_(Conversation.lease_owner.is_(None), Conversation.lease_owner == owner,
+                Conversation.lease_expires_at < now),
+        )
+        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=seconds))
+    )
+    return result.rowcount == 1
+
+
+def release_lease(*, session: Session, conversation_id: int, owner: str) -> None:
+    """Give up a conversation's lease (only if we still hold it)."""
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+    )
+
+
+def next_pending_message(*, session: Session, conversation_id: int) -> Message | None:
+    """The oldest unprocessed message of a conversation: strictly one at a time, in order."""
+    return session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id,
+               Message.direction == Direction.INBOUND, Message.status == MessageStatus.RECEIVED)
+        .order_by(Message.id)
+        .limit(1)
+    ).first()
+
+
+def by_public_id(*, session: Session, public_id: str) -> Conversation | None:
+    """The conversation behind the pseudonymous id Rasa knows."""
+    return session.scalar(select(Conversation).where(Conversation.public_id == public_id))
+
+
+def is_verified(*, conversation: Conversation, now: datetime | None = None) -> bool:
+    """True while the patient's identity check is still in force."""
+    return (conversation.verified_patient_id is not None and conversation.verified_until is not None
+            and conversation.verified_until > (now or utcnow()))

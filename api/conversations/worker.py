@@ -1,0 +1,278 @@
+"""The worker: takes stored inbound messages through the safety screen and the assistant.
+
+Each conversation is leased to one worker at a time (any number of processes may run),
+and its messages are handled strictly one by one in arrival order. A message is marked
+processed in the same transaction as the replies and handovers it causes, so a worker
+killed mid-turn leaves it pending and the next lease-holder answers it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from limits import RateLimitItemPerHour, RateLimitItemPerMinute, storage, strategies
+from prometheus_client import Histogram
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.config import Settings
+from api.conversations import safety
+from api.conversations import service as conversations_service
+from api.conversations.models import Conversation
+from api.conversations.rasa_client import AssistantUnavailable, RasaClient
+from api.handover import service as handover_service
+from api.handover.models import HandoverReason, Urgency
+from api.logs import correlation_id
+from api.messaging import service as messaging_service
+from api.messaging.dispatcher import LOCAL_OPTED_OUT
+from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
+from api.messaging.notify import wait_for_work
+
+log = logging.getLogger(__name__)
+
+MAX_TURN_ATTEMPTS = 3
+RASA_TURN_SECONDS = Histogram("rebook_rasa_turn_seconds", "Rasa REST turn latency")
+TURN_SECONDS = Histogram("rebook_worker_turn_seconds", "Whole inbound turn, screen to outbox")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    def __init__(self, *, settings: Settings, session_factory: sessionmaker[Session],
+                 rasa: RasaClient, name: str | None = None, concurrency: int = 4):
+        self.settings = settings
+        self.session_factory = session_factory
+        self.rasa = rasa
+        self.name = name or worker_name()
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="turn")
+        self._concurrency = concurrency
+        self._in_flight: dict[int, Future] = {}
+        limiter_storage = storage.storage_from_string(settings.redis_url or "memory://")
+        self._limiter = strategies.MovingWindowRateLimiter(limiter_storage)
+        self._inbound_rate = RateLimitItemPerMinute(settings.inbound_rate_per_minute)
+        self._notice_rate = RateLimitItemPerHour(1)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Assign new messages, start turns for free conversations; how many were started."""
+        self._in_flight = {cid: f for cid, f in self._in_flight.items() if not f.done()}
+        with self.session_factory() as session:
+            conversations_service.assign_inbound(session=session)
+            session.commit()
+            candidates = conversations_service.conversations_with_work(session=session)
+        started = 0
+        for conversation_id in candidates:
+            if len(self._in_flight) >= self._concurrency:
+                break
+            if conversation_id in self._in_flight:
+                continue
+            with self.session_factory() as session:
+                leased = conversations_service.try_lease(
+                    session=session, conversation_id=conversation_id, owner=self.name,
+                    seconds=self.settings.worker_lease_seconds)
+                session.commit()
+            if leased:
+                self._in_flight[conversation_id] = self._pool.submit(
+                    self.handle_conversation, conversation_id)
+                started += 1
+        self.handle_failed_deliveries()
+        return started
+
+    def run_forever(self, stop: threading.Event) -> None:
+        log.info("worker started", extra={"worker": self.name})
+        while not stop.is_set():
+            try:
+                started = self.run_once()
+            except Exception:
+                log.exception("worker loop error")
+                started = 0
+            if not started:
+                wait_for_work(settings=self.settings, timeout=self.settings.worker_poll_seconds)
+        self._pool.shutdown(wait=True)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Run until nothing is pending or in flight (tests and one-shot use)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = self.run_once()
+            for future in list(self._in_flight.values()):
+                future.result()
+            if not started and not self._in_flight_pending():
+                return
+        raise TimeoutError("worker did not drain in time")
+
+    def _in_flight_pending(self) -> bool:
+        return any(not f.done() for f in self._in_flight.values())
+
+    # -- one conversation -------------------------------------------------------------------
+
+    def handle_conversation(self, conversation_id: int) -> None:
+        """Answer every pending message of one leased conversation, oldest first."""
+        try:
+            while True:
+                with self.session_factory() as session:
+                    if not conversations_service.try_lease(
+                            session=session, conversation_id=conversation_id, owner=self.name,
+                            seconds=self.settings.worker_lease_seconds):
+                        session.rollback()
+                        return  # our lease ran out and another worker took over
+                    message = conversations_service.next_pending_message(
+                        session=session, conversation_id=conversation_id)
+                    if message is None:
+                        conversations_service.release_lease(
+                            session=session, conversation_id=conversation_id, owner=self.name)
+                        session.commit()
+                        return
+                    message.attempts += 1
+                    session.commit()  # counted before the turn, so a poison message ends
+                    conversation = session.get(Conversation, conversation_id)
+                    correlation_id.set(f"msg-{message.id}")
+                    started = time.perf_counter()
+                    if message.attempts > MAX_TURN_ATTEMPTS:
+                        self._give_up(session, conversation, message)
+                    else:
+                        self.handle_message(session, conversation, message)
+                    message.status = MessageStatus.PROCESSED
+                    session.commit()
+                    TURN_SECONDS.observe(time.perf_counter() - started)
+        except Exception:
+            log.exception("turn failed; the message stays pending for a retry")
+            with self.session_factory() as session:
+                conversations_service.release_lease(
+                    session=session, conversation_id=conversation_id, owner=self.name)
+                session.commit()
+
+    def _give_up(self, session: Session, conversation: Conversation, message: Message) -> None:
+        log.error("message failed repeatedly; handed to staff", extra={"message_id": message.id})
+        handover_service.open_handover(
+            session=session, settings=self.settings, reason=HandoverReason.NOT_UNDERSTOOD,
+            urgency=Urgency.HIGH, created_by="gateway", conversation_id=conversation.id,
+            patient_id=conversation.verified_patient_id,
+            summary=f"This message could not be processed automatically: {message.body}")
+
+    def handle_message(self, session: Session, conversation: Conversation,
+                       message: Message) -> None:
+        """One inbound message: safety screen, staff or assistant, replies to the outbox."""
+        text = message.body or ""
+        result = safety.screen(text)
+        if result.red_flag:
+            self._safety_net(session, conversation, message, result.category or "red flag")
+            return
+        if handover_service.open_for_conversation(session=session,
+                                                  conversation_id=conversation.id):
+            log.info("message added to an open handover", extra={"message_id": message.id})
+            return
+        if message.media:
+            self._reply(session, conversation, message, MessageCategory.SERVICE,
+                        "Sorry, we can't open photos, videos or voice notes here. "
+                        "Please send your message as text.")
+            if not text:
+                return
+        if not text:
+            return
+        if not self._limiter.hit(self._inbound_rate, "inbound", conversation.address):
+            if self._limiter.hit(self._notice_rate, "inbound-notice", conversation.address):
+                self._reply(session, conversation, message, MessageCategory.SERVICE,
+                            "You've sent a lot of messages in a short time. We'll read them, "
+                            "but please wait for a reply before sending more. "
+                            f"To talk to someone call {self.settings.bookings_phone}.")
+            return
+        self._ask_assistant(session, conversation, message, text)
+
+    def _ask_assistant(self, session: Session, conversation: Conversation, message: Message,
+                       text: str) -> None:
+        started = time.perf_counter()
+        try:
+            replies = self.rasa.send(sender_id=conversation.public_id, text=text,
+                                     metadata={"channel": conversation.channel.value})
+        except AssistantUnavailable as exc:
+            log.warning("assistant unavailable; holding reply and handover",
+                        extra={"error": str(exc), "message_id": message.id})
+            self._reply(session, conversation, message, MessageCategory.HOLDING,
+                        "Sorry, our assistant can't answer just now. Your message has been "
+                        "passed to the bookings team, who will reply as soon as they can, or "
+                        f"call {self.settings.bookings_phone}. If you feel unwell, use NHS 111 "
+                        "online or call 111, and in an emergency call 999.")
+            handover_service.open_handover(
+                session=session, settings=self.settings,
+                reason=HandoverReason.ASSISTANT_UNAVAILABLE, urgency=Urgency.HIGH,
+                created_by="gateway", conversation_id=conversation.id,
+                patient_id=conversation.verified_patient_id,
+                summary=f"The assistant was unavailable. The patient wrote: {text}")
+            return
+        finally:
+            RASA_TURN_SECONDS.observe(time.perf_counter() - started)
+        # Rasa's actions may have opened a handover or changed the conversation meanwhile.
+        session.expire(conversation)
+        for reply in replies:
+            self._reply(session, conversation, message, MessageCategory.REPLY, reply.text,
+                        buttons=reply.buttons or None)
+
+    def _safety_net(self, session: Session, conversation: Conversation, message: Message,
+                    category: str) -> None:
+        log.warning("red flag screened", extra={"category": category, "message_id": message.id})
+        self._reply(session, conversation, message, MessageCategory.SAFETY_NET,
+                    safety.safety_net_text(trust_name=self.settings.trust_name))
+        handover_service.open_handover(
+            session=session, settings=self.settings, reason=HandoverReason.RED_FLAG,
+            urgency=Urgency.URGENT, created_by="safety_screen", conversation_id=conversation.id,
+            patient_id=conversation.verified_patient_id,
+            summary=f"Red flag ({category}). The patient wrote: {message.body}")
+
+    def _reply(self, session: Session, conversation: Conversation, message: Message,
+               category: MessageCategory, text: str, buttons: list[dict] | None = None) -> None:
+        messaging_service.queue_message(
+            session=session, settings=self.settings, channel=conversation.channel,
+            to_address=conversation.address, text=text, buttons=buttons, category=category,
+            conversation_id=conversation.id, patient_id=conversation.verified_patient_id,
+            reply_to=message)
+
+    # -- failed deliveries ------------------------------------------------------------------
+
+    def handle_failed_deliveries(self) -> int:
+        """WhatsApp that failed goes again by SMS; SMS that failed puts the patient on the call list."""
+        handled = 0
+        with self.session_factory() as session:
+            for failed in messaging_service.failed_unhandled(session=session):
+                if not messaging_service.mark_failure_handled(session=session,
+                                                              message_id=failed.id):
+                    continue
+                handled += 1
+                if failed.error_code == LOCAL_OPTED_OUT:
+                    continue  # the patient said STOP: respecting it is the right outcome
+                if failed.channel is Channel.WHATSAPP:
+                    messaging_service.queue_message(
+                        session=session, settings=self.settings, channel=Channel.SMS,
+                        to_address=messaging_service.bare_number(failed.to_address),
+                        text=failed.body, buttons=failed.buttons, category=failed.category,
+                        conversation_id=failed.conversation_id, patient_id=failed.patient_id)
+                    continue
+                self._call_list(session, failed)
+            session.commit()
+        return handled
+
+    def _call_list(self, session: Session, failed: Message) -> None:
+        patients = messaging_service.patients_on_number(session=session,
+                                                        address=failed.to_address)
+        patient_id = failed.patient_id or (patients[0].id if len(patients) == 1 else None)
+        if patient_id and handover_service.open_for_patient(
+                session=session, patient_id=patient_id, reason=HandoverReason.DELIVERY_FAILURE):
+            return
+        urgent = failed.category is MessageCategory.SAFETY_NET
+        handover_service.open_handover(
+            session=session, settings=self.settings, reason=HandoverReason.DELIVERY_FAILURE,
+            urgency=Urgency.URGENT if urgent else Urgency.NORMAL, created_by="gateway",
+            conversation_id=failed.conversation_id if urgent else None, patient_id=patient_id,
+            summary=(f"A text could not be delivered (status {failed.status.value}, "
+                     f"error {failed.error_code or 'none'}). Please call the patient."
+                     + ("" if patient_id else f" {len(patients)} patients share this number.")))
+        log.info("patient added to the call-back list", extra={"message_id": failed.id})
+
+

@@ -1,0 +1,223 @@
+"""The dispatcher: sends the outbox, paced per sender, retried with backoff, never twice.
+
+Several dispatchers may run at once. Each claims a batch of queued rows by writing its
+name and a lease into them (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: its single
+writer lock), sends them, and records the outcome. A dispatcher killed mid-send leaves
+rows in `sending` with an expired lease; the next one asks Twilio whether the message
+went (find_sent) before sending it again, so a crash neither loses nor doubles it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from limits import RateLimitItemPerSecond, storage, strategies
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from api.config import Settings
+from api.db import utcnow
+from api.messaging import service as messaging_service
+from api.messaging.models import Channel, Direction, Message, MessageStatus
+from api.messaging.senders import SendFailed, Sender, SendResult
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(seconds=60)
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 600.0
+LOCAL_OPTED_OUT = 21610  # same code Twilio would give
+LOCAL_OUTSIDE_WINDOW = 63016
+
+
+def dispatcher_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
+
+
+def backoff_delay(attempts: int) -> float:
+    """Exponential backoff with full jitter, so retries from many rows do not align."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** attempts))
+
+
+class Dispatcher:
+    def __init__(self, *, settings: Settings, session_factory: sessionmaker[Session],
+                 sender: Sender, name: str | None = None, batch_size: int = 50,
+                 concurrency: int = 8):
+        self.settings = settings
+        self.session_factory = session_factory
+        self.sender = sender
+        self.name = name or dispatcher_name()
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        limiter_storage = storage.storage_from_string(settings.redis_url or "memory://")
+        self._limiter = strategies.MovingWindowRateLimiter(limiter_storage)
+        # Per-second pacing; 'limits' wants whole numbers, so fractional rates use a window.
+        self._rate = RateLimitItemPerSecond(max(1, round(settings.send_rate_per_second)))
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    def claim_batch(self) -> list[tuple[int, bool]]:
+        """Mark up to batch_size due messages as ours: (id, left mid-send by a dead dispatcher)."""
+        now = utcnow()
+        with self.session_factory() as session, session.begin():
+            query = (
+                select(Message.id, Message.status)
+                .where(
+                    Message.direction == Direction.OUTBOUND,
+                    or_(
+                        (Message.status == MessageStatus.QUEUED) & (Message.next_attempt_at <= now),
+                        (Message.status == MessageStatus.SENDING) & (Message.claimed_until < now),
+                    ),
+                )
+                .order_by(Message.id)
+                .limit(self.batch_size)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = [(row.id, row.status is MessageStatus.SENDING) for row in session.execute(query)]
+            if rows:
+                session.execute(
+                    update(Message)
+                    .where(Message.id.in_([message_id for message_id, _ in rows]))
+                    .values(status=MessageStatus.SENDING, claimed_by=self.name,
+                            claimed_until=now + CLAIM_LEASE)
+                )
+        return rows
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def _wait_for_rate(self, sender_address: str) -> None:
+        while not self._limiter.hit(self._rate, "send", sender_address):
+            reset_at, _ = self._limiter.get_window_stats(self._rate, "send", sender_address)
+            time.sleep(max(0.005, min(0.1, reset_at - time.time())))
+
+    @retry(retry=retry_if_exception_type(SendFailed), stop=stop_after_attempt(3),
+           wait=wait_random_exponential(multiplier=0.2, max=2), reraise=True)
+    def _send_paced(self, message: Message) -> SendResult:
+        # A quick in-process retry rides out a blip; longer outages use the persisted backoff.
+        self._wait_for_rate(message.from_address)
+        return self.sender.send(message)
+
+    def _refuse_reason(self, session: Session, message: Message) -> int | str | None:
+        """Why this message must not be sent now, if it must not."""
+        if message.category not in messaging_service.SENT_DESPITE_OPT_OUT and (
+            messaging_service.is_opted_out(session=session, address=message.to_address)
+        ):
+            return LOCAL_OPTED_OUT
+        if (message.channel is Channel.WHATSAPP and not message.content_sid
+                and not messaging_service.whatsapp_window_open(session=session,
+                                                               address=message.to_address)):
+            return LOCAL_OUTSIDE_WINDOW
+        if message.category not in messaging_service.SENT_DESPITE_OPT_OUT:
+            since = utcnow() - timedelta(days=1)
+            sent_today = session.scalar(
+                select(func.count()).select_from(Message).where(
+                    Message.direction == Direction.OUTBOUND,
+                    Message.to_address == message.to_address,
+                    Message.sent_at >= since,
+                )
+            )
+            if sent_today >= self.settings.daily_cap_per_number:
+                return "daily cap"
+        return None
+
+    def process(self, message_id: int, interrupted: bool = False) -> MessageStatus | None:
+        """Send one claimed message and record what happened."""
+        with self.session_factory() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.claimed_by != self.name:
+                return None
+            if interrupted and message.attempts > 0:
+                # A killed dispatcher may have sent it: ask Twilio before sending again.
+                try:
+                    found = self.sender.find_sent(message, since=message.created_at)
+                except SendFailed:
+                    message.status = MessageStatus.QUEUED  # cannot tell yet; ask again later
+                    message.claimed_by = message.claimed_until = None
+                    message.next_attempt_at = utcnow() + timedelta(seconds=5)
+                    session.commit()
+                    return message.status
+                if found:
+                    self._record(session, message, SendResult(MessageStatus.SENT, sid=found))
+                    return message.status
+            refusal = self._refuse_reason(session, message)
+            if refusal == "daily cap":
+                message.status = MessageStatus.PARKED
+                message.claimed_by = None
+                session.commit()
+                log.warning("daily cap reached; message parked", extra={"message_id": message.id})
+                return message.status
+            if refusal is not None:
+                self._record(session, message,
+                             SendResult(MessageStatus.FAILED, error_code=int(refusal)))
+                return message.status
+            message.attempts += 1
+            session.commit()  # the attempt counts even if we die in the middle of it
+            try:
+                result = self._send_paced(message)
+            except SendFailed as exc:
+                result = SendResult(MessageStatus.QUEUED, error_code=exc.error_code, retryable=True)
+            self._record(session, message, result)
+            return message.status
+
+    def _record(self, session: Session, message: Message, result: SendResult) -> None:
+        now = utcnow()
+        message.claimed_by = None
+        message.claimed_until = None
+        message.error_code = result.error_code
+        if result.status in (MessageStatus.SENT, MessageStatus.DELIVERED):
+            message.status = result.status
+            message.provider_sid = result.sid
+            message.sent_at = now
+            if result.status is MessageStatus.DELIVERED:
+                message.delivered_at = now
+        elif result.retryable and message.attempts < self.settings.send_max_attempts:
+            message.status = MessageStatus.QUEUED
+            message.next_attempt_at = now + timedelta(seconds=backoff_delay(message.attempts))
+        elif result.retryable:
+            message.status = MessageStatus.PARKED
+            log.warning("message parked after repeated failures",
+                        extra={"message_id": message.id, "error_code": result.error_code})
+        else:
+            message.status = MessageStatus.FAILED
+        session.commit()
+
+    # -- loop -------------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Claim one batch and send it; how many messages were handled."""
+        claimed = self.claim_batch()
+        if claimed:
+            list(self._pool.map(lambda row: self.process(*row), claimed))
+        return len(claimed)
+
+    def run_forever(self, stop: threading.Event, idle_sleep: float = 0.1) -> None:
+        log.info("dispatcher started", extra={"dispatcher": self.name})
+        while not stop.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:
+                log.exception("dispatcher loop error")
+                handled = 0
+            if not handled:
+                stop.wait(idle_sleep)
+        self._pool.shutdown(wait=True)
+
+
+def oldest_queued_age(*, session: Session, now: datetime | None = None) -> float:
+    """Seconds the oldest due message has waited (outbox lag)."""
+    oldest = session.scalar(
+        select(func.min(Message.next_attempt_at)).where(
+            Message.direction == Direction.OUTBOUND, Message.status == MessageStatus.QUEUED
+        )
+    )
+    return 0.0 if oldest is None else max(0.0, ((now or utcnow()) - oldest).total_seconds())

@@ -1,0 +1,67 @@
+"""Sandbox routes (MESSAGING_MODE=sandbox only): the recorded outbox and the demo phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from api.deps import SessionDep, SettingsDep
+from api.messaging import sandbox
+from api.messaging import service as messaging_service
+from api.messaging.models import Channel
+from api.messaging.schemas import MAX_BODY_CHARS, SandboxMessageOut
+
+router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+class SandboxSend(BaseModel):
+    mobile: str = Field(min_length=5, max_length=20)
+    channel: Channel = Channel.SMS
+    body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
+
+
+@router.get("/messages", response_model=list[SandboxMessageOut], response_model_by_alias=True)
+def recorded_messages(session: SessionDep, to: str = Query(..., min_length=3)) -> list[dict]:
+    """Outbound messages recorded for one address, oldest first."""
+    return [
+        {"to": m.to_address, "from_": m.from_address, "channel": m.channel, "body": m.body,
+         "status": m.status.value, "created_at": m.created_at}
+        for m in messaging_service.sent_to(session=session, to_address=to)
+    ]
+
+
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
+def phone(request: Request, session: SessionDep) -> HTMLResponse:
+    """The phone-like demo page."""
+    return templates.TemplateResponse(
+        request, "sandbox.html", {"phones": sandbox.demo_phones(session=session)})
+
+
+@router.post("/send", status_code=202)
+async def send_as_patient(payload: SandboxSend, request: Request, settings: SettingsDep) -> dict:
+    """Post a signed inbound message to the real webhook, as Twilio would."""
+    form = sandbox.inbound_form(settings=settings, from_number=payload.mobile,
+                                channel=payload.channel, body=payload.body)
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        response = await client.post(sandbox.WEBHOOK_PATH, data=form,
+                                     headers=sandbox.signed_headers(settings=settings, form=form))
+    if response.status_code != 200:
+        raise HTTPException(response.status_code, detail=response.text[:200])
+    return {"message_sid": form["MessageSid"], "from": form["From"]}
+
+
+@router.get("/thread")
+def conversation_thread(session: SessionDep, address: str = Query(..., min_length=3)) -> list[dict]:
+    """Both sides of the demo phone's conversation."""
+    return [
+        {"direction": m.direction.value, "body": m.body, "buttons": m.buttons or [],
+         "status": m.status.value, "created_at": m.created_at.isoformat()}
+        for m in sandbox.thread(session=session, address=address)
+    ]

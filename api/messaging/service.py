@@ -1,0 +1,264 @@
+"""Messaging verbs: store what arrives, queue what leaves, track delivery, honour opt-outs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from api.config import Settings
+from api.db import utcnow
+from api.messaging import render
+from api.messaging.keywords import Keyword, classify
+from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
+from api.messaging.schemas import InboundMessage
+from api.patients.models import Patient
+
+log = logging.getLogger(__name__)
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+# Twilio's status order; a late callback never moves a message backwards.
+STATUS_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.UNDELIVERED: 3,
+    MessageStatus.FAILED: 3,
+    MessageStatus.DELIVERED: 4,
+    MessageStatus.READ: 5,
+}
+TWILIO_STATUSES = {
+    "accepted": MessageStatus.QUEUED,
+    "scheduled": MessageStatus.QUEUED,
+    "queued": MessageStatus.QUEUED,
+    "sending": MessageStatus.SENDING,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.READ,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+}
+# Messages a patient must still get after opting out: the confirmation, safety advice.
+SENT_DESPITE_OPT_OUT = frozenset({MessageCategory.SERVICE, MessageCategory.SAFETY_NET})
+
+
+def bare_number(address: str) -> str:
+    """"whatsapp:+447700900123" -> "+447700900123"."""
+    return address.removeprefix("whatsapp:")
+
+
+def sender_for(*, settings: Settings, channel: Channel) -> str:
+    """Our own address on a channel."""
+    return settings.twilio_whatsapp_from if channel is Channel.WHATSAPP else settings.twilio_sms_from
+
+
+def _insert_ignoring_duplicates(session: Session, values: dict) -> int | None:
+    """INSERT a message unless its provider SID is stored already; the new id, or None."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["provider_sid"])
+        .returning(Message.id)
+    )
+    return session.execute(statement).scalar()
+
+
+def record_inbound(*, session: Session, inbound: InboundMessage) -> Message | None:
+    """Store an inbound message once; None when this MessageSid was stored before."""
+    now = utcnow()
+    message_id = _insert_ignoring_duplicates(
+        session,
+        {
+            "direction": Direction.INBOUND,
+            "channel": inbound.channel,
+            "from_address": inbound.address,
+            "to_address": inbound.to,
+            "body": inbound.text,
+            "provider_sid": inbound.message_sid,
+            "status": MessageStatus.RECEIVED,
+            "category": MessageCategory.PATIENT,
+            "media": inbound.media_urls or None,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    return session.get(Message, message_id) if message_id is not None else None
+
+
+def patients_on_number(*, session: Session, address: str) -> list[Patient]:
+    """Every patient whose mobile is this number (phones are shared)."""
+    number = bare_number(address)
+    return list(session.scalars(select(Patient).where(Patient.mobile == number).order_by(Patient.id)))
+
+
+def is_opted_out(*, session: Session, address: str) -> bool:
+    """True when the number behind `address` has opted out."""
+    patients = patients_on_number(session=session, address=address)
+    return bool(patients) and all(p.opted_out for p in patients)
+
+
+def set_opt_out(*, session: Session, address: str, opted_out: bool) -> int:
+    """Opt every patient on this number out (or back in); how many records changed."""
+    changed = 0
+    for patient in patients_on_number(session=session, address=address):
+        if patient.opted_out != opted_out:
+            patient.opted_out = opted_out
+            patient.opted_out_at = utcnow() if opted_out else None
+            changed += 1
+    return changed
+
+
+def handle_keyword(*, session: Session, message: Message, settings: Settings) -> bool:
+    """Act on STOP / START / HELP at once; True when the message was one of them."""
+    keyword = classify(message.body)
+    if keyword is None:
+        return False
+    if keyword is Keyword.OPT_IN and not is_opted_out(session=session, address=message.from_address):
+        return False  # "yes" from a subscribed patient is an answer, not a keyword
+    if keyword is Keyword.OPT_OUT:
+        set_opt_out(session=session, address=message.from_address, opted_out=True)
+        text = (f"You will get no more messages from {settings.trust_name}. To start again, "
+                f"reply START. To talk to the bookings team call {settings.bookings_phone}.")
+    elif keyword is Keyword.OPT_IN:
+        set_opt_out(session=session, address=message.from_address, opted_out=False)
+        text = f"Thank you, messages from {settings.trust_name} are switched back on."
+    else:
+        text = (f"This is the appointments service of {settings.trust_name}. Reply to talk to "
+                f"our assistant, or call the bookings team on {settings.bookings_phone} "
+                "(Mon-Fri 8am-6pm). If you are unwell, use NHS 111 online or call 111; "
+                "in an emergency call 999. Reply STOP to stop messages.")
+    if settings.keyword_replies or keyword is Keyword.HELP:
+        queue_message(session=session, settings=settings, channel=message.channel,
+                      to_address=message.from_address, text=text,
+                      category=MessageCategory.SERVICE, reply_to=message)
+    message.status = MessageStatus.PROCESSED
+    log.info("carrier keyword handled", extra={"keyword": keyword.value, "message_id": message.id})
+    return True
+
+
+def queue_message(
+    *,
+    session: Session,
+    settings: Settings,
+    channel: Channel,
+    to_address: str,
+    text: str,
+    category: MessageCategory = MessageCategory.REPLY,
+    buttons: list[dict] | None = None,
+    reply_to: Message | None = None,
+    conversation_id: int | None = None,
+    patient_id: int | None = None,
+    idempotency_key: str | None = None,
+    content_sid: str | None = None,
+    content_variables: dict | None = None,
+) -> Message:
+    """Add an outbound message to the outbox, rendered for its channel; the dispatcher sends it."""
+    if channel is Channel.SMS:
+        body, rendered_buttons = render.render_sms(text, buttons), None
+    elif channel is Channel.WHATSAPP:
+        body, quick = render.render_whatsapp(text, buttons)
+        rendered_buttons = quick or None
+    else:
+        body, rendered_buttons = text, None
+    message = Message(
+        direction=Direction.OUTBOUND,
+        channel=channel,
+        from_address=sender_for(settings=settings, channel=channel),
+        to_address=to_address,
+        body=body,
+        buttons=rendered_buttons,
+        status=MessageStatus.QUEUED,
+        category=category,
+        conversation_id=conversation_id if conversation_id else (
+            reply_to.conversation_id if reply_to else None),
+        patient_id=patient_id,
+        idempotency_key=idempotency_key,
+        content_sid=content_sid,
+        content_variables=content_variables,
+        next_attempt_at=utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def whatsapp_window_open(*, session: Session, address: str, now: datetime | None = None) -> bool:
+    """True while the patient's last WhatsApp message is less than 24 hours old."""
+    last = session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.direction == Direction.INBOUND, Message.from_address == address
+        )
+    )
+    return last is not None and (now or utcnow()) - last < WHATSAPP_WINDOW
+
+
+def apply_status_callback(*, session: Session, sid: str, twilio_status: str,
+                          error_code: int | None) -> Message | None:
+    """Record a delivery status from Twilio; None when the SID is not ours."""
+    message = session.scalar(select(Message).where(Message.provider_sid == sid))
+    status = TWILIO_STATUSES.get(twilio_status.lower())
+    if message is None or status is None or message.direction is not Direction.OUTBOUND:
+        return message
+    if STATUS_RANK.get(status, 0) < STATUS_RANK.get(message.status, 0):
+        return message  # a late callback: keep the furthest status
+    message.status = status
+    if error_code is not None:
+        message.error_code = error_code
+    if status in (MessageStatus.DELIVERED, MessageStatus.READ) and message.delivered_at is None:
+        message.delivered_at = utcnow()
+    return message
+
+
+def failed_unhandled(*, session: Session, limit: int = 100) -> list[Message]:
+    """Outbound messages that failed for good and still await a fallback decision."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.direction == Direction.OUTBOUND,
+                Message.status.in_(
+                    [MessageStatus.UNDELIVERED, MessageStatus.FAILED, MessageStatus.PARKED]
+                ),
+                Message.failure_handled_at.is_(None),
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_failure_handled(*, session: Session, message_id: int) -> bool:
+    """Claim a failed message's fallback exactly once across processes."""
+    result = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.failure_handled_at.is_(None))
+        .values(failure_handled_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def sent_to(*, session: Session, to_address: str) -> list[Message]:
+    """Outbound messages to one address, oldest first (the sandbox's record)."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.direction == Direction.OUTBOUND, Message.to_address == to_address)
+            .order_by(Message.id)
+        )
+    )
+
+
+def transcript(*, session: Session, conversation_id: int) -> list[Message]:
+    """Every message of a conversation, in order."""
+    return list(
+        session.scalars(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        )
+    )

@@ -1,0 +1,242 @@
+"""The worker: ordering, safety screen, handover pause, assistant outages, fallbacks."""
+
+import threading
+import time
+
+import httpx
+from sqlalchemy import select
+
+from api.conversations.rasa_client import RasaClient
+from api.conversations.worker import Worker
+from api.handover.models import Handover, HandoverReason, Urgency
+from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
+from tests.fakes.fake_rasa import EchoAssistant
+from tests.twilio_helpers import inbound_form, post_signed
+
+PATIENT = "+447700900321"
+
+
+def _outbound(factory, to=PATIENT):
+    with factory() as session:
+        return session.scalars(
+            select(Message).where(Message.direction == Direction.OUTBOUND,
+                                  Message.to_address == to).order_by(Message.id)).all()
+
+
+def _handovers(factory):
+    with factory() as session:
+        return session.scalars(select(Handover).order_by(Handover.id)).all()
+
+
+def _worker(settings, factory, assistant=None):
+    return Worker(settings=settings, session_factory=factory, rasa=assistant or EchoAssistant())
+
+
+def test_a_message_gets_the_assistants_reply(live_client, live_settings, live_session_factory):
+    assistant = EchoAssistant()
+    post_signed(live_client, inbound_form(from_=PATIENT, body="hiya"))
+    _worker(live_settings, live_session_factory, assistant).drain()
+    replies = _outbound(live_session_factory)
+    assert [r.body for r in replies] == ["echo: hiya"]
+    assert replies[0].status is MessageStatus.QUEUED
+    # Rasa saw a pseudonymous id, never the phone number.
+    sender_id, _ = assistant.seen[0]
+    assert PATIENT not in sender_id and len(sender_id) == 32
+    with live_session_factory() as session:
+        inbound = session.scalars(select(Message).where(Message.direction == Direction.INBOUND)).one()
+    assert inbound.status is MessageStatus.PROCESSED
+
+
+def test_ten_messages_sent_at_once_are_answered_in_order(live_client, live_settings,
+                                                         live_session_factory):
+    forms = [inbound_form(from_=PATIENT, body=f"message {i}") for i in range(10)]
+    threads = [threading.Thread(target=post_signed, args=(live_client, f)) for f in forms]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assistant = EchoAssistant(delay=0.01)
+    _worker(live_settings, live_session_factory, assistant).drain()
+    with live_session_factory() as session:
+        arrived = session.scalars(select(Message.body).where(
+            Message.direction == Direction.INBOUND).order_by(Message.id)).all()
+    assert [text for _, text in assistant.seen] == arrived
+    assert [r.body for r in _outbound(live_session_factory)] == [f"echo: {b}" for b in arrived]
+
+
+def test_two_workers_never_handle_one_conversation_at_once(live_client, live_settings,
+                                                           live_session_factory):
+    for i in range(8):
+        post_signed(live_client, inbound_form(from_=PATIENT, body=f"m{i}"))
+    active, overlap = [0], [False]
+    lock = threading.Lock()
+
+    class Watching(EchoAssistant):
+        def send(self, **kwargs):
+            with lock:
+                active[0] += 1
+                overlap[0] |= active[0] > 1
+            try:
+                return super().send(**kwargs)
+            finally:
+                with lock:
+                    active[0] -= 1
+
+    shared = Watching(delay=0.02)
+    workers = [Worker(settings=live_settings, session_factory=live_session_factory, rasa=shared,
+                      name=f"w{i}") for i in range(3)]
+    threads = [threading.Thread(target=w.drain) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not overlap[0]
+    assert [t for _, t in shared.seen] == [f"m{i}" for i in range(8)]
+
+
+def test_red_flag_gets_safety_net_and_urgent_handover(live_client, live_settings,
+                                                      live_session_factory):
+    assistant = EchoAssistant()
+    post_signed(live_client, inbound_form(from_=PATIENT, body="i have chest pian and feel sick"))
+    _worker(live_settings, live_session_factory, assistant).drain()
+    [reply] = _outbound(live_session_factory)
+    assert reply.category is MessageCategory.SAFETY_NET
+    assert "999" in reply.body and "111" in reply.body
+    [handover] = _handovers(live_session_factory)
+    assert (handover.reason, handover.urgency) == (HandoverReason.RED_FLAG, Urgency.URGENT)
+    assert assistant.seen == []  # never left to the model
+
+
+def test_with_staff_the_assistant_is_paused_but_the_screen_still_runs(
+        live_client, live_settings, live_session_factory):
+    assistant = EchoAssistant()
+    worker = _worker(live_settings, live_session_factory, assistant)
+    post_signed(live_client, inbound_form(from_=PATIENT, body="can i speak to someone"))
+    worker.drain()
+    with live_session_factory() as session:
+        from api.handover import service as handover_service
+
+        conversation_id = session.scalars(select(Message.conversation_id)).first()
+        handover_service.open_handover(
+            session=session, settings=live_settings, reason=HandoverReason.ASKED_FOR_PERSON,
+            urgency=Urgency.NORMAL, created_by="assistant", summary="wants a person",
+            conversation_id=conversation_id)
+        session.commit()
+    post_signed(live_client, inbound_form(from_=PATIENT, body="hello? anyone"))
+    post_signed(live_client, inbound_form(from_=PATIENT, body="now I cant breathe"))
+    worker.drain()
+    assert [t for _, t in assistant.seen] == ["can i speak to someone"]
+    bodies = [m.category for m in _outbound(live_session_factory)]
+    assert bodies == [MessageCategory.REPLY, MessageCategory.SAFETY_NET]
+    [handover] = _handovers(live_session_factory)
+    assert handover.urgency is Urgency.URGENT and handover.reason is HandoverReason.RED_FLAG
+
+
+def test_assistant_down_gives_holding_reply_and_handover_within_5s(
+        live_client, live_settings, live_session_factory):
+    rasa = RasaClient(base_url="http://127.0.0.1:9", timeout=2.0)  # nothing listens
+    started = time.monotonic()
+    post_signed(live_client, inbound_form(from_=PATIENT, body="when is my appointment"))
+    _worker(live_settings, live_session_factory, rasa).drain()
+    elapsed = time.monotonic() - started
+    [reply] = _outbound(live_session_factory)
+    assert reply.category is MessageCategory.HOLDING
+    assert live_settings.bookings_phone in reply.body
+    [handover] = _handovers(live_session_factory)
+    assert handover.reason is HandoverReason.ASSISTANT_UNAVAILABLE
+    assert "when is my appointment" in handover.summary
+    assert elapsed < 5
+
+
+def test_slow_assistant_counts_as_down(live_client, live_settings, live_session_factory):
+    class Slow(RasaClient):
+        def __init__(self):
+            super().__init__(base_url="http://127.0.0.1:9", timeout=0.2)
+
+        def send(self, **kwargs):
+            raise httpx.ReadTimeout("slow") from None
+
+    from api.conversations import rasa_client
+
+    class SlowAssistant:
+        def send(self, **kwargs):
+            raise rasa_client.AssistantUnavailable("ReadTimeout")
+
+    post_signed(live_client, inbound_form(from_=PATIENT, body="hi"))
+    _worker(live_settings, live_session_factory, SlowAssistant()).drain()
+    assert _outbound(live_session_factory)[0].category is MessageCategory.HOLDING
+
+
+def test_media_gets_a_polite_request_for_words(live_client, live_settings, live_session_factory):
+    assistant = EchoAssistant()
+    post_signed(live_client, inbound_form(from_=PATIENT, body="", NumMedia="1",
+                                          MediaUrl0="https://api.twilio.com/media/ME1"))
+    _worker(live_settings, live_session_factory, assistant).drain()
+    [reply] = _outbound(live_session_factory)
+    assert "as text" in reply.body
+    assert assistant.seen == []
+
+
+def test_flood_from_one_number_gets_one_notice(live_client, live_settings, live_session_factory,
+                                               monkeypatch):
+    monkeypatch.setattr(live_settings, "inbound_rate_per_minute", 3)
+    assistant = EchoAssistant()
+    for i in range(7):
+        post_signed(live_client, inbound_form(from_=PATIENT, body=f"spam {i}"))
+    _worker(live_settings, live_session_factory, assistant).drain()
+    assert len(assistant.seen) == 3
+    notices = [m for m in _outbound(live_session_factory) if m.category is MessageCategory.SERVICE]
+    assert len(notices) == 1
+    with live_session_factory() as session:
+        statuses = set(session.scalars(select(Message.status).where(
+            Message.direction == Direction.INBOUND)))
+    assert statuses == {MessageStatus.PROCESSED}  # stored and kept, none lost
+
+
+def test_poison_message_goes_to_staff_after_three_attempts(live_client, live_settings,
+                                                           live_session_factory):
+    class Broken:
+        def send(self, **kwargs):
+            raise RuntimeError("bug")
+
+    post_signed(live_client, inbound_form(from_=PATIENT, body="hello"))
+    worker = _worker(live_settings, live_session_factory, Broken())
+    for _ in range(4):
+        worker.drain()
+    [handover] = _handovers(live_session_factory)
+    assert handover.reason is HandoverReason.NOT_UNDERSTOOD
+
+
+def _failed_message(factory, settings, channel, to):
+    from api.messaging import service as messaging_service
+
+    with factory() as session:
+        message = messaging_service.queue_message(
+            session=session, settings=settings, channel=channel, to_address=to,
+            text="Your appointment has changed", category=MessageCategory.NOTIFICATION)
+        message.status = MessageStatus.UNDELIVERED
+        message.error_code = 63024
+        session.commit()
+        return message.id
+
+
+def test_undelivered_whatsapp_falls_back_to_sms(live_settings, live_session_factory):
+    _failed_message(live_session_factory, live_settings, Channel.WHATSAPP, f"whatsapp:{PATIENT}")
+    worker = _worker(live_settings, live_session_factory)
+    assert worker.handle_failed_deliveries() == 1
+    assert worker.handle_failed_deliveries() == 0  # handled once only
+    [sms] = _outbound(live_session_factory, to=PATIENT)
+    assert sms.channel is Channel.SMS and sms.status is MessageStatus.QUEUED
+
+
+def test_undelivered_sms_puts_the_patient_on_the_call_list(live_settings, live_session_factory):
+    from tests.factories import make_patient
+
+    with live_session_factory() as session:
+        patient = make_patient(session, mobile=PATIENT)
+        session.commit()
+    _failed_message(live_session_factory, live_settings, Channel.SMS, PATIENT)
+    _worker(live_settings, live_session_factory).handle_failed_deliveries()
+    [handover] = _handovers(live_session_factory)
+    assert handover.reason is HandoverReason.DELIVERY_FAILURE
+    assert handover.patient_id == patient.id

@@ -1,0 +1,76 @@
+"""A stand-in Rasa REST channel for gateway tests that are not about the dialogue.
+
+The assistant's own behaviour is tested against the really trained model (tests/e2e);
+these tests are about ordering, retries and crashes, so the reply is a simple echo that
+lets a test see exactly which message each reply answers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from api.conversations.rasa_client import AssistantReply
+
+
+class EchoAssistant:
+    """In-process: answers "echo: <text>"; records the order it saw messages in."""
+
+    def __init__(self, delay: float = 0.0):
+        self.delay = delay
+        self.seen: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def send(self, *, sender_id: str, text: str, metadata: dict | None = None):
+        with self._lock:
+            self.seen.append((sender_id, text))
+        if self.delay:
+            time.sleep(self.delay)
+        return [AssistantReply(text=f"echo: {text}")]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_Server"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        time.sleep(self.server.delay)
+        body = json.dumps([{"recipient_id": payload["sender"],
+                            "text": f"echo: {payload['message']}"}]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    delay: float = 0.0
+
+
+class EchoRasaServer:
+    """A loopback HTTP server speaking Rasa's REST channel, for worker subprocesses."""
+
+    def __init__(self, delay: float = 0.0):
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.delay = delay
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> "EchoRasaServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
