@@ -188,6 +188,9 @@ class Worker:
 
     def _ask_assistant(self, session: Session, conversation: Conversation, message: Message,
                        text: str) -> None:
+        # No transaction may stay open across the network call: on SQLite it would hold the
+        # write lock (stalling every webhook), on PostgreSQL it would pin row locks.
+        session.commit()
         started = time.perf_counter()
         try:
             replies = self.rasa.send(sender_id=conversation.public_id, text=text,
