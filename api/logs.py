@@ -100,14 +100,9 @@ def new_correlation_id() -> str:
     return value
 
 
-def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
-    """Install one stderr handler with redaction on the root logger (idempotent)."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_rebook", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler._rebook = True  # type: ignore[attr-defined]
+def build_handler(stream, *, json: bool = True) -> logging.Handler:
+    """A handler that stamps correlation ids and redacts, writing JSON (or plain) lines."""
+    handler = logging.StreamHandler(stream)
     handler.addFilter(CorrelationFilter())
     handler.addFilter(RedactionFilter())
     if json:
@@ -121,9 +116,21 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s")
         )
+    return handler
+
+
+def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
+    """Install one stderr handler with redaction on the root logger (idempotent)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_rebook", False):
+            root.removeHandler(handler)
+    handler = build_handler(sys.stderr, json=json)
+    handler._rebook = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # logs To and Body
     # Uvicorn's access log prints query strings (/sandbox/messages?to=+44...): route it
     # through our redacting handler instead of its own.
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):

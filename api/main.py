@@ -9,6 +9,7 @@ from api.logs import configure_logging
 from api.messaging.sandbox_views import router as sandbox_router
 from api.messaging.views import router as twilio_router
 from api.staff.views import router as staff_router
+from api.system.metrics import RequestTimer
 from api.system.views import router as system_router
 
 
@@ -20,6 +21,7 @@ def create_app() -> FastAPI:
         summary="Patient messaging for appointments rescheduled by industrial action",
         version="0.1.0",
     )
+    app.add_middleware(RequestTimer)
     app.include_router(system_router)
     app.include_router(staff_router)
     app.include_router(twilio_router)

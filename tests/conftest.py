@@ -174,3 +174,39 @@ def live_client(live_settings):
 
     with TestClient(create_app(), base_url="http://testserver") as client:
         yield client
+
+
+# -- the whole suite's log output is scanned for personal data ------------------------------
+
+SUITE_LOG_FILES: list = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_log(tmp_path_factory):
+    """Everything the code logs during the suite, through the production handler."""
+    import logging
+
+    from api.logs import build_handler
+
+    path = tmp_path_factory.mktemp("logs") / "suite.log"
+    stream = open(path, "w")
+    handler = build_handler(stream)
+    logging.getLogger().addHandler(handler)
+    SUITE_LOG_FILES.append(path)
+    yield path
+    logging.getLogger().removeHandler(handler)
+    stream.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any log line of the suite (or of its subprocesses) holds personal data."""
+    from tests.log_scan import find_personal_data
+
+    offending = find_personal_data(SUITE_LOG_FILES)
+    if offending:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line("personal data found in log output:", red=True)
+            for line in offending[:20]:
+                reporter.write_line(f"  {line[:300]}", red=True)
+        session.exitstatus = 1

@@ -39,6 +39,9 @@ def process_env(settings, **overrides: str) -> dict[str, str]:
 class Process:
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path):
         self.log_path = log_path
+        from tests.conftest import SUITE_LOG_FILES
+
+        SUITE_LOG_FILES.append(log_path)  # scanned for personal data at the end of the run
         self._log = open(log_path, "ab")
         self.popen = subprocess.Popen([sys.executable, "-m", "api", *args], cwd=ROOT, env=env,
                                       stdout=self._log, stderr=subprocess.STDOUT)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-# Phrases matched fuzzily against the normalised message, grouped by what they signal.
+# Phrases matched fuzzily against the normalised message, grouped by what they signal
+# (the group names are identifiers: they are logged and shown to staff).
 RED_FLAG_PHRASES: dict[str, tuple[str, ...]] = {
-    "chest pain": (
+    "chest_pain": (
         "chest pain", "pain in my chest", "chest hurts", "tight chest", "chest tightness",
         "heart attack", "crushing chest",
     ),
@@ -33,7 +34,7 @@ RED_FLAG_PHRASES: dict[str, tuple[str, ...]] = {
         "speech is slurred", "cant lift my arm", "arm weakness", "having a stroke",
         "numb on one side",
     ),
-    "mental health crisis": (
+    "mental_health_crisis": (
         "kill myself", "end my life", "want to die", "self harm", "hurt myself",
         "take my own life", "better off dead", "took too many tablets",
     ),
@@ -44,7 +45,7 @@ RED_FLAG_PHRASES: dict[str, tuple[str, ...]] = {
 }
 # Single words specific enough to flag alone (compared word by word, fuzzily).
 RED_FLAG_WORDS: dict[str, tuple[str, ...]] = {
-    "mental health crisis": ("suicidal", "suicide", "overdose", "overdosed"),
+    "mental_health_crisis": ("suicidal", "suicide", "overdose", "overdosed"),
     "collapse": ("unconscious", "anaphylaxis", "anaphylactic", "seizure", "seizures", "sepsis"),
     "stroke": ("stroke",),
 }

@@ -163,7 +163,7 @@ class Worker:
         text = message.body or ""
         result = safety.screen(text)
         if result.red_flag:
-            self._safety_net(session, conversation, message, result.category or "red flag")
+            self._safety_net(session, conversation, message, result.category or "red_flag")
             return
         if handover_service.open_for_conversation(session=session,
                                                   conversation_id=conversation.id):

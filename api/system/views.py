@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.db import get_engine
 from api.deps import SettingsDep
 from api.system import service
+from api.system.metrics import refresh_queue_gauges
 
 router = APIRouter(tags=["system"])
 
@@ -36,4 +37,5 @@ async def readyz(settings: SettingsDep) -> JSONResponse:
 @router.get("/metrics", include_in_schema=False)
 def metrics() -> Response:
     """Prometheus exposition of this process's metrics."""
+    refresh_queue_gauges()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

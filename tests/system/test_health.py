@@ -65,3 +65,18 @@ def test_metrics_are_prometheus_text(client):
 
     body = client.get("/metrics").text
     assert any(family.name for family in text_string_to_metric_families(body))
+
+
+def test_metrics_carry_webhook_latency_and_queue_depths(live_client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.twilio_helpers import inbound_form, post_signed
+
+    post_signed(live_client, inbound_form(from_="+447700900800", body="hi"))
+    families = {f.name: f for f in text_string_to_metric_families(live_client.get("/metrics").text)}
+    latency = families["rebook_http_request_seconds"]
+    routes = {s.labels.get("route") for s in latency.samples}
+    assert "/twilio/messages" in routes
+    pending = families["rebook_inbound_pending"].samples[0].value
+    assert pending == 1
+    assert "rebook_outbox_lag_seconds" in families

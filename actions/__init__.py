@@ -1,0 +1,8 @@
+"""Rasa custom actions, served by the rasa-sdk action server.
+
+Run from the repo root with the app environment:
+    .venv/bin/python -m rasa_sdk --actions actions --port 5055
+
+One module per conversation concern; actions stay thin and call domain services in `api/`
+(nothing in `api/` imports this package).
+"""

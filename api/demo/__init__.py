@@ -1,0 +1,1 @@
+"""The deterministic synthetic demo trust ("Northshire"): sites, clinics, patients, a strike."""

@@ -1,0 +1,65 @@
+"""Prometheus metrics the api process exposes: request latency, queue depths, outbox lag."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from prometheus_client import Gauge, Histogram
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+
+from api.db import get_sessionmaker
+from api.messaging.dispatcher import oldest_queued_age
+from api.messaging.models import Message, MessageStatus
+
+log = logging.getLogger(__name__)
+
+REQUEST_SECONDS = Histogram(
+    "rebook_http_request_seconds", "HTTP request latency by route",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+INBOUND_PENDING = Gauge("rebook_inbound_pending", "Inbound messages waiting for the worker")
+OUTBOX_QUEUED = Gauge("rebook_outbox_queued", "Outbound messages waiting to be sent")
+OUTBOX_PARKED = Gauge("rebook_outbox_parked", "Outbound messages parked for staff")
+OUTBOX_LAG = Gauge("rebook_outbox_lag_seconds", "Age of the oldest due outbound message")
+
+
+class RequestTimer(BaseHTTPMiddleware):
+    """Times every request under its route template (never the raw path: ids stay out)."""
+
+    async def dispatch(self, request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        REQUEST_SECONDS.labels(request.method, template, str(response.status_code)).observe(
+            time.perf_counter() - started)
+        return response
+
+
+def refresh_queue_gauges() -> None:
+    """Read queue depths from the database (called on each scrape; never fails the scrape)."""
+    try:
+        _read_queue_depths()
+    except SQLAlchemyError:
+        log.warning("queue depths unavailable: database not reachable or not migrated")
+
+
+def _read_queue_depths() -> None:
+    with get_sessionmaker()() as session:
+        counts = dict(
+            session.execute(
+                select(Message.status, func.count()).where(
+                    Message.status.in_([MessageStatus.RECEIVED, MessageStatus.QUEUED,
+                                        MessageStatus.PARKED]))
+                .group_by(Message.status)
+            ).all()
+        )
+        INBOUND_PENDING.set(counts.get(MessageStatus.RECEIVED, 0))
+        OUTBOX_QUEUED.set(counts.get(MessageStatus.QUEUED, 0))
+        OUTBOX_PARKED.set(counts.get(MessageStatus.PARKED, 0))
+        OUTBOX_LAG.set(oldest_queued_age(session=session))

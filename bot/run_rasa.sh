@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Start the Rasa server for Rebook (after making sure the env and the model exist).
+#
+# The app's worker talks to it over the REST channel; nothing else should, so it listens on
+# loopback unless RASA_INTERFACE says otherwise (e.g. 0.0.0.0 inside a container).
+# Env: RASA_PORT (5005), RASA_INTERFACE (127.0.0.1), ACTION_SERVER_URL (http://127.0.0.1:5055),
+#      REDIS_URL (unset: in-memory trackers and locks; set: Redis, see endpoints.redis.yml),
+#      RASA_AUTH_TOKEN (unset: HTTP API open to whoever can reach the interface).
+set -euo pipefail
+
+BOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_DIR="$(dirname "$BOT_DIR")"
+
+# shellcheck source=bot/rasa_common.sh
+. "$BOT_DIR/rasa_common.sh"
+
+RASA_ENV="$("$BOT_DIR/rasa_env.sh")"
+MODEL="$("$BOT_DIR/train.sh")"
+cd "$REPO_DIR"
+
+# endpoints.yml reads ${ACTION_SERVER_URL}/webhook and Rasa refuses to start on an unset
+# variable, so give it the app's default. Accept the URL with or without /webhook: the app's
+# setting (api.config.Settings.action_server_url) is the base URL.
+ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:5055}"
+ACTION_SERVER_URL="${ACTION_SERVER_URL%/}"
+export ACTION_SERVER_URL="${ACTION_SERVER_URL%/webhook}"
+
+ENDPOINTS="bot/endpoints.yml"
+if [ -n "${REDIS_URL:-}" ]; then
+    # Rasa's Redis stores take host/port/db/password, not a URL: split REDIS_URL
+    # (redis://[:password@]host[:port][/db]) into the variables endpoints.redis.yml reads.
+    # NUL-separated so a password with any character survives.
+    {
+        IFS= read -r -d '' REDIS_HOST
+        IFS= read -r -d '' REDIS_PORT
+        IFS= read -r -d '' REDIS_DB
+        IFS= read -r -d '' REDIS_PASSWORD
+    } < <("$RASA_ENV/bin/python" - "$REDIS_URL" <<'PY'
+import sys
+from urllib.parse import unquote, urlsplit
+
+url = urlsplit(sys.argv[1])
+if url.scheme != "redis":
+    sys.exit(f"run_rasa: REDIS_URL must be redis://host:port/db (got scheme {url.scheme!r})")
+db = url.path.strip("/") or "0"
+values = (url.hostname or "localhost", str(url.port or 6379), db, unquote(url.password or ""))
+sys.stdout.write("".join(v + "\0" for v in values))
+PY
+    )
+    export REDIS_HOST REDIS_PORT REDIS_DB REDIS_PASSWORD
+    ENDPOINTS="bot/endpoints.redis.yml"
+fi
+
+args=(
+    run
+    --enable-api
+    --model "$MODEL"
+    --endpoints "$ENDPOINTS"
+    --credentials bot/credentials.yml
+    --interface "${RASA_INTERFACE:-127.0.0.1}"
+    --port "${RASA_PORT:-5005}"
+)
+if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
+    args+=(--auth-token "$RASA_AUTH_TOKEN")
+fi
+
+echo "run_rasa: starting Rasa on ${RASA_INTERFACE:-127.0.0.1}:${RASA_PORT:-5005} with $ENDPOINTS (takes about a minute)" >&2
+exec "$RASA_ENV/bin/rasa" "${args[@]}"

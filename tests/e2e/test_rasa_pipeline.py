@@ -1,0 +1,76 @@
+"""End to end through the real stack: trained model, Rasa server, action server, REST channel."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.rasa_stack import REPO_ROOT, RasaStack, start_stack
+
+pytestmark = pytest.mark.rasa
+
+# Not the default trust name: seeing it in a reply proves the greeting came from the action
+# server, reading the app's settings, and not from a canned response in the domain.
+TEST_TRUST_NAME = "Testshire Hospitals NHS Foundation Trust"
+
+
+def domain_texts(response: str) -> set[str]:
+    """Every text variant of a response, wherever in bot/domain/ it is defined."""
+    texts: set[str] = set()
+    for path in sorted((REPO_ROOT / "bot" / "domain").glob("*.yml")):
+        responses = (yaml.safe_load(path.read_text()) or {}).get("responses") or {}
+        texts.update(variant["text"] for variant in responses.get(response, []))
+    assert texts, f"{response} is not defined in bot/domain/"
+    return texts
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
+    log_dir: Path = tmp_path_factory.mktemp("rasa-stack")
+    env = dict(os.environ, TRUST_NAME=TEST_TRUST_NAME)
+    with start_stack(log_dir=log_dir, env=env) as stack:
+        yield stack
+
+
+def new_sender() -> str:
+    """A fresh pseudonymous conversation id, as the worker would send."""
+    return uuid.uuid4().hex
+
+
+def reply_texts(replies: list[dict]) -> list[str]:
+    return [reply["text"] for reply in replies if "text" in reply]
+
+
+def test_greeting_comes_from_the_action_server_with_the_trust_name(rasa_stack: RasaStack):
+    texts = reply_texts(rasa_stack.send(sender=new_sender(), text="hiya"))
+
+    assert len(texts) == 1, texts
+    assert TEST_TRUST_NAME in texts[0]
+
+
+def test_goodbye(rasa_stack: RasaStack):
+    texts = reply_texts(rasa_stack.send(sender=new_sender(), text="ok ta bye"))
+
+    assert texts and set(texts) <= domain_texts("utter_goodbye"), texts
+
+
+def test_gibberish_is_asked_to_rephrase(rasa_stack: RasaStack):
+    texts = reply_texts(rasa_stack.send(sender=new_sender(), text="asdfgh qwerty"))
+
+    assert texts and set(texts) <= domain_texts("utter_default"), texts
+
+
+def test_conversation_state_is_kept_per_sender(rasa_stack: RasaStack):
+    sender = new_sender()
+
+    assert set(reply_texts(rasa_stack.send(sender=sender, text="thx"))) <= domain_texts(
+        "utter_you_are_welcome"
+    )
+    # "nah" only means "goodbye" because the bot just asked "anything else?".
+    texts = reply_texts(rasa_stack.send(sender=sender, text="nah im ok"))
+    assert texts and set(texts) <= domain_texts("utter_goodbye"), texts

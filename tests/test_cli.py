@@ -1,0 +1,65 @@
+"""The `rebook` command line, as an operator runs it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.patients.identifiers import is_valid_nhs_number
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rebook(*args, database_url: str, stdin: str | None = None):
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "ENVIRONMENT": "development"}
+    return subprocess.run([sys.executable, "-m", "api", *args], cwd=ROOT, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+def test_demo_seed_json_prints_the_contract_and_is_idempotent(database_url):
+    first = rebook("demo", "seed", "--patients", "400", "--json", database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    patients = json.loads(first.stdout)["patients"]
+    assert len(patients) == 400
+    keys = {"nhs_number", "name", "dob", "postcode", "mobile", "email", "whatsapp",
+            "appointments"}
+    assert all(set(p) == keys for p in patients)
+    assert all(is_valid_nhs_number(p["nhs_number"]) and p["nhs_number"].startswith("999")
+               for p in patients)
+    appointment = next(a for p in patients for a in p["appointments"])
+    assert set(appointment) == {"id", "status", "specialty", "priority", "start"}
+    postponed = [a for p in patients for a in p["appointments"] if a["status"] == "postponed"]
+    assert postponed and all(a["start"] is None for a in postponed)
+
+    second = rebook("demo", "seed", "--patients", "400", "--json", database_url=database_url)
+    assert second.returncode == 0
+    assert "already seeded" in second.stderr
+    assert json.loads(second.stdout) == json.loads(first.stdout)
+
+
+@pytest.mark.parametrize("args", [["--patients", "0"], ["--patients", "abc"], ["--seed", "-1"]])
+def test_bad_seed_arguments_give_a_clear_error(database_url, args):
+    result = rebook("demo", "seed", *args, database_url=database_url)
+    assert result.returncode == 2
+    assert "error" in result.stderr.lower() or "invalid" in result.stderr.lower()
+
+
+def test_db_upgrade_and_staff_commands(database_url):
+    assert rebook("db", "upgrade", database_url=database_url).returncode == 0
+    created = rebook("staff", "create-user", "ops.admin", "--role", "admin",
+                     "--password", "a long enough password", database_url=database_url)
+    assert created.returncode == 0, created.stderr
+    key = rebook("staff", "create-api-key", "ops.admin", database_url=database_url)
+    assert key.returncode == 0 and key.stdout.startswith("rbk_")
+    missing = rebook("staff", "create-api-key", "nobody", database_url=database_url)
+    assert missing.returncode == 2 and "no staff user" in missing.stderr
+    bad_role = rebook("staff", "create-user", "x.y", "--role", "boss", "--password",
+                      "a long enough password", database_url=database_url)
+    assert bad_role.returncode == 2
