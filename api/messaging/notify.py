@@ -8,6 +8,7 @@ database every WORKER_POLL_SECONDS; the wake-up is an optimisation, never requir
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import redis
@@ -19,10 +20,14 @@ WAKEUP_KEY = "rebook:worker:wakeup"
 _clients: dict[str, redis.Redis] = {}
 
 
+_clients_lock = threading.Lock()
+
+
 def _client(url: str) -> redis.Redis:
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=1)
-    return _clients[url]
+    with _clients_lock:
+        if url not in _clients:
+            _clients[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=1)
+        return _clients[url]
 
 
 def wake_workers(*, settings: Settings) -> None:
@@ -34,8 +39,8 @@ def wake_workers(*, settings: Settings) -> None:
         pipe.lpush(WAKEUP_KEY, 1)
         pipe.ltrim(WAKEUP_KEY, 0, 99)  # tokens only matter while workers are idle
         pipe.execute()
-    except redis.RedisError:
-        log.warning("could not wake workers; they will poll")
+    except Exception:  # noqa: BLE001 - best effort: the message is stored, workers also poll
+        log.warning("could not wake workers; they will poll", exc_info=True)
 
 
 def wait_for_work(*, settings: Settings, timeout: float) -> None:

@@ -69,10 +69,10 @@ def _insert_ignoring_duplicates(session: Session, values: dict) -> int | None:
     return session.execute(statement).scalar()
 
 
-def record_inbound(*, session: Session, inbound: InboundMessage) -> Message | None:
-    """Store an inbound message once; None when this MessageSid was stored before."""
+def record_inbound(*, session: Session, inbound: InboundMessage) -> int | None:
+    """Store an inbound message once; its id, or None when this MessageSid was stored before."""
     now = utcnow()
-    message_id = _insert_ignoring_duplicates(
+    return _insert_ignoring_duplicates(
         session,
         {
             "direction": Direction.INBOUND,
@@ -89,7 +89,6 @@ def record_inbound(*, session: Session, inbound: InboundMessage) -> Message | No
             "updated_at": now,
         },
     )
-    return session.get(Message, message_id) if message_id is not None else None
 
 
 def patients_on_number(*, session: Session, address: str) -> list[Patient]:
@@ -115,11 +114,12 @@ def set_opt_out(*, session: Session, address: str, opted_out: bool) -> int:
     return changed
 
 
-def handle_keyword(*, session: Session, message: Message, settings: Settings) -> bool:
+def handle_keyword(*, session: Session, message_id: int, body: str, settings: Settings) -> bool:
     """Act on STOP / START / HELP at once; True when the message was one of them."""
-    keyword = classify(message.body)
+    keyword = classify(body)
     if keyword is None:
-        return False
+        return False  # the common case costs no query
+    message = session.get(Message, message_id)
     if keyword is Keyword.OPT_IN and not is_opted_out(session=session, address=message.from_address):
         return False  # "yes" from a subscribed patient is an answer, not a keyword
     if keyword is Keyword.OPT_OUT:

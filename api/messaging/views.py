@@ -40,10 +40,11 @@ def inbound_message(params: TwilioRequest, session: SessionDep, settings: Settin
     new_correlation_id()
     inbound = _parse_inbound(params)
     try:
-        message = messaging_service.record_inbound(session=session, inbound=inbound)
-        if message is not None:
+        message_id = messaging_service.record_inbound(session=session, inbound=inbound)
+        if message_id is not None:
             # STOP must take effect at once, not after the queue ahead of it.
-            messaging_service.handle_keyword(session=session, message=message, settings=settings)
+            messaging_service.handle_keyword(session=session, message_id=message_id,
+                                             body=inbound.text, settings=settings)
         session.commit()
     except OperationalError as exc:
         # Not stored: a 503 makes Twilio retry later, so nothing is lost.
@@ -51,10 +52,10 @@ def inbound_message(params: TwilioRequest, session: SessionDep, settings: Settin
         log.error("could not store inbound message", extra={"error": type(exc).__name__},
                   exc_info=True)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="try again") from exc
-    if message is None:
+    if message_id is None:
         log.info("duplicate inbound webhook ignored")
     else:
-        log.info("inbound stored", extra={"message_id": message.id, "channel": inbound.channel})
+        log.info("inbound stored", extra={"message_id": message_id, "channel": inbound.channel})
         wake_workers(settings=settings)
     return _twiml()
 

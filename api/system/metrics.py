@@ -8,8 +8,8 @@ import time
 from prometheus_client import Gauge, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as Message_
 
 from api.db import get_sessionmaker
 from api.messaging.dispatcher import oldest_queued_age
@@ -28,17 +28,34 @@ OUTBOX_PARKED = Gauge("rebook_outbox_parked", "Outbound messages parked for staf
 OUTBOX_LAG = Gauge("rebook_outbox_lag_seconds", "Age of the oldest due outbound message")
 
 
-class RequestTimer(BaseHTTPMiddleware):
-    """Times every request under its route template (never the raw path: ids stay out)."""
+class RequestTimer:
+    """Times every request under its route template (never the raw path: ids stay out).
 
-    async def dispatch(self, request: Request, call_next):
+    Plain ASGI rather than BaseHTTPMiddleware: it adds no task or stream per request,
+    which matters on the webhook's hot path.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        REQUEST_SECONDS.labels(request.method, template, str(response.status_code)).observe(
-            time.perf_counter() - started)
-        return response
+        status = [500]
+
+        async def send_and_record(message: Message_) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            route = scope.get("route")
+            REQUEST_SECONDS.labels(scope["method"], getattr(route, "path", "unmatched"),
+                                   str(status[0])).observe(time.perf_counter() - started)
 
 
 def refresh_queue_gauges() -> None:

@@ -74,3 +74,24 @@ def test_conversation_state_is_kept_per_sender(rasa_stack: RasaStack):
     # "nah" only means "goodbye" because the bot just asked "anything else?".
     texts = reply_texts(rasa_stack.send(sender=sender, text="nah im ok"))
     assert texts and set(texts) <= domain_texts("utter_goodbye"), texts
+
+
+def test_signed_webhook_to_worker_to_trained_model_to_outbox(
+        rasa_stack: RasaStack, live_client, live_settings, live_session_factory):
+    """The whole inbound path: Twilio's signed POST, the worker, Rasa, the action server."""
+    from sqlalchemy import select
+
+    from api.conversations.rasa_client import RasaClient
+    from api.conversations.worker import Worker
+    from api.messaging.models import Direction, Message, MessageCategory
+    from tests.twilio_helpers import inbound_form, post_signed
+
+    patient = "+447700900901"
+    assert post_signed(live_client, inbound_form(from_=patient, body="hiya")).status_code == 200
+    rasa = RasaClient(base_url=rasa_stack.rasa_url, timeout=10)
+    Worker(settings=live_settings, session_factory=live_session_factory, rasa=rasa).drain()
+    with live_session_factory() as session:
+        [reply] = session.scalars(select(Message).where(
+            Message.direction == Direction.OUTBOUND, Message.to_address == patient)).all()
+    assert reply.category is MessageCategory.REPLY
+    assert TEST_TRUST_NAME in reply.body
