@@ -48,8 +48,6 @@ class Settings(BaseSettings):
     send_max_attempts: int = 8
     daily_cap_per_number: int = 40
     inbound_rate_per_minute: int = 12
-    # WhatsApp template (ContentSid) for re-opening a conversation outside the 24-hour window.
-    whatsapp_reopen_content_sid: str = ""
     # The bookings team's hours (Europe/London), for handover due times.
     working_hours_start: str = "08:00"
     working_hours_end: str = "18:00"
@@ -59,6 +57,7 @@ class Settings(BaseSettings):
     trust_name: str = "Northshire Hospitals NHS Foundation Trust"
     bookings_phone: str = "0161 496 0000"
     patient_timezone: str = "Europe/London"
+    identity_valid_minutes: int = 60  # how long a date-of-birth check stays in force
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -1,0 +1,32 @@
+"""Settings refuse placeholder secrets outside development."""
+
+import pytest
+from pydantic import ValidationError
+
+from api.config import Settings
+
+
+def test_development_accepts_the_built_in_secret():
+    assert Settings(environment="development").environment == "development"
+
+
+def test_production_refuses_the_placeholder_secret_key():
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(environment="production", secret_key="dev-secret-key-not-for-production")
+
+
+def test_production_with_twilio_needs_real_twilio_credentials():
+    with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN.*TWILIO_ACCOUNT_SID"):
+        Settings(environment="production", secret_key="s3cr3t-from-the-vault",
+                 messaging_mode="twilio")
+    ok = Settings(environment="production", secret_key="s3cr3t-from-the-vault",
+                  messaging_mode="twilio", twilio_account_sid="AC123",
+                  twilio_auth_token="a-real-token")
+    assert ok.twilio_auth_token.get_secret_value() == "a-real-token"
+    assert "a-real-token" not in repr(ok)
+
+
+def test_database_url_defaults_to_an_sqlite_file(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.database_url.startswith("sqlite:///") and settings.is_sqlite
