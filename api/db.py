@@ -110,6 +110,10 @@ def get_engine() -> Engine:
 
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
+    # Every table must be known before the first flush, or foreign keys to a table this
+    # process never imported cannot resolve (a worker never imports the staff models).
+    import api.models  # noqa: F401
+
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 

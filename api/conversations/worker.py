@@ -35,6 +35,7 @@ from api.messaging.notify import wait_for_work
 log = logging.getLogger(__name__)
 
 MAX_TURN_ATTEMPTS = 3
+FAILURE_SWEEP_SECONDS = 1.0  # failed deliveries are followed up within a second or so
 RASA_TURN_SECONDS = Histogram("rebook_rasa_turn_seconds", "Rasa REST turn latency")
 TURN_SECONDS = Histogram("rebook_worker_turn_seconds", "Whole inbound turn, screen to outbox")
 
@@ -53,6 +54,7 @@ class Worker:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="turn")
         self._concurrency = concurrency
         self._in_flight: dict[int, Future] = {}
+        self._last_failure_sweep = 0.0
         limiter_storage = storage.storage_from_string(settings.redis_url or "memory://")
         self._limiter = strategies.MovingWindowRateLimiter(limiter_storage)
         self._inbound_rate = RateLimitItemPerMinute(settings.inbound_rate_per_minute)
@@ -82,7 +84,9 @@ class Worker:
                 self._in_flight[conversation_id] = self._pool.submit(
                     self.handle_conversation, conversation_id)
                 started += 1
-        self.handle_failed_deliveries()
+        if time.monotonic() - self._last_failure_sweep >= FAILURE_SWEEP_SECONDS:
+            self._last_failure_sweep = time.monotonic()
+            self.handle_failed_deliveries()
         return started
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -131,8 +135,8 @@ class Worker:
                         session.commit()
                         return
                     message.attempts += 1
-                    session.commit()  # counted before the turn, so a poison message ends
                     conversation = session.get(Conversation, conversation_id)
+                    session.commit()  # counted before the turn, so a poison message ends
                     correlation_id.set(f"msg-{message.id}")
                     started = time.perf_counter()
                     if message.attempts > MAX_TURN_ATTEMPTS:
