@@ -8,6 +8,9 @@ import sys
 import typer
 from rich.console import Console
 
+from api.campaigns.cli import app as campaign_app
+from api.scheduling.cli import app as schedule_app
+
 
 app = typer.Typer(help="Rebook: patient messaging for rescheduled hospital care.",
                   no_args_is_help=True)
@@ -15,6 +18,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The synthetic demo trust.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(campaign_app, name="campaign")
 
 console = Console(stderr=True)
 
@@ -163,3 +168,17 @@ def dispatcher(concurrency: int = typer.Option(8, help="Sends in flight at once.
     _run_until_signalled(Dispatcher(settings=settings, session_factory=get_sessionmaker(),
                                     sender=make_sender(settings),
                                     concurrency=concurrency).run_forever)
+
+
+@app.command("scheduler")
+def scheduler(every: float = typer.Option(30.0, help="Seconds between passes.")) -> None:
+    """Run the periodic jobs: expired holds, replies, chasers, reminders, campaign completion."""
+    from api import jobs
+    from api.config import get_settings
+    from api.db import get_sessionmaker
+    from api.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    _run_until_signalled(lambda stop: jobs.run_forever(
+        session_factory=get_sessionmaker(), settings=settings, stop=stop, every_seconds=every))

@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     # The bookings team's hours (Europe/London), for handover due times.
     working_hours_start: str = "08:00"
     working_hours_end: str = "18:00"
+    # Notifications, chasers and reminders go out only inside this window (Europe/London).
+    send_window_start: str = "08:00"
+    send_window_end: str = "20:00"
+    # Email (campaigns): SMTP in twilio mode; recorded like the rest in the sandbox.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "appointments@example.nhs.uk"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
     worker_lease_seconds: float = 30.0
     worker_poll_seconds: float = 0.05
 

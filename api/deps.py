@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.config import Settings, get_settings
 from api.db import get_sessionmaker
 from api.messaging import signature
+from api.staff import auth as staff_auth
 from api.staff import service as staff_service
 from api.staff.models import Role, StaffUser
 
@@ -30,14 +31,29 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 _bearer = HTTPBearer(auto_error=False, description="A key from `rebook staff create-api-key`")
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_staff_user(
+    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> StaffUser:
-    """The authenticated staff user (API key now; console sessions join here later)."""
+    """The authenticated staff user: an API key, or a console session cookie (whose unsafe
+    requests must repeat the session's CSRF token in X-CSRF-Token)."""
     if credentials is not None:
         user = staff_service.authenticate_api_key(session=session, key=credentials.credentials)
         if user is not None:
+            return user
+    else:
+        found = staff_auth.read_session(session=session, settings=settings,
+                                        cookie=request.cookies.get(staff_auth.SESSION_COOKIE))
+        if found is not None:
+            user, console = found
+            if request.method not in _SAFE_METHODS and not staff_auth.csrf_matches(
+                    console.csrf, request.headers.get("X-CSRF-Token")):
+                raise HTTPException(status.HTTP_403_FORBIDDEN, detail="missing or wrong CSRF token")
             return user
     raise HTTPException(
         status.HTTP_401_UNAUTHORIZED,

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
+from api.console.views import router as console_router
+from api.handover.views import router as handover_router
 from api.logs import configure_logging
 from api.messaging.sandbox_views import router as sandbox_router
 from api.messaging.views import router as twilio_router
+from api.reporting.views import router as reports_router
+from api.scheduling.views import router as scheduling_router
 from api.staff.views import router as staff_router
 from api.system.metrics import RequestTimer
 from api.system.views import router as system_router
@@ -22,9 +27,9 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     app.add_middleware(RequestTimer)
-    app.include_router(system_router)
-    app.include_router(staff_router)
-    app.include_router(twilio_router)
+    for router in (system_router, twilio_router, staff_router, handover_router,
+                   scheduling_router, campaigns_router, reports_router, console_router):
+        app.include_router(router)
     if settings.messaging_mode == "sandbox":
         app.include_router(sandbox_router)
     return app

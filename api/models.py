@@ -2,6 +2,7 @@
 
 from api.appointments.models import Appointment, AppointmentEvent
 from api.audit.models import AuditEvent
+from api.campaigns.models import Campaign, CampaignRecipient
 from api.conversations.models import Conversation
 from api.db import Base
 from api.handover.models import Handover
@@ -11,7 +12,8 @@ from api.scheduling.models import ClinicSession, Clinician, Disruption, Offer, S
 from api.staff.models import ApiKey, StaffUser
 
 __all__ = [
-    "ApiKey", "Appointment", "AppointmentEvent", "AuditEvent", "Base", "ClinicSession",
+    "ApiKey", "Appointment", "AppointmentEvent", "AuditEvent", "Base", "Campaign",
+    "CampaignRecipient", "ClinicSession",
     "Clinician", "Conversation", "Disruption", "Handover", "Message", "Offer", "Patient",
     "Site", "Slot", "Specialty", "StaffUser",
 ]

@@ -24,6 +24,7 @@ def stack_processes(*, settings: Settings, port: int) -> dict[str, str]:
         "api": f"{python} -m api serve --port {port}",
         "worker": f"{python} -m api worker",
         "dispatcher": f"{python} -m api dispatcher",
+        "scheduler": f"{python} -m api scheduler",
         "actions": f"{python} -m rasa_sdk --actions actions --port {actions_port}",
         "rasa": str(PROJECT_ROOT / "bot" / "run_rasa.sh"),
     }

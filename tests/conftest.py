@@ -146,6 +146,10 @@ def live_settings(live_database_url, monkeypatch):
     monkeypatch.setenv("PUBLIC_BASE_URL", TEST_PUBLIC_BASE_URL)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TEST_AUTH_TOKEN)
     monkeypatch.setenv("MESSAGING_MODE", "sandbox")
+    # Tests must not depend on the time of day they run: the send window is always open
+    # unless a test closes it on purpose.
+    monkeypatch.setenv("SEND_WINDOW_START", "00:00")
+    monkeypatch.setenv("SEND_WINDOW_END", "23:59:59.999999")
     monkeypatch.delenv("REDIS_URL", raising=False)
     _clear_caches()
     yield get_settings()

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from limits import RateLimitItemPerSecond, storage, strategies
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, wait_random_exponential
 
 from api.config import Settings
 from api.db import utcnow
@@ -31,9 +30,11 @@ from api.messaging.senders import SendFailed, Sender, SendResult
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = timedelta(seconds=60)
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 600.0
+# Long enough for a claimed batch to be sent at the slowest configured pace plus a REST
+# timeout; short enough that a killed dispatcher's batch is picked up again promptly.
+CLAIM_LEASE = timedelta(seconds=20)
+# Persisted retry backoff: full jitter, exponential from about a second, capped at 10 minutes.
+_BACKOFF = wait_random_exponential(multiplier=0.5, max=600)
 LOCAL_OPTED_OUT = 21610  # same code Twilio would give
 LOCAL_OUTSIDE_WINDOW = 63016
 
@@ -43,8 +44,10 @@ def dispatcher_name() -> str:
 
 
 def backoff_delay(attempts: int) -> float:
-    """Exponential backoff with full jitter, so retries from many rows do not align."""
-    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** attempts))
+    """Exponential backoff with full jitter (tenacity's), so retries of many rows do not align."""
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})
+    state.attempt_number = attempts
+    return _BACKOFF(state)
 
 
 class Dispatcher:
@@ -62,11 +65,12 @@ class Dispatcher:
         # Per-second pacing; 'limits' wants whole numbers, so fractional rates use a window.
         self._rate = RateLimitItemPerSecond(max(1, round(settings.send_rate_per_second)))
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
+        self._in_flight: list[Future] = []
 
     # -- claiming ---------------------------------------------------------------------------
 
-    def claim_batch(self) -> list[tuple[int, bool]]:
-        """Mark up to batch_size due messages as ours: (id, left mid-send by a dead dispatcher)."""
+    def claim_batch(self, limit: int | None = None) -> list[tuple[int, bool]]:
+        """Mark up to `limit` due messages as ours: (id, left mid-send by a dead dispatcher)."""
         now = utcnow()
         with self.session_factory() as session, session.begin():
             query = (
@@ -79,7 +83,7 @@ class Dispatcher:
                     ),
                 )
                 .order_by(Message.id)
-                .limit(self.batch_size)
+                .limit(limit or self.batch_size)
             )
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
@@ -100,19 +104,24 @@ class Dispatcher:
             reset_at, _ = self._limiter.get_window_stats(self._rate, "send", sender_address)
             time.sleep(max(0.005, min(0.1, reset_at - time.time())))
 
-    @retry(retry=retry_if_exception_type(SendFailed), stop=stop_after_attempt(3),
-           wait=wait_random_exponential(multiplier=0.2, max=2), reraise=True)
     def _send_paced(self, message: Message) -> SendResult:
-        # A quick in-process retry rides out a blip; longer outages use the persisted backoff.
+        # Retries are persisted (next_attempt_at), never slept on here: a sleeping thread
+        # would hold back every other message behind it.
         self._wait_for_rate(message.from_address)
         return self.sender.send(message)
 
     def _refuse_reason(self, session: Session, message: Message) -> int | str | None:
         """Why this message must not be sent now, if it must not."""
+        if message.category in messaging_service.UNSOLICITED:
+            opens = messaging_service.next_send_time(settings=self.settings)
+            if opens > utcnow():
+                return "outside send window"
         if message.category not in messaging_service.SENT_DESPITE_OPT_OUT and (
             messaging_service.is_opted_out(session=session, address=message.to_address)
         ):
             return LOCAL_OPTED_OUT
+        if message.channel is Channel.EMAIL:
+            return None  # no carrier window or per-number cap applies to email
         if (message.channel is Channel.WHATSAPP and not message.content_sid
                 and not messaging_service.whatsapp_window_open(session=session,
                                                                address=message.to_address)):
@@ -139,7 +148,12 @@ class Dispatcher:
             if interrupted and message.attempts > 0:
                 # A killed dispatcher may have sent it: ask Twilio before sending again.
                 try:
-                    found = self.sender.find_sent(message, since=message.created_at)
+                    candidates = self.sender.find_sent(message, since=message.created_at)
+                    # Identical texts to one shared number are common (campaigns): a SID
+                    # already recorded against another row is not this row's.
+                    taken = set(session.scalars(select(Message.provider_sid).where(
+                        Message.provider_sid.in_(candidates)))) if candidates else set()
+                    found = next((sid for sid in candidates if sid not in taken), None)
                 except SendFailed:
                     message.status = MessageStatus.QUEUED  # cannot tell yet; ask again later
                     message.claimed_by = message.claimed_until = None
@@ -150,6 +164,12 @@ class Dispatcher:
                     self._record(session, message, SendResult(MessageStatus.SENT, sid=found))
                     return message.status
             refusal = self._refuse_reason(session, message)
+            if refusal == "outside send window":
+                message.status = MessageStatus.QUEUED
+                message.claimed_by = message.claimed_until = None
+                message.next_attempt_at = messaging_service.next_send_time(settings=self.settings)
+                session.commit()
+                return message.status
             if refusal == "daily cap":
                 message.status = MessageStatus.PARKED
                 message.claimed_by = None
@@ -193,23 +213,32 @@ class Dispatcher:
 
     # -- loop -------------------------------------------------------------------------------
 
-    def run_once(self) -> int:
-        """Claim one batch and send it; how many messages were handled."""
-        claimed = self.claim_batch()
-        if claimed:
-            list(self._pool.map(lambda row: self.process(*row), claimed))
+    def run_once(self, wait: bool = True) -> int:
+        """Claim as many due messages as there are free senders and start them.
+
+        With wait=False (the loop) it returns at once, so the next claim overlaps the sends
+        in flight: a batch boundary never leaves the sender idle. Returns how many started.
+        """
+        self._in_flight = [f for f in self._in_flight if not f.done()]
+        free = self.batch_size - len(self._in_flight)
+        claimed = self.claim_batch(limit=free) if free > 0 else []
+        self._in_flight += [self._pool.submit(self.process, *row) for row in claimed]
+        if wait:
+            for future in self._in_flight:
+                future.result()
         return len(claimed)
 
     def run_forever(self, stop: threading.Event, idle_sleep: float = 0.1) -> None:
         log.info("dispatcher started", extra={"dispatcher": self.name})
         while not stop.is_set():
             try:
-                handled = self.run_once()
+                started = self.run_once(wait=False)
             except Exception:
                 log.exception("dispatcher loop error")
-                handled = 0
-            if not handled:
-                stop.wait(idle_sleep)
+                started = 0
+            if not started:
+                # Busy (all senders in flight) or idle (nothing due): look again shortly.
+                stop.wait(0.01 if self._in_flight else idle_sleep)
         self._pool.shutdown(wait=True)
 
 

@@ -35,6 +35,8 @@ class MessageStatus(enum.StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     PARKED = "parked"  # failed too often; waits for staff
+    HELD = "held"  # not to be sent until released (a paused campaign)
+    CANCELLED = "cancelled"  # withdrawn before sending (a cancelled campaign)
 
 
 class MessageCategory(enum.StrEnum):
@@ -44,6 +46,8 @@ class MessageCategory(enum.StrEnum):
     REPLY = "reply"  # the assistant's answer
     STAFF_REPLY = "staff_reply"
     NOTIFICATION = "notification"  # campaign or reminder: never sent to an opted-out number
+    CHASER = "chaser"  # a campaign's one reminder to patients who have not replied
+    REMINDER = "reminder"  # before a rebooked appointment
     SAFETY_NET = "safety_net"
     HOLDING = "holding"  # the assistant is unavailable; staff will reply
     SERVICE = "service"  # opt-out confirmation, HELP, media and rate-limit notices
@@ -78,6 +82,8 @@ class Message(Base):
     content_variables: Mapped[dict | None] = mapped_column(JSON)
     # Makes "send this once" safe to retry, e.g. "campaign:7:patient:42".
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # Email only.
+    subject: Mapped[str | None] = mapped_column(String(200))
     media: Mapped[list | None] = mapped_column(JSON)
     # Quick replies as [{"title", "payload"}]: WhatsApp buttons, numbered lines on SMS.
     buttons: Mapped[list | None] = mapped_column(JSON)

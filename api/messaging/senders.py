@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Protocol
 
 import requests
@@ -52,7 +55,7 @@ class SendFailed(Exception):
 class Sender(Protocol):
     def send(self, message: Message) -> SendResult: ...
 
-    def find_sent(self, message: Message, since: datetime) -> str | None: ...
+    def find_sent(self, message: Message, since: datetime) -> list[str]: ...
 
 
 class SandboxSender:
@@ -61,8 +64,8 @@ class SandboxSender:
     def send(self, message: Message) -> SendResult:
         return SendResult(status=MessageStatus.DELIVERED, sid=f"SB{secrets.token_hex(16)}")
 
-    def find_sent(self, message: Message, since: datetime) -> str | None:
-        return None  # nothing ever left this machine
+    def find_sent(self, message: Message, since: datetime) -> list[str]:
+        return []  # nothing ever left this machine
 
 
 class _RebasedHttpClient(TwilioHttpClient):
@@ -114,18 +117,69 @@ class TwilioSender:
             raise SendFailed(None, type(exc).__name__) from exc
         return SendResult(status=MessageStatus.SENT, sid=created.sid)
 
-    def find_sent(self, message: Message, since: datetime) -> str | None:
-        """The SID of a message Twilio already took for this row (a crash hid the answer)."""
+    def find_sent(self, message: Message, since: datetime) -> list[str]:
+        """SIDs of messages Twilio took that could be this row's (a crash hid the answer)."""
         try:
             candidates = self._client.messages.list(to=message.to_address,
-                                                    date_sent_after=since, limit=50)
+                                                    date_sent_after=since, limit=200)
         except (TwilioRestException, requests.RequestException, TwilioException):
             raise SendFailed(None, "could not list sent messages") from None
-        for candidate in candidates:
-            if candidate.body == message.body and candidate.from_ == message.from_address:
-                return candidate.sid
-        return None
+        return [c.sid for c in candidates
+                if c.body == message.body and c.from_ == message.from_address]
+
+
+class SmtpSender:
+    """Email over SMTP (campaign letters to patients with no mobile)."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+
+    def send(self, message: Message) -> SendResult:
+        if not self._settings.smtp_host:
+            return SendResult(status=MessageStatus.FAILED, error_code=None)
+        email = EmailMessage()
+        email["From"] = message.from_address
+        email["To"] = message.to_address
+        email["Subject"] = message.subject or self._settings.trust_name
+        email["Message-ID"] = make_msgid(domain="rebook.invalid")
+        email.set_content(message.body)
+        try:
+            with smtplib.SMTP(self._settings.smtp_host, self._settings.smtp_port,
+                              timeout=REST_TIMEOUT_SECONDS) as smtp:
+                if self._settings.smtp_starttls:
+                    smtp.starttls()
+                if self._settings.smtp_username:
+                    smtp.login(self._settings.smtp_username,
+                               self._settings.smtp_password.get_secret_value())
+                smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused:
+            return SendResult(status=MessageStatus.FAILED)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise SendFailed(None, type(exc).__name__) from exc
+        return SendResult(status=MessageStatus.SENT, sid=email["Message-ID"])
+
+    def find_sent(self, message: Message, since: datetime) -> list[str]:
+        return []  # SMTP cannot be asked; an interrupted email may go twice
+
+
+class ChannelSender:
+    """Texts through one sender, email through another."""
+
+    def __init__(self, texts: Sender, email: Sender):
+        self._texts, self._email = texts, email
+
+    def _for(self, message: Message) -> Sender:
+        return self._email if message.channel == "email" else self._texts
+
+    def send(self, message: Message) -> SendResult:
+        return self._for(message).send(message)
+
+    def find_sent(self, message: Message, since: datetime) -> list[str]:
+        return self._for(message).find_sent(message, since)
 
 
 def make_sender(settings: Settings) -> Sender:
-    return TwilioSender(settings) if settings.messaging_mode == "twilio" else SandboxSender()
+    """Sandbox records everything; twilio mode sends texts by Twilio and email by SMTP."""
+    if settings.messaging_mode != "twilio":
+        return SandboxSender()
+    return ChannelSender(TwilioSender(settings), SmtpSender(settings))

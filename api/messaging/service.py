@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -45,6 +46,10 @@ TWILIO_STATUSES = {
 }
 # Messages a patient must still get after opting out: the confirmation, safety advice.
 SENT_DESPITE_OPT_OUT = frozenset({MessageCategory.SERVICE, MessageCategory.SAFETY_NET})
+# Messages we start (not replies): only inside the send window, never at night.
+UNSOLICITED = frozenset(
+    {MessageCategory.NOTIFICATION, MessageCategory.CHASER, MessageCategory.REMINDER}
+)
 
 
 def bare_number(address: str) -> str:
@@ -54,7 +59,22 @@ def bare_number(address: str) -> str:
 
 def sender_for(*, settings: Settings, channel: Channel) -> str:
     """Our own address on a channel."""
+    if channel is Channel.EMAIL:
+        return settings.smtp_from
     return settings.twilio_whatsapp_from if channel is Channel.WHATSAPP else settings.twilio_sms_from
+
+
+def next_send_time(*, settings: Settings, now: datetime | None = None) -> datetime:
+    """`now` if inside the send window (Europe/London), else when the window next opens."""
+    now = now or utcnow()
+    zone = ZoneInfo(settings.patient_timezone)
+    local = now.astimezone(zone)
+    opens = time.fromisoformat(settings.send_window_start)
+    closes = time.fromisoformat(settings.send_window_end)
+    if opens <= local.time() < closes:
+        return now
+    day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
+    return datetime.combine(day, opens, tzinfo=zone).astimezone(now.tzinfo)
 
 
 def _insert_ignoring_duplicates(session: Session, values: dict) -> int | None:
@@ -158,6 +178,9 @@ def queue_message(
     idempotency_key: str | None = None,
     content_sid: str | None = None,
     content_variables: dict | None = None,
+    subject: str | None = None,
+    send_at: datetime | None = None,
+    flush: bool = True,
 ) -> Message:
     """Add an outbound message to the outbox, rendered for its channel; the dispatcher sends it."""
     if channel is Channel.SMS:
@@ -182,10 +205,12 @@ def queue_message(
         idempotency_key=idempotency_key,
         content_sid=content_sid,
         content_variables=content_variables,
-        next_attempt_at=utcnow(),
+        subject=subject,
+        next_attempt_at=send_at or utcnow(),
     )
     session.add(message)
-    session.flush()
+    if flush:  # bulk callers (campaigns) flush once per batch instead
+        session.flush()
     return message
 
 

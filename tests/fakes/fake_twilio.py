@@ -29,6 +29,7 @@ class FakeTwilioState:
     seed: int = 7
     accepted: list[dict] = field(default_factory=list)  # messages Twilio "took"
     attempts: int = 0
+    attempt_times: list[float] = field(default_factory=list)  # time.monotonic() of each create
     transient_answers: int = 0
     permanent_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -67,6 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(state.latency_seconds)
         with state.lock:
             state.attempts += 1
+            state.attempt_times.append(time.monotonic())
         to = form.get("To", "")
         if to in state.permanent_errors:
             with state.lock:

@@ -1,0 +1,45 @@
+"""Audit verbs: record who saw or did what to whose record; list it for admins."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.audit.models import AuditEvent
+from api.staff.models import StaffUser
+
+
+def actor_of(user: StaffUser) -> str:
+    """The audit actor string of a staff user ("staff:<id>")."""
+    return f"staff:{user.id}"
+
+
+def record(*, session: Session, actor: str, action: str, object_type: str, object_id: int | str,
+           patient_id: int | None = None, details: dict | None = None) -> AuditEvent:
+    """Append one event to the audit log (in the caller's transaction)."""
+    event = AuditEvent(actor=actor, action=action, object_type=object_type,
+                       object_id=str(object_id), patient_id=patient_id, details=details or {})
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_events(*, session: Session, limit: int = 200, before_id: int | None = None,
+                patient_id: int | None = None, actor: str | None = None,
+                object_type: str | None = None, object_id: str | None = None,
+                action: str | None = None) -> list[AuditEvent]:
+    """Audit events, newest first, optionally filtered."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(max(1, min(limit, 1000)))
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    if patient_id is not None:
+        query = query.where(AuditEvent.patient_id == patient_id)
+    if actor is not None:
+        query = query.where(AuditEvent.actor == actor)
+    if object_type is not None:
+        query = query.where(AuditEvent.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEvent.object_id == str(object_id))
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return list(session.scalars(query))

@@ -1,0 +1,1 @@
+"""Campaigns: tell every affected patient, once, at a sensible hour; chase; remind."""

@@ -1,0 +1,62 @@
+"""What a campaign says and by which route each patient hears it.
+
+A first message carries no name, no specialty and no clinical detail (the phone may not be
+the patient's), and never asks anyone to "reply CANCEL" (a carrier opt-out word).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+from api.campaigns.models import CallReason, RecipientRoute
+from api.config import Settings
+from api.messaging.keywords import OPT_OUT_WORDS
+from api.patients.models import Patient
+
+PLACEHOLDERS = frozenset({"trust_name", "bookings_phone"})
+DEFAULT_SMS_TEMPLATE = (
+    "{trust_name}: because of industrial action, your hospital appointment has been moved. "
+    "Your place on the waiting list is kept. Reply to this message to find a new date, or call "
+    "{bookings_phone}."
+)
+
+
+class ContentError(ValueError):
+    """A template that must not be sent."""
+
+
+def check_template(template: str) -> None:
+    """Refuse unknown placeholders (names, clinical detail) and carrier keywords."""
+    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    unknown = fields - PLACEHOLDERS
+    if unknown:
+        raise ContentError(
+            f"template may only use {sorted(PLACEHOLDERS)}; first messages carry no personal "
+            f"or clinical detail (found {sorted(unknown)})")
+    for word in OPT_OUT_WORDS:
+        if re.search(rf"\breply\s+{word}\b", template, re.IGNORECASE):
+            raise ContentError(f'never ask patients to "reply {word}": it opts them out')
+    if not template.strip():
+        raise ContentError("the template is empty")
+
+
+def render(template: str, *, settings: Settings) -> str:
+    """Fill the template's placeholders with the trust's details."""
+    return template.format(trust_name=settings.trust_name, bookings_phone=settings.bookings_phone)
+
+
+def choose_route(*, patient: Patient, whatsapp_template: bool) -> tuple[RecipientRoute, str | None,
+                                                                        CallReason | None]:
+    """WhatsApp where opted in, else SMS, else email; otherwise the staff call list."""
+    if patient.opted_out:
+        return RecipientRoute.CALL_LIST, None, CallReason.OPTED_OUT
+    if not patient.text_is_accessible:
+        return RecipientRoute.CALL_LIST, None, CallReason.COMMUNICATION_NEEDS
+    if patient.mobile and patient.whatsapp_opt_in and whatsapp_template:
+        return RecipientRoute.WHATSAPP, f"whatsapp:{patient.mobile}", None
+    if patient.mobile:
+        return RecipientRoute.SMS, patient.mobile, None
+    if patient.email:
+        return RecipientRoute.EMAIL, patient.email, None
+    return RecipientRoute.CALL_LIST, None, CallReason.NO_CONTACT_ROUTE

@@ -1,0 +1,327 @@
+"""Campaign verbs: create, preview, send (idempotently, in batches), pause, resume, cancel."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from api.appointments.models import Appointment, AppointmentStatus, Priority
+from api.campaigns import content
+from api.campaigns.models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignStatus,
+    RecipientRoute,
+)
+from api.config import Settings
+from api.db import utcnow
+from api.messaging import render
+from api.messaging import service as messaging_service
+from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
+from api.patients.models import Patient
+from api.scheduling.models import Disruption, Site, Specialty
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+ROUTE_CHANNEL = {RecipientRoute.SMS: Channel.SMS, RecipientRoute.WHATSAPP: Channel.WHATSAPP,
+                 RecipientRoute.EMAIL: Channel.EMAIL}
+
+
+class CampaignError(ValueError):
+    """A campaign request that cannot be honoured; nothing was changed."""
+
+
+def _campaign(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise LookupError(f"no campaign {campaign_id}")
+    return campaign
+
+
+def create(*, session: Session, name: str, disruption_id: int, sms_template: str,
+           filters: dict | None = None, email_subject: str = "", email_template: str = "",
+           whatsapp_content_sid: str | None = None, whatsapp_variables: dict | None = None,
+           chaser_after_hours: int = 48, created_by: str = "system") -> Campaign:
+    """Draft a campaign after checking its templates and filters."""
+    if session.get(Disruption, disruption_id) is None:
+        raise CampaignError(f"no disruption {disruption_id}")
+    for template in (sms_template, email_template or sms_template):
+        try:
+            content.check_template(template)
+        except content.ContentError as exc:
+            raise CampaignError(str(exc)) from exc
+    filters = _checked_filters(session, filters or {})
+    if chaser_after_hours < 1:
+        raise CampaignError("chaser_after_hours must be at least 1")
+    campaign = Campaign(name=name, disruption_id=disruption_id, sms_template=sms_template,
+                        filters=filters, email_subject=email_subject,
+                        email_template=email_template, whatsapp_content_sid=whatsapp_content_sid,
+                        whatsapp_variables=whatsapp_variables or {},
+                        chaser_after_hours=chaser_after_hours, created_by=created_by)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def _checked_filters(session: Session, filters: dict) -> dict:
+    allowed = {"specialties", "priorities", "sites", "statuses"}
+    unknown = set(filters) - allowed
+    if unknown:
+        raise CampaignError(f"unknown filters {sorted(unknown)}; use {sorted(allowed)}")
+    checks: dict[str, tuple[set[str], str]] = {
+        "specialties": (set(session.scalars(select(Specialty.code))), "specialty"),
+        "sites": (set(session.scalars(select(Site.code))), "site"),
+        "priorities": ({p.value for p in Priority}, "priority"),
+        "statuses": ({AppointmentStatus.POSTPONED.value, AppointmentStatus.OFFERED.value},
+                     "status"),
+    }
+    for key, values in filters.items():
+        known, label = checks[key]
+        bad = set(values) - known
+        if bad:
+            raise CampaignError(f"unknown {label} {sorted(bad)}")
+    return {k: sorted(v) for k, v in filters.items() if v}
+
+
+def selected_appointments(*, session: Session, campaign: Campaign) -> list[Appointment]:
+    """The disruption's postponed appointments that match the campaign's filters."""
+    filters = campaign.filters or {}
+    statuses = filters.get("statuses") or [AppointmentStatus.POSTPONED.value]
+    query = select(Appointment).where(Appointment.disruption_id == campaign.disruption_id,
+                                      Appointment.status.in_(statuses))
+    if filters.get("priorities"):
+        query = query.where(Appointment.priority.in_(filters["priorities"]))
+    if filters.get("specialties"):
+        query = query.join(Specialty, Specialty.id == Appointment.specialty_id).where(
+            Specialty.code.in_(filters["specialties"]))
+    if filters.get("sites"):
+        query = query.join(Site, Site.id == Appointment.site_id).where(
+            Site.code.in_(filters["sites"]))
+    return list(session.scalars(query.order_by(Appointment.id)))
+
+
+def _patients(session: Session, campaign: Campaign) -> list[Patient]:
+    ids = sorted({a.patient_id for a in selected_appointments(session=session, campaign=campaign)})
+    patients: list[Patient] = []
+    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        patients += session.scalars(select(Patient).where(Patient.id.in_(ids[start:start + 900])))
+    return sorted(patients, key=lambda p: p.id)
+
+
+def _message_text(campaign: Campaign, route: RecipientRoute, settings: Settings) -> str:
+    template = campaign.email_template if route is RecipientRoute.EMAIL and \
+        campaign.email_template else campaign.sms_template
+    return content.render(template, settings=settings)
+
+
+def preview(*, session: Session, campaign_id: int, settings: Settings) -> dict:
+    """Counts per route and call-list reason, and each route's rendered message."""
+    campaign = _campaign(session, campaign_id)
+    routes: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for patient in _patients(session, campaign):
+        route, _, reason = content.choose_route(
+            patient=patient, whatsapp_template=bool(campaign.whatsapp_content_sid))
+        routes[route.value] += 1
+        if reason:
+            reasons[reason.value] += 1
+    sms = render.render_sms(_message_text(campaign, RecipientRoute.SMS, settings))
+    return {
+        "campaign_id": campaign.id,
+        "appointments": len(selected_appointments(session=session, campaign=campaign)),
+        "patients": sum(routes.values()),
+        "by_route": {r.value: routes.get(r.value, 0) for r in RecipientRoute},
+        "call_list_reasons": dict(reasons),
+        "messages": {
+            "sms": {"body": sms, "segments": render.sms_segments(sms)},
+            "whatsapp": {"content_sid": campaign.whatsapp_content_sid,
+                         "variables": campaign.whatsapp_variables},
+            "email": {"subject": campaign.email_subject or settings.trust_name,
+                      "body": _message_text(campaign, RecipientRoute.EMAIL, settings)},
+        },
+    }
+
+
+def _insert_recipients(session: Session, rows: list[dict]) -> None:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(CampaignRecipient).values(rows).on_conflict_do_nothing(
+        index_elements=["campaign_id", "patient_id"]))
+
+
+def send(*, session: Session, campaign_id: int, settings: Settings,
+         progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE) -> int:
+    """Put every selected patient's message in the outbox, batch by batch; how many were queued.
+
+    Safe to run again after a crash or to resume: a patient is a recipient once per campaign
+    and each message has an idempotency key, so nothing is ever queued twice. Commits per batch.
+    """
+    campaign = _campaign(session, campaign_id)
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
+        raise CampaignError(f"campaign {campaign_id} is {campaign.status.value}")
+    if campaign.status is CampaignStatus.PAUSED:
+        raise CampaignError("the campaign is paused; resume it instead")
+    campaign.status = CampaignStatus.SENDING
+    campaign.started_at = campaign.started_at or utcnow()
+    rows = []
+    for patient in _patients(session, campaign):
+        route, address, reason = content.choose_route(
+            patient=patient, whatsapp_template=bool(campaign.whatsapp_content_sid))
+        rows.append({"campaign_id": campaign.id, "patient_id": patient.id, "route": route,
+                     "address": address, "call_reason": reason, "created_at": utcnow()})
+    for start in range(0, len(rows), batch_size):
+        _insert_recipients(session, rows[start:start + batch_size])
+    session.commit()
+    pending = list(session.scalars(
+        select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id,
+                                        CampaignRecipient.route != RecipientRoute.CALL_LIST,
+                                        CampaignRecipient.message_id.is_(None))
+        .order_by(CampaignRecipient.id)))
+    total, queued = len(pending), 0
+    send_at = messaging_service.next_send_time(settings=settings)
+    for start in range(0, total, batch_size):
+        batch = pending[start:start + batch_size]
+        messages = [
+            messaging_service.queue_message(
+                session=session, settings=settings, channel=ROUTE_CHANNEL[recipient.route],
+                to_address=recipient.address,
+                text=_message_text(campaign, recipient.route, settings),
+                category=MessageCategory.NOTIFICATION, patient_id=recipient.patient_id,
+                idempotency_key=f"campaign:{campaign.id}:patient:{recipient.patient_id}",
+                content_sid=campaign.whatsapp_content_sid
+                if recipient.route is RecipientRoute.WHATSAPP else None,
+                content_variables=(campaign.whatsapp_variables or None)
+                if recipient.route is RecipientRoute.WHATSAPP else None,
+                subject=(campaign.email_subject or settings.trust_name)
+                if recipient.route is RecipientRoute.EMAIL else None,
+                send_at=send_at, flush=False)
+            for recipient in batch
+        ]
+        session.flush()
+        for recipient, message in zip(batch, messages, strict=True):
+            recipient.message_id = message.id
+            recipient.queued_at = utcnow()
+        queued += len(batch)
+        session.commit()
+        if progress:
+            progress(queued, total)
+    log.info("campaign queued", extra={"campaign_id": campaign.id, "queued": queued})
+    return queued
+
+
+def _campaign_message_ids(session: Session, campaign_id: int) -> list[int]:
+    rows = session.execute(select(CampaignRecipient.message_id, CampaignRecipient.chaser_message_id)
+                           .where(CampaignRecipient.campaign_id == campaign_id)).all()
+    return [m for row in rows for m in row if m is not None]
+
+
+def _set_message_status(session: Session, ids: list[int], from_status: MessageStatus,
+                        to_status: MessageStatus, send_at: datetime | None = None) -> int:
+    changed = 0
+    for start in range(0, len(ids), 900):
+        values = {"status": to_status}
+        if send_at is not None:
+            values["next_attempt_at"] = send_at
+        changed += session.execute(
+            update(Message).where(Message.id.in_(ids[start:start + 900]),
+                                  Message.status == from_status).values(**values)).rowcount
+    return changed
+
+
+def pause(*, session: Session, campaign_id: int) -> int:
+    """Hold every unsent message of the campaign; how many were held."""
+    campaign = _campaign(session, campaign_id)
+    if campaign.status is not CampaignStatus.SENDING:
+        raise CampaignError(f"only a sending campaign can be paused (it is {campaign.status.value})")
+    campaign.status = CampaignStatus.PAUSED
+    return _set_message_status(session, _campaign_message_ids(session, campaign_id),
+                               MessageStatus.QUEUED, MessageStatus.HELD)
+
+
+def resume(*, session: Session, campaign_id: int, settings: Settings) -> int:
+    """Release a paused campaign's held messages (inside the send window); how many."""
+    campaign = _campaign(session, campaign_id)
+    if campaign.status is not CampaignStatus.PAUSED:
+        raise CampaignError(f"only a paused campaign can be resumed (it is {campaign.status.value})")
+    campaign.status = CampaignStatus.SENDING
+    return _set_message_status(session, _campaign_message_ids(session, campaign_id),
+                               MessageStatus.HELD, MessageStatus.QUEUED,
+                               send_at=messaging_service.next_send_time(settings=settings))
+
+
+def cancel(*, session: Session, campaign_id: int) -> int:
+    """Withdraw every unsent message; messages already sent stay sent. How many withdrawn."""
+    campaign = _campaign(session, campaign_id)
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
+        raise CampaignError(f"campaign {campaign_id} is already {campaign.status.value}")
+    campaign.status = CampaignStatus.CANCELLED
+    campaign.finished_at = utcnow()
+    ids = _campaign_message_ids(session, campaign_id)
+    return (_set_message_status(session, ids, MessageStatus.QUEUED, MessageStatus.CANCELLED)
+            + _set_message_status(session, ids, MessageStatus.HELD, MessageStatus.CANCELLED))
+
+
+def progress(*, session: Session, campaign_id: int) -> dict:
+    """Where every patient of the campaign has got to."""
+    campaign = _campaign(session, campaign_id)
+    statuses = Counter(dict(session.execute(
+        select(Message.status, func.count())
+        .join(CampaignRecipient, CampaignRecipient.message_id == Message.id)
+        .where(CampaignRecipient.campaign_id == campaign_id)
+        .group_by(Message.status)).all()))
+    recipients = session.scalar(select(func.count()).select_from(CampaignRecipient)
+                                .where(CampaignRecipient.campaign_id == campaign_id))
+    call_list = session.scalar(select(func.count()).select_from(CampaignRecipient).where(
+        CampaignRecipient.campaign_id == campaign_id,
+        CampaignRecipient.route == RecipientRoute.CALL_LIST))
+    replied = session.scalar(select(func.count()).select_from(CampaignRecipient).where(
+        CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.replied_at.is_not(None)))
+    rebooked = session.scalar(
+        select(func.count(func.distinct(CampaignRecipient.patient_id)))
+        .join(Appointment, Appointment.patient_id == CampaignRecipient.patient_id)
+        .where(CampaignRecipient.campaign_id == campaign_id,
+               Appointment.disruption_id == campaign.disruption_id,
+               Appointment.status == AppointmentStatus.REBOOKED))
+    sent = sum(statuses[s] for s in (MessageStatus.SENT, MessageStatus.DELIVERED,
+                                     MessageStatus.READ, MessageStatus.UNDELIVERED))
+    return {
+        "campaign_id": campaign.id,
+        "status": campaign.status.value,
+        "recipients": recipients,
+        "queued": statuses[MessageStatus.QUEUED] + statuses[MessageStatus.SENDING]
+        + statuses[MessageStatus.HELD],
+        "sent": sent,
+        "delivered": statuses[MessageStatus.DELIVERED] + statuses[MessageStatus.READ],
+        "failed": statuses[MessageStatus.FAILED] + statuses[MessageStatus.UNDELIVERED]
+        + statuses[MessageStatus.PARKED],
+        "cancelled": statuses[MessageStatus.CANCELLED],
+        "replied": replied,
+        "rebooked": rebooked,
+        "call_list": call_list,
+    }
+
+
+def call_list(*, session: Session, campaign_id: int) -> list[CampaignRecipient]:
+    """Patients staff must phone, and why."""
+    return list(session.scalars(select(CampaignRecipient).where(
+        CampaignRecipient.campaign_id == campaign_id,
+        CampaignRecipient.route == RecipientRoute.CALL_LIST).order_by(CampaignRecipient.id)))
+
+
+def finish_if_done(*, session: Session, campaign_id: int) -> bool:
+    """Mark a sending campaign completed once nothing of it waits in the outbox."""
+    campaign = _campaign(session, campaign_id)
+    if campaign.status is not CampaignStatus.SENDING:
+        return False
+    if progress(session=session, campaign_id=campaign_id)["queued"]:
+        return False
+    campaign.status = CampaignStatus.COMPLETED
+    campaign.finished_at = utcnow()
+    return True

@@ -1,0 +1,114 @@
+"""Staff JSON API for campaigns."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from api.campaigns import service as campaigns_service
+from api.campaigns.models import Campaign
+from api.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
+from api.deps import SessionDep, SettingsDep, require_role
+from api.staff.models import Role, StaffUser
+
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+# Campaigns message thousands of patients: clerks (the bookings team) and admins only.
+CampaignStaff = Depends(require_role(Role.CLERK, Role.ADMIN))
+
+
+def _or_404(session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such campaign")
+    return campaign
+
+
+def _run(call):
+    try:
+        return call()
+    except campaigns_service.CampaignError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+
+
+@router.post("", response_model=CampaignOut, status_code=201)
+def create_campaign(payload: CampaignCreate, session: SessionDep,
+                    user: StaffUser = CampaignStaff) -> Campaign:
+    """Draft a campaign for a disruption (templates are checked; nothing is sent)."""
+    try:
+        campaign = campaigns_service.create(session=session, created_by=f"staff:{user.id}",
+                                            **payload.model_dump())
+    except campaigns_service.CampaignError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    session.commit()
+    return campaign
+
+
+@router.get("", response_model=list[CampaignOut])
+def list_campaigns(session: SessionDep, user: StaffUser = CampaignStaff) -> list[Campaign]:
+    """Every campaign, newest first."""
+    from sqlalchemy import select
+
+    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc())))
+
+
+@router.get("/{campaign_id}/preview")
+def preview_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep,
+                     user: StaffUser = CampaignStaff) -> dict:
+    """Counts per channel and the rendered messages, before anything is sent."""
+    _or_404(session, campaign_id)
+    return campaigns_service.preview(session=session, campaign_id=campaign_id, settings=settings)
+
+
+@router.post("/{campaign_id}/send", response_model=CampaignProgress)
+def send_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep,
+                  user: StaffUser = CampaignStaff) -> dict:
+    """Queue the campaign's messages (idempotent: sending again queues nothing twice)."""
+    _or_404(session, campaign_id)
+    _run(lambda: campaigns_service.send(session=session, campaign_id=campaign_id,
+                                        settings=settings))
+    return campaigns_service.progress(session=session, campaign_id=campaign_id)
+
+
+@router.post("/{campaign_id}/pause", response_model=CampaignProgress)
+def pause_campaign(campaign_id: int, session: SessionDep, user: StaffUser = CampaignStaff) -> dict:
+    """Hold every unsent message."""
+    _or_404(session, campaign_id)
+    _run(lambda: campaigns_service.pause(session=session, campaign_id=campaign_id))
+    session.commit()
+    return campaigns_service.progress(session=session, campaign_id=campaign_id)
+
+
+@router.post("/{campaign_id}/resume", response_model=CampaignProgress)
+def resume_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep,
+                    user: StaffUser = CampaignStaff) -> dict:
+    """Release held messages (inside the send window)."""
+    _or_404(session, campaign_id)
+    _run(lambda: campaigns_service.resume(session=session, campaign_id=campaign_id,
+                                          settings=settings))
+    session.commit()
+    return campaigns_service.progress(session=session, campaign_id=campaign_id)
+
+
+@router.post("/{campaign_id}/cancel", response_model=CampaignProgress)
+def cancel_campaign(campaign_id: int, session: SessionDep, user: StaffUser = CampaignStaff) -> dict:
+    """Withdraw every unsent message."""
+    _or_404(session, campaign_id)
+    _run(lambda: campaigns_service.cancel(session=session, campaign_id=campaign_id))
+    session.commit()
+    return campaigns_service.progress(session=session, campaign_id=campaign_id)
+
+
+@router.get("/{campaign_id}/progress", response_model=CampaignProgress)
+def campaign_progress(campaign_id: int, session: SessionDep,
+                      user: StaffUser = CampaignStaff) -> dict:
+    """Queued, sent, delivered, failed, replied, rebooked and call-list counts."""
+    _or_404(session, campaign_id)
+    return campaigns_service.progress(session=session, campaign_id=campaign_id)
+
+
+@router.get("/{campaign_id}/call-list")
+def campaign_call_list(campaign_id: int, session: SessionDep,
+                       user: StaffUser = CampaignStaff) -> list[dict]:
+    """Patients to phone instead of text, and why."""
+    _or_404(session, campaign_id)
+    return [{"patient_id": r.patient_id, "reason": r.call_reason.value if r.call_reason else None}
+            for r in campaigns_service.call_list(session=session, campaign_id=campaign_id)]

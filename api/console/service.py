@@ -1,0 +1,130 @@
+"""Console helpers: the queue's view model and its live updates (server-sent events).
+
+Live updates come from the database, which every api process shares: each open event stream
+compares a fingerprint of the unresolved queue once a second and tells the browser when it
+changes, so handovers opened by the worker in another process appear too. With REDIS_URL set,
+an action taken in any api process also publishes on a Redis channel, which wakes every
+stream at once instead of at its next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from anyio import to_thread
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.config import Settings
+from api.db import utcnow
+from api.handover import service as handover_service
+from api.handover.models import Handover
+from api.patients.models import Patient
+from api.staff.models import StaffUser
+
+log = logging.getLogger(__name__)
+
+QUEUE_CHANNEL = handover_service.QUEUE_CHANNEL
+POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 15.0
+
+
+def local_time(moment: datetime | None, settings: Settings) -> str:
+    """A UTC moment as the bookings team reads it (Europe/London)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(settings.patient_timezone)).strftime("%a %d %b %H:%M")
+
+
+def due_label(*, due: datetime, now: datetime) -> str:
+    """"overdue by 12 min" / "due in 3 h 5 min"."""
+    minutes = int(abs((due - now).total_seconds()) // 60)
+    text = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    return f"overdue by {text}" if due < now else f"due in {text}"
+
+
+def queue_rows(*, session: Session, settings: Settings) -> list[dict]:
+    """The unresolved queue, urgent first then by due time, as the table shows it."""
+    now = utcnow()
+    items = handover_service.queue(session=session)
+    patient_ids = {h.patient_id for h in items if h.patient_id}
+    staff_ids = {h.assignee_id for h in items if h.assignee_id}
+    patients = {p.id: p for p in session.scalars(
+        select(Patient).where(Patient.id.in_(patient_ids)))} if patient_ids else {}
+    staff = {s.id: s for s in session.scalars(
+        select(StaffUser).where(StaffUser.id.in_(staff_ids)))} if staff_ids else {}
+    return [{
+        "handover": h,
+        "patient": patients.get(h.patient_id),
+        "assignee": staff.get(h.assignee_id),
+        "overdue": h.due_at < now,
+        "due_label": due_label(due=h.due_at, now=now),
+        "due_local": local_time(h.due_at, settings),
+        "first_line": _first_line(h),
+    } for h in items]
+
+
+def _first_line(handover: Handover) -> str:
+    for line in handover.summary.splitlines():
+        if "wrote:" in line:
+            return line.partition("wrote:")[2].strip()[:120]
+    return ""
+
+
+def notify_queue_changed(*, settings: Settings) -> None:
+    """Wake every api process's event streams now (with Redis; polling covers the rest)."""
+    handover_service.publish_queue_change(settings=settings)
+
+
+async def queue_events(*, settings: Settings, session_factory: Callable[[], Session],
+                       is_disconnected: Callable, poll_seconds: float = POLL_SECONDS
+                       ) -> AsyncIterator[str]:
+    """Server-sent events: `event: queue` whenever the unresolved queue changes."""
+
+    def fingerprint() -> str:
+        with session_factory() as session:
+            return handover_service.queue_fingerprint(session=session)
+
+    pubsub = None
+    if settings.redis_url:
+        try:
+            import redis.asyncio as aioredis
+
+            client = aioredis.Redis.from_url(settings.redis_url)
+            pubsub = client.pubsub()
+            await pubsub.subscribe(QUEUE_CHANNEL)
+        except Exception:
+            log.warning("Redis unavailable for live updates; polling only")
+            pubsub = None
+    last = None
+    quiet = 0.0
+    yield "retry: 2000\n\n"
+    try:
+        while not await is_disconnected():
+            current = await to_thread.run_sync(fingerprint)
+            if current != last:
+                if last is not None:
+                    yield f"event: queue\ndata: {current}\n\n"
+                last = current
+                quiet = 0.0
+            elif quiet >= HEARTBEAT_SECONDS:
+                yield ": keep-alive\n\n"
+                quiet = 0.0
+            if pubsub is not None:
+                try:
+                    await pubsub.get_message(ignore_subscribe_messages=True, timeout=poll_seconds)
+                except Exception:
+                    await asyncio.sleep(poll_seconds)
+            else:
+                await asyncio.sleep(poll_seconds)
+            quiet += poll_seconds
+    finally:
+        if pubsub is not None:
+            try:
+                await pubsub.aclose()
+            except Exception:
+                pass

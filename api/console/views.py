@@ -1,0 +1,341 @@
+"""The staff web console: thin routes over the handover, audit and staff services.
+
+Pages are server-rendered; every form POST carries the session's CSRF token; every page that
+shows patient data and every action is written to the audit log by the services it calls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
+from fastapi.templating import Jinja2Templates
+
+from api.audit import service as audit_service
+from api.console import service as console_service
+from api.db import get_sessionmaker
+from api.deps import SessionDep, SettingsDep
+from api.handover import service as handover_service
+from api.handover.models import HandoverReason, HandoverStatus
+from api.scheduling.errors import SchedulingError
+from api.staff import auth as staff_auth
+from api.staff.auth import ConsoleSession
+from api.staff.models import Role, StaffUser
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(prefix="/console", include_in_schema=False)
+STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
+# What a successful action says on the page it returns to (codes, so no text is reflected).
+DONE_MESSAGES = {
+    "claimed": "You have claimed this handover.",
+    "status": "Status updated.",
+    "note": "Note added.",
+    "reply": "Reply queued: it is sent on the patient's channel.",
+    "slots": "Slots held for the patient. Offer them, then book the one they choose.",
+    "booked": "Appointment booked.",
+    "resolved": "Handover resolved.",
+}
+WORK_ROLES = (Role.CLERK, Role.CLINICIAN, Role.ADMIN)
+
+
+class _NeedsSignIn(Exception):
+    pass
+
+
+def _console_session(request: Request, session: SessionDep,
+                     settings: SettingsDep) -> tuple[StaffUser, ConsoleSession]:
+    found = staff_auth.read_session(session=session, settings=settings,
+                                    cookie=request.cookies.get(staff_auth.SESSION_COOKIE))
+    if found is None:
+        if request.method == "GET":
+            raise HTTPException(status.HTTP_303_SEE_OTHER, headers={
+                "Location": f"/console/login?next={quote(request.url.path)}"})
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="sign in first")
+    if found[0].role not in WORK_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="your role cannot use the console")
+    return found
+
+
+ConsoleDep = Annotated[tuple[StaffUser, ConsoleSession], Depends(_console_session)]
+
+
+async def _csrf_checked(request: Request, console: ConsoleDep) -> tuple[StaffUser, ConsoleSession]:
+    form = await request.form()
+    if not staff_auth.csrf_matches(console[1].csrf, str(form.get("csrf_token") or "")):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="the form expired: reload the page")
+    return console
+
+
+FormUserDep = Annotated[tuple[StaffUser, ConsoleSession], Depends(_csrf_checked)]
+
+
+def _page(request: Request, name: str, context: dict, status_code: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'")
+    return response
+
+
+def _set_cookie(request: Request, response, key: str, value: str, max_age: int,
+                path: str = "/") -> None:
+    response.set_cookie(key, value, max_age=max_age, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path=path)
+
+
+# --- sign in --------------------------------------------------------------------------------
+
+
+@router.get("/static/{name}")
+def static(name: str) -> FileResponse:
+    if name not in STATIC_FILES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    return FileResponse(HERE / "static" / name, media_type=STATIC_FILES[name],
+                        headers={"Cache-Control": "max-age=300"})
+
+
+def _safe_next(target: str | None) -> str:
+    # Only our own console pages: never an open redirect.
+    if target and target.startswith("/console/") and not target.startswith("//") \
+            and "\\" not in target:
+        return target
+    return "/console/queue"
+
+
+def _login_page(request: Request, settings, error: str = "", username: str = "",
+                next_url: str = "", status_code: int = 200) -> HTMLResponse:
+    cookie, token = staff_auth.issue_login_csrf(settings=settings)
+    response = _page(request, "login.html", {"csrf_token": token, "error": error,
+                                             "username": username, "next": next_url,
+                                             "user": None}, status_code)
+    _set_cookie(request, response, staff_auth.LOGIN_CSRF_COOKIE, cookie, 3600, "/console/login")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, settings: SettingsDep, next: str = "") -> HTMLResponse:
+    return _login_page(request, settings, next_url=_safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, settings: SettingsDep,
+          username: Annotated[str, Form(max_length=64)] = "",
+          password: Annotated[str, Form(max_length=256)] = "",
+          csrf_token: Annotated[str, Form(max_length=100)] = "",
+          next: Annotated[str, Form(max_length=300)] = ""):
+    if not staff_auth.login_csrf_ok(settings=settings, token=csrf_token,
+                                    cookie=request.cookies.get(staff_auth.LOGIN_CSRF_COOKIE)):
+        return _login_page(request, settings, "The form expired. Please try again.", username,
+                           _safe_next(next), 403)
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = staff_auth.login(session=session, settings=settings, username=username,
+                                password=password, address=address)
+    except staff_auth.LoginRefused as exc:
+        session.commit()  # failed attempts and lockouts must stick
+        return _login_page(request, settings, str(exc), username, _safe_next(next),
+                           exc.status_code)
+    session.commit()
+    response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
+    _set_cookie(request, response, staff_auth.SESSION_COOKIE,
+                staff_auth.issue_session(settings=settings, user=user),
+                staff_auth.SESSION_MAX_AGE)
+    response.delete_cookie(staff_auth.LOGIN_CSRF_COOKIE, path="/console/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, console: FormUserDep):
+    audit_service.record(session=session, actor=audit_service.actor_of(console[0]),
+                         action="logout", object_type="staff_user", object_id=console[0].id)
+    session.commit()
+    response = RedirectResponse("/console/login", status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(staff_auth.SESSION_COOKIE, path="/")
+    return response
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+@router.get("", include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("/console/queue", status.HTTP_303_SEE_OTHER)
+
+
+def _queue_context(session, settings, console) -> dict:
+    rows = console_service.queue_rows(session=session, settings=settings)
+    audit_service.record(session=session, actor=audit_service.actor_of(console[0]),
+                         action="view_queue", object_type="handover_queue", object_id="*",
+                         details={"count": len(rows)})
+    session.commit()
+    return {"rows": rows, "user": console[0], "csrf_token": console[1].csrf,
+            "reasons": list(HandoverReason)}
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue_page(request: Request, session: SessionDep, settings: SettingsDep,
+               console: ConsoleDep) -> HTMLResponse:
+    return _page(request, "queue.html", _queue_context(session, settings, console))
+
+
+@router.get("/queue/rows", response_class=HTMLResponse)
+def queue_rows(request: Request, session: SessionDep, settings: SettingsDep,
+               console: ConsoleDep) -> HTMLResponse:
+    return _page(request, "_queue_rows.html", _queue_context(session, settings, console))
+
+
+@router.get("/queue/events")
+async def queue_events(request: Request, session: SessionDep, settings: SettingsDep,
+                       console: ConsoleDep) -> StreamingResponse:
+    # The request's session only signed the user in: end its transaction now, or it would
+    # stay open (on SQLite: hold the write lock) for as long as the stream runs.
+    session.close()
+    stream = console_service.queue_events(settings=settings, session_factory=get_sessionmaker(),
+                                          is_disconnected=request.is_disconnected)
+    return StreamingResponse(stream, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+# --- one handover ---------------------------------------------------------------------------
+
+
+def _handover_page(request: Request, session, settings, console, handover_id: int,
+                   done: str = "", error: str = "", status_code: int = 200) -> HTMLResponse:
+    session.rollback()  # a refused action leaves nothing half-done behind
+    try:
+        handover = handover_service.get(session=session, handover_id=handover_id)
+    except handover_service.NotFound:
+        return _page(request, "error.html", {"user": console[0], "csrf_token": console[1].csrf,
+                                             "message": "There is no such handover."}, 404)
+    case = handover_service.case_file(session=session, handover=handover, user=console[0])
+    session.commit()
+    return _page(request, "handover.html", case | {
+        "user": console[0], "csrf_token": console[1].csrf, "settings": settings,
+        "done": DONE_MESSAGES.get(done, ""), "error": error,
+        "statuses": [s for s in HandoverStatus if s is not HandoverStatus.RESOLVED],
+        "local_time": lambda m: console_service.local_time(m, settings),
+    }, status_code)
+
+
+@router.get("/handovers/{handover_id}", response_class=HTMLResponse)
+def handover_page(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+                  console: ConsoleDep, done: str = "") -> HTMLResponse:
+    return _handover_page(request, session, settings, console, handover_id, done=done)
+
+
+def _act(request, session, settings, console, handover_id: int, done: str, action):
+    """Run one action on a handover; back to its page, with what happened or why not."""
+    try:
+        handover = handover_service.get(session=session, handover_id=handover_id)
+    except handover_service.NotFound:
+        return _handover_page(request, session, settings, console, handover_id)
+    try:
+        action(handover)
+        session.commit()
+    except (handover_service.HandoverError, SchedulingError) as exc:
+        return _handover_page(request, session, settings, console, handover_id,
+                              error=str(exc), status_code=getattr(exc, "status_code", 400))
+    console_service.notify_queue_changed(settings=settings)
+    return RedirectResponse(f"/console/handovers/{handover_id}?done={done}",
+                            status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/handovers/{handover_id}/claim")
+def claim(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+          console: FormUserDep):
+    return _act(request, session, settings, console, handover_id, "claimed",
+                lambda h: handover_service.claim(session=session, handover=h, user=console[0]))
+
+
+@router.post("/handovers/{handover_id}/status")
+def set_status(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+               console: FormUserDep, new_status: Annotated[str, Form(alias="status")] = ""):
+    def action(h):
+        try:
+            chosen = HandoverStatus(new_status)
+        except ValueError as exc:
+            raise handover_service.HandoverError("choose a status") from exc
+        handover_service.set_status(session=session, handover=h, user=console[0], status=chosen)
+
+    return _act(request, session, settings, console, handover_id, "status", action)
+
+
+@router.post("/handovers/{handover_id}/notes")
+def add_note(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+             console: FormUserDep, text: Annotated[str, Form(max_length=4000)] = ""):
+    return _act(request, session, settings, console, handover_id, "note",
+                lambda h: handover_service.add_note(session=session, handover=h,
+                                                    user=console[0], text=text))
+
+
+@router.post("/handovers/{handover_id}/reply")
+def reply(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+          console: FormUserDep, text: Annotated[str, Form(max_length=4000)] = "",
+          template: Annotated[str, Form(max_length=64)] = ""):
+    return _act(request, session, settings, console, handover_id, "reply",
+                lambda h: handover_service.reply(session=session, settings=settings, handover=h,
+                                                 user=console[0], text=text or None,
+                                                 template=template or None))
+
+
+@router.post("/handovers/{handover_id}/slots")
+def find_slots(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+               console: FormUserDep, appointment_id: Annotated[int, Form()] = 0):
+    return _act(request, session, settings, console, handover_id, "slots",
+                lambda h: handover_service.find_slots(session=session, handover=h,
+                                                      user=console[0],
+                                                      appointment_id=appointment_id))
+
+
+@router.post("/handovers/{handover_id}/book")
+def book(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+         console: FormUserDep, offer_id: Annotated[int, Form()] = 0):
+    return _act(request, session, settings, console, handover_id, "booked",
+                lambda h: handover_service.book(session=session, handover=h, user=console[0],
+                                                offer_id=offer_id))
+
+
+@router.post("/handovers/{handover_id}/resolve")
+def resolve(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+            console: FormUserDep, outcome: Annotated[str, Form()] = "",
+            note: Annotated[str, Form(max_length=4000)] = ""):
+    def action(h):
+        if outcome not in ("hand_back", "close"):
+            raise handover_service.HandoverError("choose: hand back to the assistant, or close")
+        handover_service.resolve(session=session, handover=h, user=console[0],
+                                 hand_back=outcome == "hand_back", note=note)
+
+    return _act(request, session, settings, console, handover_id, "resolved", action)
+
+
+# --- the audit log (admins) -----------------------------------------------------------------
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, session: SessionDep, settings: SettingsDep, console: ConsoleDep,
+               patient_id: int | None = None, before_id: int | None = None) -> HTMLResponse:
+    user = console[0]
+    if user.role is not Role.ADMIN:
+        audit_service.record(session=session, actor=audit_service.actor_of(user),
+                             action="audit_denied", object_type="audit_event", object_id="*")
+        session.commit()
+        return _page(request, "error.html", {
+            "user": user, "csrf_token": console[1].csrf,
+            "message": "Only admins can read the audit log."}, 403)
+    events = audit_service.list_events(session=session, limit=100, before_id=before_id,
+                                       patient_id=patient_id)
+    audit_service.record(session=session, actor=audit_service.actor_of(user),
+                         action="view_audit", object_type="audit_event", object_id="*",
+                         patient_id=patient_id)
+    session.commit()
+    return _page(request, "audit.html", {
+        "user": user, "csrf_token": console[1].csrf, "events": events,
+        "patient_id": patient_id,
+        "local_time": lambda m: console_service.local_time(m, settings)})

@@ -1,0 +1,1 @@
+"""Reporting: how fast the backlog is clearing and who is at risk."""

@@ -1,0 +1,170 @@
+"""Backlog figures per disruption: the funnel, self-service, time to rebook, SLA, breaches.
+
+Every figure is computed from the records (appointment history, messages, campaign
+recipients, handovers), so it is as true as the data and can be tested against a scenario.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.appointments.models import Appointment, AppointmentEvent, AppointmentStatus
+from api.campaigns.models import Campaign, CampaignRecipient
+from api.conversations.models import Conversation
+from api.db import utcnow
+from api.handover.models import Handover, HandoverStatus
+from api.messaging.models import Message, MessageStatus
+from api.scheduling.models import Disruption, Slot, Specialty
+
+SENT_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ,
+                 MessageStatus.UNDELIVERED)
+DELIVERED_STATUSES = (MessageStatus.DELIVERED, MessageStatus.READ)
+WAITING = (AppointmentStatus.POSTPONED, AppointmentStatus.OFFERED)
+
+
+def _appointments(session: Session, disruption_id: int) -> list[Appointment]:
+    return list(session.scalars(select(Appointment).where(
+        Appointment.disruption_id == disruption_id).order_by(Appointment.id)))
+
+
+def _rebooking_events(session: Session, ids: list[int]) -> dict[int, tuple[datetime, datetime, str]]:
+    """appointment id -> (postponed at, rebooked at, who rebooked), latest rebooking."""
+    events: dict[int, list[AppointmentEvent]] = defaultdict(list)
+    for start in range(0, len(ids), 900):
+        for event in session.scalars(select(AppointmentEvent).where(
+                AppointmentEvent.appointment_id.in_(ids[start:start + 900]))
+                .order_by(AppointmentEvent.id)):
+            events[event.appointment_id].append(event)
+    result = {}
+    for appointment_id, history in events.items():
+        postponed = next((e.occurred_at for e in history
+                          if e.to_status is AppointmentStatus.POSTPONED), None)
+        rebooked = [e for e in history if e.to_status is AppointmentStatus.REBOOKED]
+        if postponed and rebooked:
+            result[appointment_id] = (postponed, rebooked[-1].occurred_at, rebooked[-1].actor)
+    return result
+
+
+def disruption_report(*, session: Session, disruption_id: int, today: date | None = None,
+                      now: datetime | None = None) -> dict:
+    """The whole backlog picture for one disruption."""
+    disruption = session.get(Disruption, disruption_id)
+    if disruption is None:
+        raise LookupError(f"no disruption {disruption_id}")
+    now = now or utcnow()
+    today = today or now.date()
+    appointments = _appointments(session, disruption_id)
+    ids = [a.id for a in appointments]
+    patient_ids = {a.patient_id for a in appointments}
+    rebookings = _rebooking_events(session, ids)
+    rebooked = [a for a in appointments if a.status is AppointmentStatus.REBOOKED]
+    by_assistant = [a for a in rebooked if a.id in rebookings and
+                    rebookings[a.id][2] == "assistant"]
+    by_staff = [a for a in rebooked if a.id in rebookings and
+                rebookings[a.id][2].startswith("staff")]
+    hours_to_rebook = [(r[1] - r[0]).total_seconds() / 3600 for a, r in
+                       ((a, rebookings.get(a.id)) for a in rebooked) if r]
+
+    campaign_ids = list(session.scalars(select(Campaign.id).where(
+        Campaign.disruption_id == disruption_id)))
+    recipient_rows = session.execute(
+        select(CampaignRecipient.patient_id, Message.status, CampaignRecipient.replied_at)
+        .join(Message, Message.id == CampaignRecipient.message_id)
+        .where(CampaignRecipient.campaign_id.in_(campaign_ids))).all() if campaign_ids else []
+    notified = {p for p, status, _ in recipient_rows if status in SENT_STATUSES}
+    delivered = {p for p, status, _ in recipient_rows if status in DELIVERED_STATUSES}
+    replied = {p for p, _, replied_at in recipient_rows if replied_at is not None}
+
+    handovers = list(session.scalars(select(Handover).where(
+        Handover.patient_id.in_(patient_ids)))) if patient_ids else []
+    open_handovers = [h for h in handovers if h.status is not HandoverStatus.RESOLVED]
+    sla_breaches = [h for h in handovers if
+                    (h.status is not HandoverStatus.RESOLVED and h.due_at < now) or
+                    (h.resolved_at is not None and h.resolved_at > h.due_at)]
+
+    # Patients who talked to the assistant and never needed a person: calls that did not happen.
+    conversing = set(session.scalars(select(Conversation.verified_patient_id).where(
+        Conversation.verified_patient_id.in_(patient_ids)))) if patient_ids else set()
+    handed_over = {h.patient_id for h in handovers}
+    calls_avoided = len(conversing - handed_over)
+
+    missed = breaches(session=session, disruption_id=disruption_id, today=today)
+    specialties = dict(session.execute(select(Specialty.id, Specialty.name)).all())
+    breakdown: dict[tuple[str, str], dict[str, int]] = defaultdict(
+        lambda: {"postponed": 0, "rebooked": 0, "waiting": 0, "breaching": 0})
+    missed_ids = {row["appointment_id"] for row in missed}
+    for appointment in appointments:
+        row = breakdown[(specialties.get(appointment.specialty_id, "?"),
+                         appointment.priority.value)]
+        row["postponed"] += 1
+        row["rebooked"] += appointment.status is AppointmentStatus.REBOOKED
+        row["waiting"] += appointment.status in WAITING
+        row["breaching"] += appointment.id in missed_ids
+    return {
+        "disruption": {"id": disruption.id, "name": disruption.name,
+                       "starts_at": disruption.starts_at.isoformat(),
+                       "ends_at": disruption.ends_at.isoformat()},
+        "funnel": {
+            "postponed": len(appointments),
+            "patients": len(patient_ids),
+            "notified": len(notified),
+            "delivered": len(delivered),
+            "replied": len(replied),
+            "rebooked_by_assistant": len(by_assistant),
+            "rebooked_by_staff": len(by_staff),
+            "waiting": sum(a.status in WAITING for a in appointments),
+        },
+        "self_service_rate": round(len(by_assistant) / len(rebooked), 3) if rebooked else None,
+        "median_hours_to_rebook": round(statistics.median(hours_to_rebook), 1)
+        if hours_to_rebook else None,
+        "handover_queue": len(open_handovers),
+        "handover_sla_breaches": len(sla_breaches),
+        "calls_avoided_estimate": calls_avoided,
+        "breaching": len(missed),
+        "by_specialty_priority": [
+            {"specialty": specialty, "priority": priority, **counts}
+            for (specialty, priority), counts in sorted(breakdown.items())
+        ],
+    }
+
+
+def breaches(*, session: Session, disruption_id: int, today: date | None = None) -> list[dict]:
+    """Appointments whose new date (or, still waiting, today) is past their target date."""
+    today = today or utcnow().date()
+    rows = session.execute(
+        select(Appointment, Slot.start_at, Specialty.name)
+        .outerjoin(Slot, Slot.id == Appointment.slot_id)
+        .join(Specialty, Specialty.id == Appointment.specialty_id)
+        .where(Appointment.disruption_id == disruption_id,
+               Appointment.status.in_([*WAITING, AppointmentStatus.REBOOKED]))
+        .order_by(Appointment.breach_date, Appointment.id)).all()
+    missed = []
+    for appointment, start_at, specialty in rows:
+        seen_on = start_at.date() if start_at and appointment.status is \
+            AppointmentStatus.REBOOKED else None
+        if (seen_on or today) > appointment.breach_date:
+            missed.append({
+                "appointment_id": appointment.id, "patient_id": appointment.patient_id,
+                "specialty": specialty, "priority": appointment.priority.value,
+                "pathway": appointment.pathway.value,
+                "breach_date": appointment.breach_date.isoformat(),
+                "new_date": seen_on.isoformat() if seen_on else None,
+                "status": appointment.status.value,
+                "days_late": ((seen_on or today) - appointment.breach_date).days,
+            })
+    return missed
+
+
+def disruptions(*, session: Session) -> list[dict]:
+    """Every disruption with its number of postponed appointments."""
+    counts = dict(session.execute(select(Appointment.disruption_id, func.count())
+                                  .where(Appointment.disruption_id.is_not(None))
+                                  .group_by(Appointment.disruption_id)).all())
+    return [{"id": d.id, "name": d.name, "starts_at": d.starts_at.isoformat(),
+             "postponed": counts.get(d.id, 0)}
+            for d in session.scalars(select(Disruption).order_by(Disruption.starts_at.desc()))]

@@ -1,0 +1,74 @@
+"""Backlog reports as JSON and CSV for managers and trust systems."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.responses import Response
+
+from api.audit import service as audit_service
+from api.deps import SessionDep, StaffUserDep
+from api.reporting import service as reporting_service
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+
+def _report(session, disruption_id: int) -> dict:
+    try:
+        return reporting_service.disruption_report(session=session, disruption_id=disruption_id)
+    except LookupError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+
+
+@router.get("/disruptions")
+def list_disruptions(session: SessionDep, user: StaffUserDep) -> list[dict]:
+    """Disruptions with how many appointments each postponed."""
+    return reporting_service.disruptions(session=session)
+
+
+def _csv(rows: list[dict], filename: str) -> Response:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# The CSV routes are declared before "/disruptions/{disruption_id}": Starlette matches in
+# order, and "12.csv" would otherwise reach the JSON route and fail as a non-integer id.
+@router.get("/disruptions/{disruption_id}.csv")
+def disruption_report_csv(disruption_id: int, session: SessionDep, user: StaffUserDep) -> Response:
+    """The by-specialty-and-priority table as CSV."""
+    report = _report(session, disruption_id)
+    return _csv(report["by_specialty_priority"], f"disruption-{disruption_id}.csv")
+
+
+@router.get("/disruptions/{disruption_id}/breaches.csv")
+def disruption_breaches_csv(disruption_id: int, session: SessionDep,
+                            user: StaffUserDep) -> Response:
+    """The breach list as CSV."""
+    _report(session, disruption_id)
+    return _csv(reporting_service.breaches(session=session, disruption_id=disruption_id),
+                f"disruption-{disruption_id}-breaches.csv")
+
+
+@router.get("/disruptions/{disruption_id}")
+def disruption_report(disruption_id: int, session: SessionDep, user: StaffUserDep) -> dict:
+    """Funnel, self-service rate, time to rebook, handover SLA, breaches, by specialty."""
+    return _report(session, disruption_id)
+
+
+@router.get("/disruptions/{disruption_id}/breaches")
+def disruption_breaches(disruption_id: int, session: SessionDep, user: StaffUserDep) -> list[dict]:
+    """Appointments whose new date misses their RTT or cancer target (to act on)."""
+    _report(session, disruption_id)
+    rows = reporting_service.breaches(session=session, disruption_id=disruption_id)
+    audit_service.record(session=session, actor=audit_service.actor_of(user),
+                         action="view_breach_list", object_type="disruption",
+                         object_id=disruption_id)
+    session.commit()
+    return rows
