@@ -46,6 +46,16 @@ def _campaign(session: Session, campaign_id: int) -> Campaign:
     return campaign
 
 
+def get(*, session: Session, campaign_id: int) -> Campaign:
+    """One campaign (LookupError when there is none)."""
+    return _campaign(session, campaign_id)
+
+
+def list_campaigns(*, session: Session) -> list[Campaign]:
+    """Every campaign, newest first."""
+    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc())))
+
+
 def create(*, session: Session, name: str, disruption_id: int, sms_template: str,
            filters: dict | None = None, email_subject: str = "", email_template: str = "",
            whatsapp_content_sid: str | None = None, whatsapp_variables: dict | None = None,

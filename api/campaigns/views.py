@@ -45,9 +45,7 @@ def create_campaign(payload: CampaignCreate, session: SessionDep,
 @router.get("", response_model=list[CampaignOut])
 def list_campaigns(session: SessionDep, user: StaffUser = CampaignStaff) -> list[Campaign]:
     """Every campaign, newest first."""
-    from sqlalchemy import select
-
-    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc())))
+    return campaigns_service.list_campaigns(session=session)
 
 
 @router.get("/{campaign_id}/preview")

@@ -19,6 +19,7 @@ from anyio import to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.console import charts
 from api.config import Settings
 from api.db import utcnow
 from api.handover import service as handover_service
@@ -128,3 +129,38 @@ async def queue_events(*, settings: Settings, session_factory: Callable[[], Sess
                 await pubsub.aclose()
             except Exception:
                 pass
+
+
+def dashboard_charts(report: dict) -> dict:
+    """The dashboard's funnel and by-specialty charts from a disruption report."""
+    funnel = report["funnel"]
+    funnel_chart = charts.horizontal_bars([
+        ("Postponed", funnel["postponed"]), ("Patients", funnel["patients"]),
+        ("Notified", funnel["notified"]), ("Delivered", funnel["delivered"]),
+        ("Replied", funnel["replied"]),
+        ("Rebooked by assistant", funnel["rebooked_by_assistant"]),
+        ("Rebooked by staff", funnel["rebooked_by_staff"]), ("Still waiting", funnel["waiting"]),
+    ])
+    by_specialty: dict[str, dict[str, int]] = {}
+    for row in report["by_specialty_priority"]:
+        totals = by_specialty.setdefault(row["specialty"], {"postponed": 0, "rebooked": 0,
+                                                            "waiting": 0, "breaching": 0})
+        for key in totals:
+            totals[key] += row[key]
+    specialty_chart = charts.stacked_bars([
+        (f"{name} ({t['breaching']})", [
+            (t["rebooked"], "seg-rebooked"), (t["waiting"], "seg-waiting"),
+            (t["postponed"] - t["rebooked"] - t["waiting"], "seg-review")])
+        for name, t in sorted(by_specialty.items())
+    ])
+    return {"funnel_chart": funnel_chart, "specialty_chart": specialty_chart}
+
+
+def progress_chart(progress: dict) -> dict:
+    """A campaign's progress as bars."""
+    return charts.horizontal_bars([
+        ("Patients", progress["recipients"]), ("Queued", progress["queued"]),
+        ("Sent", progress["sent"]), ("Delivered", progress["delivered"]),
+        ("Failed", progress["failed"]), ("Replied", progress["replied"]),
+        ("Rebooked", progress["rebooked"]), ("Call list", progress["call_list"]),
+    ])

@@ -15,11 +15,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Stre
 from fastapi.templating import Jinja2Templates
 
 from api.audit import service as audit_service
+from api.campaigns import service as campaigns_service
 from api.console import service as console_service
 from api.db import get_sessionmaker
 from api.deps import SessionDep, SettingsDep
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, HandoverStatus
+from api.reporting import service as reporting_service
 from api.scheduling.errors import SchedulingError
 from api.staff import auth as staff_auth
 from api.staff.auth import ConsoleSession
@@ -339,3 +341,48 @@ def audit_page(request: Request, session: SessionDep, settings: SettingsDep, con
         "user": user, "csrf_token": console[1].csrf, "events": events,
         "patient_id": patient_id,
         "local_time": lambda m: console_service.local_time(m, settings)})
+
+
+# --- dashboard and campaigns ----------------------------------------------------------------
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard_page(request: Request, session: SessionDep, console: ConsoleDep,
+                   disruption: int | None = None) -> HTMLResponse:
+    disruptions = reporting_service.disruptions(session=session)
+    context = {"user": console[0], "csrf_token": console[1].csrf, "disruptions": disruptions}
+    if disruptions:
+        chosen = disruption or disruptions[0]["id"]
+        try:
+            report = reporting_service.disruption_report(session=session, disruption_id=chosen)
+        except LookupError as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such disruption") from exc
+        breaches = reporting_service.breaches(session=session, disruption_id=chosen)
+        context |= {"report": report, "breaches": breaches,
+                    **console_service.dashboard_charts(report)}
+        audit_service.record(session=session, actor=audit_service.actor_of(console[0]),
+                             action="view_dashboard", object_type="disruption", object_id=chosen)
+        session.commit()
+    return _page(request, "dashboard.html", context)
+
+
+@router.get("/campaigns", response_class=HTMLResponse)
+def campaigns_page(request: Request, session: SessionDep, settings: SettingsDep,
+                   console: ConsoleDep) -> HTMLResponse:
+    return _page(request, "campaigns.html", {
+        "user": console[0], "csrf_token": console[1].csrf,
+        "campaigns": campaigns_service.list_campaigns(session=session),
+        "local_time": lambda moment: console_service.local_time(moment, settings)})
+
+
+@router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
+def campaign_page(request: Request, campaign_id: int, session: SessionDep,
+                  console: ConsoleDep) -> HTMLResponse:
+    try:
+        progress = campaigns_service.progress(session=session, campaign_id=campaign_id)
+    except LookupError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such campaign") from exc
+    campaign = campaigns_service.get(session=session, campaign_id=campaign_id)
+    return _page(request, "campaign.html", {
+        "user": console[0], "csrf_token": console[1].csrf, "campaign": campaign,
+        "progress": progress, "progress_chart": console_service.progress_chart(progress)})
