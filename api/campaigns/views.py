@@ -66,33 +66,34 @@ def send_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep,
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 
 
+def _act(session, campaign_id: int, action) -> dict:
+    """Run a state change on one campaign and answer with its progress."""
+    _or_404(session, campaign_id)
+    _run(action)
+    session.commit()
+    return campaigns_service.progress(session=session, campaign_id=campaign_id)
+
+
 @router.post("/{campaign_id}/pause", response_model=CampaignProgress)
 def pause_campaign(campaign_id: int, session: SessionDep, user: StaffUser = CampaignStaff) -> dict:
     """Hold every unsent message."""
-    _or_404(session, campaign_id)
-    _run(lambda: campaigns_service.pause(session=session, campaign_id=campaign_id))
-    session.commit()
-    return campaigns_service.progress(session=session, campaign_id=campaign_id)
+    return _act(session, campaign_id,
+                lambda: campaigns_service.pause(session=session, campaign_id=campaign_id))
 
 
 @router.post("/{campaign_id}/resume", response_model=CampaignProgress)
 def resume_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep,
                     user: StaffUser = CampaignStaff) -> dict:
     """Release held messages (inside the send window)."""
-    _or_404(session, campaign_id)
-    _run(lambda: campaigns_service.resume(session=session, campaign_id=campaign_id,
-                                          settings=settings))
-    session.commit()
-    return campaigns_service.progress(session=session, campaign_id=campaign_id)
+    return _act(session, campaign_id, lambda: campaigns_service.resume(
+        session=session, campaign_id=campaign_id, settings=settings))
 
 
 @router.post("/{campaign_id}/cancel", response_model=CampaignProgress)
 def cancel_campaign(campaign_id: int, session: SessionDep, user: StaffUser = CampaignStaff) -> dict:
     """Withdraw every unsent message."""
-    _or_404(session, campaign_id)
-    _run(lambda: campaigns_service.cancel(session=session, campaign_id=campaign_id))
-    session.commit()
-    return campaigns_service.progress(session=session, campaign_id=campaign_id)
+    return _act(session, campaign_id,
+                lambda: campaigns_service.cancel(session=session, campaign_id=campaign_id))
 
 
 @router.get("/{campaign_id}/progress", response_model=CampaignProgress)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from api.conversations.rasa_client import AssistantReply
+from tests.fakes.loopback import LoopbackServer
 
 
 class EchoAssistant:
@@ -32,7 +33,6 @@ class EchoAssistant:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
 
     def log_message(self, *args) -> None:
         pass
@@ -49,28 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    delay: float = 0.0
-
-
-class EchoRasaServer:
+class EchoRasaServer(LoopbackServer):
     """A loopback HTTP server speaking Rasa's REST channel, for worker subprocesses."""
 
     def __init__(self, delay: float = 0.0):
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.delay = delay
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "EchoRasaServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_Handler, delay=delay)

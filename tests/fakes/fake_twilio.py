@@ -15,8 +15,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.loopback import LoopbackServer
 
 CREATE_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.json$")
 
@@ -43,7 +45,6 @@ class FakeTwilioState:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
 
     def log_message(self, *args) -> None:  # keep test output quiet
         pass
@@ -119,29 +120,13 @@ class _Handler(BaseHTTPRequestHandler):
                          "page_size": len(found), "uri": parsed.path})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    state: FakeTwilioState
-
-
-class FakeTwilio:
+class FakeTwilio(LoopbackServer):
     """Context manager: `with FakeTwilio(state) as fake: fake.base_url`."""
 
     def __init__(self, state: FakeTwilioState | None = None):
         self.state = state or FakeTwilioState()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.state = self.state
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(_Handler, state=self.state)
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "FakeTwilio":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.url
