@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from api.conversations.models import Conversation, new_public_id
+from api.conversations.models import Conversation, ConversationState, new_public_id
 from api.db import utcnow
 from api.messaging.models import Direction, Message, MessageStatus
 
@@ -20,7 +20,8 @@ def get_or_create(*, session: Session, channel, address: str) -> Conversation:
     now = utcnow()
     session.execute(
         insert(Conversation)
-        .values(public_id=new_public_id(), channel=channel, address=address, state="active",
+        .values(public_id=new_public_id(), channel=channel, address=address,
+                state=ConversationState.ACTIVE,
                 failed_identity_attempts=0, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "address"])
     )
