@@ -1,0 +1,76 @@
+"""Booking the offer the patient picks, by number, button or words ("the tuesday one")."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+
+from actions import wording
+from actions.common import (
+    SLOT_APPOINTMENT,
+    SLOT_OFFERS,
+    SLOT_PREFERENCES,
+    Events,
+    GatedAction,
+    Turn,
+    question,
+)
+from actions.offers import offer_dates
+from actions.texts import text
+from actions.understanding import resolve_choice
+from api.conversations import trust_info
+from api.scheduling import service as scheduling_service
+
+ACTION_BOOK_OFFER = "action_book_offer"
+ENTITY_NAMES = ("offer_number", "weekday", "time_of_day", "date")
+
+
+class ActionBookOffer(GatedAction):
+    """Books the chosen slot and confirms date, time, place and what to bring."""
+
+    def name(self) -> str:
+        return ACTION_BOOK_OFFER
+
+    def answer(self, turn: Turn) -> Events:
+        offers = turn.tracker.get_slot(SLOT_OFFERS) or []
+        if not offers:
+            turn.dispatcher.utter_message(text=text("no_offers_held"))
+            return [question(None)]
+        picked = resolve_choice(offers, text=turn.text,
+                                entities={name: turn.entities(name) for name in ENTITY_NAMES})
+        if len(picked) != 1:
+            return self._ask_which(turn, offers, picked)
+        offer = offers[picked[0]]
+        preferences = turn.tracker.get_slot(SLOT_PREFERENCES) or {}
+        try:
+            appointment = scheduling_service.book_offer(
+                session=turn.session, offer_id=offer["offer_id"], patient_id=turn.patient.id,
+                actor="assistant")
+        except scheduling_service.AlreadyBooked:
+            turn.dispatcher.utter_message(text=text("already_busy"))
+            return [question(None)]
+        except scheduling_service.SchedulingError:
+            # Expired, taken or closed meanwhile: fresh offers with the same preferences.
+            turn.dispatcher.utter_message(text=text("offer_expired"))
+            return offer_dates(turn, preferences=preferences)
+        bring = trust_info.what_to_bring(appointment_type=appointment.type)
+        turn.dispatcher.utter_message(text=text("booked", slot=wording.slot_line(appointment.slot),
+                                                bring=bring))
+        events: Events = [SlotSet(SLOT_OFFERS, None), SlotSet(SLOT_PREFERENCES, None)]
+        still_waiting = scheduling_service.awaiting_date(session=turn.session,
+                                                         patient_id=turn.patient.id)
+        if still_waiting:
+            turn.dispatcher.utter_message(text=text(
+                "another_waiting", label=wording.appointment_label(still_waiting[0])))
+            return events + [question("find_dates"), SlotSet(SLOT_APPOINTMENT,
+                                                             still_waiting[0].id)]
+        return events + [question(None), SlotSet(SLOT_APPOINTMENT, appointment.id)]
+
+    @staticmethod
+    def _ask_which(turn: Turn, offers: list[dict], picked: list[int]) -> Events:
+        if len(picked) > 1:
+            numbers = [str(offers[i]["number"]) for i in picked]
+            choices = ", ".join(numbers[:-1]) + f" or {numbers[-1]}"
+            turn.dispatcher.utter_message(text=text("which_of", choices=choices))
+        else:
+            turn.dispatcher.utter_message(text=text("which_offer"))
+        return [question(None)]

@@ -1,0 +1,325 @@
+"""The assistant end to end: Twilio's signed webhook, the worker, the trained model on a real Rasa
+server, the action server on the same database, and the demo trust.
+
+One Rasa server serves the whole module; its action endpoint is a fixed loopback port, where an
+action server is started for each database backend (SQLite and PostgreSQL) with DATABASE_URL
+pointing at that backend's live test database. Each test seeds the synthetic demo trust
+(300 patients) and talks to it as a patient would, over SMS.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.e2e.rasa_stack import (
+    ManagedProcess,
+    ensure_model,
+    ensure_rasa_env,
+    free_ports,
+    start_action_server,
+    start_rasa_server,
+    wait_for_action_server,
+    wait_for_rasa,
+)
+
+pytestmark = pytest.mark.rasa
+
+LONDON = ZoneInfo("Europe/London")
+TRUST_NAME = "Testshire Hospitals NHS Foundation Trust"
+OFFER_LINE = re.compile(r"^(\d)\. (\w{3}) (\d{1,2}) (\w{3}), (\d{1,2})(?::(\d{2}))?(am|pm), (.+)$")
+
+
+@dataclass
+class RasaServer:
+    url: str
+    action_server_url: str
+    action_port: int
+    log_dir: Path
+    process: ManagedProcess
+
+
+@pytest.fixture(scope="module")
+def rasa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaServer]:
+    """The Rasa server with the trained model; its action server comes per database."""
+    log_dir = tmp_path_factory.mktemp("assistant-stack")
+    ensure_rasa_env(log_dir=log_dir)
+    ensure_model(log_dir=log_dir)
+    action_port, rasa_port = free_ports(2)
+    action_url = f"http://127.0.0.1:{action_port}"
+    process = start_rasa_server(port=rasa_port, action_server_url=action_url, log_dir=log_dir,
+                                env=dict(os.environ))
+    try:
+        wait_for_rasa(process, url=f"http://127.0.0.1:{rasa_port}")
+        yield RasaServer(url=f"http://127.0.0.1:{rasa_port}", action_server_url=action_url,
+                         action_port=action_port, log_dir=log_dir, process=process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def action_server(rasa_server: RasaServer, live_database_url: str) -> Iterator[ManagedProcess]:
+    """The action server on the live test database of the current backend."""
+    from tests.conftest import SUITE_LOG_FILES
+
+    env = dict(os.environ, DATABASE_URL=live_database_url, TRUST_NAME=TRUST_NAME,
+               ENVIRONMENT="test", SECRET_KEY="test-secret-key-for-the-suite",
+               MESSAGING_MODE="sandbox")
+    env.pop("REDIS_URL", None)
+    log_dir = rasa_server.log_dir / f"actions-{abs(hash(live_database_url))}"
+    log_dir.mkdir(exist_ok=True)
+    process = start_action_server(port=rasa_server.action_port, log_dir=log_dir, env=env)
+    SUITE_LOG_FILES.append(process.log_path)  # scanned for personal data at the end
+    try:
+        wait_for_action_server(process, url=rasa_server.action_server_url)
+        yield process
+    finally:
+        process.stop()
+
+
+@dataclass
+class Phone:
+    """A patient's phone: sends signed webhooks, runs the worker, reads what came back."""
+
+    client: object
+    worker: object
+    session_factory: object
+    number: str
+    seen: int = 0
+    sent: list[str] = field(default_factory=list)
+
+    def say(self, text: str) -> list[object]:
+        from api.messaging.models import Direction, Message
+        from tests.twilio_helpers import inbound_form, post_signed
+
+        self.sent.append(text)
+        response = post_signed(self.client, inbound_form(from_=self.number, body=text))
+        assert response.status_code == 200
+        self.worker.drain(timeout=60)
+        with self.session_factory() as session:
+            replies = session.scalars(
+                select(Message).where(Message.direction == Direction.OUTBOUND,
+                                      Message.to_address == self.number,
+                                      Message.id > self.seen).order_by(Message.id)).all()
+        if replies:
+            self.seen = replies[-1].id
+        return list(replies)
+
+    def text(self, text: str) -> str:
+        return "\n".join(m.body for m in self.say(text))
+
+
+@pytest.fixture
+def demo(live_settings, live_session_factory, action_server):
+    """The demo trust, seeded in the live database (emptied again after the test)."""
+    from api.demo import service as demo_service
+
+    with live_session_factory() as session:
+        demo_service.seed(session=session, patients=300)
+        session.commit()
+    return live_settings
+
+
+@pytest.fixture
+def phone_for(demo, live_client, live_session_factory, rasa_server):
+    from api.conversations.rasa_client import RasaClient
+    from api.conversations.worker import Worker
+
+    rasa = RasaClient(base_url=rasa_server.url, timeout=30)
+    worker = Worker(settings=demo, session_factory=live_session_factory, rasa=rasa,
+                    concurrency=1)
+
+    def make(number: str) -> Phone:
+        return Phone(client=live_client, worker=worker, session_factory=live_session_factory,
+                     number=number)
+
+    yield make
+    rasa.close()
+
+
+def _mobile_counts(session) -> dict[str, int]:
+    from api.patients.models import Patient
+
+    return dict(session.execute(select(Patient.mobile, func.count())
+                                .where(Patient.mobile.is_not(None)).group_by(Patient.mobile)).all())
+
+
+def rebookable_patient(session_factory):
+    """A patient alone on their number, with one postponed appointment whose first offers
+    include an afternoon but which has morning dates too (so "mornings only" changes them)."""
+    from api.appointments.models import Appointment, AppointmentStatus
+    from api.patients.models import Patient
+    from api.scheduling import service as scheduling_service
+    from api.scheduling.matching import Preferences
+
+    with session_factory() as session:
+        counts = _mobile_counts(session)
+        rows = session.execute(
+            select(Patient.id, Patient.mobile, Patient.date_of_birth, Appointment.id)
+            .join(Appointment, Appointment.patient_id == Patient.id)
+            .where(Appointment.status == AppointmentStatus.POSTPONED,
+                   Patient.opted_out.is_(False))
+            .order_by(Patient.id)).all()
+        for patient_id, mobile, dob, appointment_id in rows:
+            if counts.get(mobile) != 1 or len(scheduling_service.awaiting_date(
+                    session=session, patient_id=patient_id)) != 1:
+                continue
+            # Dry runs, rolled back: nothing stays held.
+            first = scheduling_service.find_offers(session=session,
+                                                   appointment_id=appointment_id)
+            afternoon = any(o.slot.start_at.astimezone(LONDON).hour >= 12 for o in first)
+            mornings = scheduling_service.find_offers(
+                session=session, appointment_id=appointment_id,
+                preferences=Preferences(time_of_day="morning"))
+            session.rollback()
+            if len(first) == 3 and afternoon and len(mornings) == 3:
+                return patient_id, mobile, dob, appointment_id
+    pytest.fail("the demo trust has no suitable patient")
+
+
+def spoken_dob(dob) -> str:
+    """"3rd of july 58": how a patient might type it."""
+    suffix = "th" if 10 <= dob.day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(
+        dob.day % 10, "th")
+    return f"{dob.day}{suffix} of {dob:%B}".lower() + f" {dob:%y}"
+
+
+def offer_lines(body: str) -> list[re.Match]:
+    return [m for m in (OFFER_LINE.match(line) for line in body.splitlines()) if m]
+
+
+def test_verify_ask_why_get_offers_prefer_mornings_and_book_in_words(phone_for,
+                                                                     live_session_factory):
+    from api.appointments.models import Appointment, AppointmentStatus
+    from api.patients.models import Patient
+    from api.scheduling.models import Specialty
+
+    patient_id, mobile, dob, appointment_id = rebookable_patient(live_session_factory)
+    with live_session_factory() as session:
+        patient = session.get(Patient, patient_id)
+        specialty = session.get(Specialty, session.get(Appointment, appointment_id).specialty_id)
+        secrets = [patient.given_name, patient.family_name, specialty.name]
+    phone = phone_for(mobile)
+
+    # Identity first: nothing about the appointment, nobody named.
+    asked = phone.text("hi, when will i be seen now?")
+    assert "date of birth" in asked
+    assert not any(secret in asked for secret in secrets), asked
+
+    verified = phone.text(spoken_dob(dob))
+    assert "that's confirmed" in verified
+    assert specialty.name in verified and "waiting for a new date" in verified
+
+    why = phone.text("why was it moved tho")
+    assert "industrial action" in why and "waiting list" in why
+
+    first = phone.text("can i have a new date please")
+    lines = offer_lines(first)
+    assert len(lines) == 3, first
+    assert "Reply 1, 2 or 3." in first
+    assert any(m.group(7) == "pm" for m in lines)
+
+    mornings = phone.text("none of those, mornings only")
+    lines = offer_lines(mornings)
+    assert lines and all(m.group(7) == "am" for m in lines), mornings
+    # Pick in words: the weekday if it is unique among the offers, else the day of the month.
+    weekdays = [m.group(2) for m in lines]
+    chosen = next((m for m in lines if weekdays.count(m.group(2)) == 1), lines[0])
+    words = {"Mon": "monday", "Tue": "tues", "Wed": "weds", "Thu": "thurs", "Fri": "friday"}
+    pick = (f"the {words[chosen.group(2)]} one pls" if weekdays.count(chosen.group(2)) == 1
+            else f"the one on the {chosen.group(3)}th")
+    booked = phone.text(pick)
+    assert booked.startswith("You're booked: "), booked
+    assert f"{chosen.group(2)} {chosen.group(3)} {chosen.group(4)}" in booked
+
+    with live_session_factory() as session:
+        appointment = session.get(Appointment, appointment_id)
+        assert appointment.status is AppointmentStatus.REBOOKED
+        start = appointment.slot.start_at.astimezone(LONDON)
+        assert start.hour < 12
+        assert f"{start:%a} {start.day} {start:%b}" == \
+            f"{chosen.group(2)} {chosen.group(3)} {chosen.group(4)}"
+
+
+def test_red_flag_mid_booking_gets_the_safety_net_and_an_urgent_handover(phone_for,
+                                                                         live_session_factory):
+    from api.handover.models import Handover, HandoverReason, Urgency
+    from api.messaging.models import MessageCategory
+
+    _, mobile, dob, _ = rebookable_patient(live_session_factory)
+    phone = phone_for(mobile)
+    phone.say("can i rebook please")
+    phone.say(dob.strftime("%d/%m/%Y"))
+    assert len(offer_lines(phone.text("what dates have you got"))) == 3
+
+    [safety] = phone.say("actually ive got crushing chest pain and cant breath")
+
+    assert safety.category is MessageCategory.SAFETY_NET
+    assert "999" in safety.body and "111" in safety.body
+    with live_session_factory() as session:
+        [handover] = session.scalars(select(Handover)).all()
+        assert handover.reason is HandoverReason.RED_FLAG
+        assert handover.urgency is Urgency.URGENT
+    # The conversation is with staff now: the assistant does not answer.
+    assert phone.say("2") == []
+
+
+def test_three_wrong_dates_of_birth_lock_and_hand_over(phone_for, live_session_factory):
+    from api.conversations.models import Conversation
+    from api.handover.models import Handover, HandoverReason
+
+    _, mobile, dob, _ = rebookable_patient(live_session_factory)
+    phone = phone_for(mobile)
+    assert "date of birth" in phone.text("whens my appt")
+    wrong = [dob - timedelta(days=days) for days in (1, 365, 40)]
+
+    first = phone.text(wrong[0].strftime("%d/%m/%Y"))
+    second = phone.text(wrong[1].strftime("%d-%m-%y"))
+    locked = phone.text(wrong[2].strftime("%-d %B %Y"))
+
+    assert "doesn't match" in first and "(2 left)" in first
+    assert "(1 left)" in second
+    assert "couldn't confirm your details" in locked and "bookings team" in locked
+    with live_session_factory() as session:
+        [handover] = session.scalars(select(Handover)).all()
+        assert handover.reason is HandoverReason.IDENTITY_LOCKOUT
+        conversation = session.scalars(select(Conversation)).one()
+        assert conversation.verified_patient_id is None
+    # Locked: even the right date of birth now goes to staff, not the assistant.
+    assert phone.say(dob.strftime("%d/%m/%Y")) == []
+
+
+def test_a_shared_number_asks_which_person_without_naming_anyone(phone_for,
+                                                                 live_session_factory):
+    from api.conversations.models import Conversation
+    from api.patients.models import Patient
+
+    with live_session_factory() as session:
+        counts = _mobile_counts(session)
+        shared = next(number for number, count in sorted(counts.items()) if count > 1)
+        household = session.scalars(select(Patient).where(Patient.mobile == shared)
+                                    .order_by(Patient.id)).all()
+        names = [p.given_name for p in household] + [p.family_name for p in household]
+        patient = household[-1]
+    phone = phone_for(shared)
+
+    asked = phone.text("hiya is my appointment still on")
+    assert "first name or initials" in asked
+    assert not any(name in asked for name in names), asked
+
+    dob_question = phone.text(f"its for {patient.given_name.lower()}")
+    assert "date of birth of the person" in dob_question
+
+    confirmed = phone.text(patient.date_of_birth.strftime("%d/%m/%Y"))
+    assert "that's confirmed" in confirmed
+    with live_session_factory() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        assert conversation.verified_patient_id == patient.id
