@@ -138,8 +138,18 @@ def _run_until_signalled(loop) -> None:
     loop(stop)
 
 
+def _serve_metrics(port: int | None) -> None:
+    """Expose this process's own Prometheus metrics (e.g. Rasa turn latency) on `port`."""
+    if port:
+        from prometheus_client import start_http_server
+
+        start_http_server(port, addr="127.0.0.1")
+
+
 @app.command("worker")
-def worker(concurrency: int = typer.Option(4, help="Conversations handled at once.")) -> None:
+def worker(concurrency: int = typer.Option(4, help="Conversations handled at once."),
+           metrics_port: int = typer.Option(None, help="Serve this process's /metrics here.")
+           ) -> None:
     """Process inbound messages: safety screen, assistant turns, handovers."""
     from api.config import get_settings
     from api.conversations.rasa_client import RasaClient
@@ -149,6 +159,7 @@ def worker(concurrency: int = typer.Option(4, help="Conversations handled at onc
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
+    _serve_metrics(metrics_port)
     rasa = RasaClient(base_url=settings.rasa_url, timeout=settings.rasa_timeout_seconds)
     _run_until_signalled(Worker(settings=settings, session_factory=get_sessionmaker(),
                                 rasa=rasa, concurrency=concurrency).run_forever)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from prometheus_client import Gauge, Histogram
 from sqlalchemy import func, select
@@ -11,7 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as Message_
 
-from api.db import get_sessionmaker
+from api.db import get_sessionmaker, utcnow
+from api.handover.models import Handover, HandoverStatus, Urgency
 from api.messaging.dispatcher import oldest_queued_age
 from api.messaging.models import Message, MessageStatus
 
@@ -26,6 +28,13 @@ INBOUND_PENDING = Gauge("rebook_inbound_pending", "Inbound messages waiting for 
 OUTBOX_QUEUED = Gauge("rebook_outbox_queued", "Outbound messages waiting to be sent")
 OUTBOX_PARKED = Gauge("rebook_outbox_parked", "Outbound messages parked for staff")
 OUTBOX_LAG = Gauge("rebook_outbox_lag_seconds", "Age of the oldest due outbound message")
+SEND_RATE = Gauge("rebook_dispatcher_sent_per_second",
+                  "Outbound messages sent per second over the last 5 minutes (all dispatchers)")
+SEND_ERRORS = Gauge("rebook_dispatcher_errors_last_hour",
+                    "Outbound messages that failed in the last hour, by error code", ["code"])
+HANDOVER_SLA_BREACHES = Gauge("rebook_handover_sla_breaches",
+                              "Open handovers past their due time, by urgency", ["urgency"])
+RATE_WINDOW = timedelta(minutes=5)
 
 
 class RequestTimer:
@@ -80,3 +89,22 @@ def _read_queue_depths() -> None:
         OUTBOX_QUEUED.set(counts.get(MessageStatus.QUEUED, 0))
         OUTBOX_PARKED.set(counts.get(MessageStatus.PARKED, 0))
         OUTBOX_LAG.set(oldest_queued_age(session=session))
+        # Read from the database, so one scrape of any api process sees every dispatcher.
+        now = utcnow()
+        sent = session.scalar(select(func.count()).select_from(Message).where(
+            Message.sent_at >= now - RATE_WINDOW))
+        SEND_RATE.set(sent / RATE_WINDOW.total_seconds())
+        SEND_ERRORS.clear()
+        for code, count in session.execute(
+                select(Message.error_code, func.count())
+                .where(Message.status.in_([MessageStatus.FAILED, MessageStatus.UNDELIVERED,
+                                           MessageStatus.PARKED]),
+                       Message.updated_at >= now - timedelta(hours=1))
+                .group_by(Message.error_code)):
+            SEND_ERRORS.labels(str(code or "none")).set(count)
+        breaches = dict(session.execute(
+            select(Handover.urgency, func.count())
+            .where(Handover.status != HandoverStatus.RESOLVED, Handover.due_at < now)
+            .group_by(Handover.urgency)).all())
+        for urgency in Urgency:
+            HANDOVER_SLA_BREACHES.labels(urgency.value).set(breaches.get(urgency, 0))

@@ -80,3 +80,60 @@ def test_metrics_carry_webhook_latency_and_queue_depths(live_client):
     pending = families["rebook_inbound_pending"].samples[0].value
     assert pending == 1
     assert "rebook_outbox_lag_seconds" in families
+
+
+def test_metrics_carry_dispatcher_and_handover_sla_figures(live_client, live_session_factory,
+                                                          live_settings):
+    from datetime import timedelta
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from api.db import utcnow
+    from api.handover.models import Handover, HandoverReason, Urgency
+    from api.messaging import service as messaging_service
+    from api.messaging.models import Channel, MessageStatus
+
+    with live_session_factory() as session:
+        sent = messaging_service.queue_message(session=session, settings=live_settings,
+                                               channel=Channel.SMS, to_address="+447700900880",
+                                               text="x")
+        sent.status, sent.sent_at = MessageStatus.SENT, utcnow()
+        failed = messaging_service.queue_message(session=session, settings=live_settings,
+                                                 channel=Channel.SMS,
+                                                 to_address="+447700900881", text="y")
+        failed.status, failed.error_code = MessageStatus.FAILED, 30006
+        session.add(Handover(reason=HandoverReason.RED_FLAG, urgency=Urgency.URGENT,
+                             due_at=utcnow() - timedelta(minutes=1), created_by="safety_screen"))
+        session.commit()
+    families = {f.name: f for f in text_string_to_metric_families(live_client.get("/metrics").text)}
+    assert families["rebook_dispatcher_sent_per_second"].samples[0].value > 0
+    errors = {s.labels["code"]: s.value for s in families["rebook_dispatcher_errors_last_hour"].samples}
+    assert errors == {"30006": 1}
+    sla = {s.labels["urgency"]: s.value for s in families["rebook_handover_sla_breaches"].samples}
+    assert sla["urgent"] == 1 and sla["normal"] == 0
+
+
+def test_worker_exposes_rasa_turn_latency(live_client, live_settings, tmp_path):
+    import httpx as http
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.fakes.fake_rasa import EchoRasaServer
+    from tests.processes import free_port, process_env, running, wait_until
+    from tests.twilio_helpers import inbound_form, post_signed
+
+    post_signed(live_client, inbound_form(from_="+447700900882", body="hiya"))
+    port = free_port()
+    with EchoRasaServer() as rasa, running(["worker", "--metrics-port", str(port)],
+                                           process_env(live_settings, RASA_URL=rasa.url),
+                                           tmp_path / "worker.log"):
+        def turn_recorded():
+            try:
+                text = http.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+            except http.HTTPError:
+                return False
+            families = {f.name: f for f in text_string_to_metric_families(text)}
+            count = [s.value for s in families["rebook_rasa_turn_seconds"].samples
+                     if s.name.endswith("_count")]
+            return count and count[0] >= 1
+
+        wait_until(turn_recorded, timeout=30)
