@@ -55,3 +55,22 @@ def test_status_needs_identity(session, conversation, postponed):
 
     assert messages == []
     assert [e["name"] for e in events if e["event"] == "followup"] == ["identity_form"]
+
+
+def test_a_postponed_appointment_says_when_it_was(session, verified, patient, trust):
+    from api.appointments import service as appointments_service
+
+    slot = trust.slots[0]
+    appointment = make_appointment(session, patient=patient, specialty=trust.specialty,
+                                   status=AppointmentStatus.BOOKED, slot_id=slot.id)
+    appointments_service.change_status(session=session, appointment=appointment,
+                                       to_status=AppointmentStatus.POSTPONED,
+                                       reason="industrial action", actor="system")
+    appointment.slot_id = None
+    session.flush()
+
+    messages, _ = run(ActionShowStatus(), make_tracker(verified, intent="ask_status"))
+
+    from actions.wording import when
+    assert f"General surgery appointment (was {when(slot.start_at)}) was moved" in \
+        texts(messages)
