@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
 from api.console.views import router as console_router
 from api.handover.views import router as handover_router
 from api.logs import configure_logging
+from api.messaging.inbound_webhook import InboundWebhook
 from api.messaging.sandbox_views import router as sandbox_router
 from api.messaging.views import router as twilio_router
 from api.reporting.views import router as reports_router
@@ -27,6 +29,9 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     app.add_middleware(RequestTimer)
+    # Every patient message comes through here, so it skips FastAPI's form parsing and
+    # dependency injection: see api/messaging/inbound_webhook.py.
+    app.router.routes.append(Route(InboundWebhook.path, InboundWebhook(), methods=["POST"]))
     for router in (system_router, twilio_router, staff_router, handover_router,
                    scheduling_router, campaigns_router, reports_router, console_router):
         app.include_router(router)

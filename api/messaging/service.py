@@ -89,26 +89,43 @@ def _insert_ignoring_duplicates(session: Session, values: dict) -> int | None:
     return session.execute(statement).scalar()
 
 
+def _inbound_row(inbound: InboundMessage, now: datetime) -> dict:
+    return {
+        "direction": Direction.INBOUND,
+        "channel": inbound.channel,
+        "from_address": inbound.address,
+        "to_address": inbound.to,
+        "body": inbound.text,
+        "provider_sid": inbound.message_sid,
+        "status": MessageStatus.RECEIVED,
+        "category": MessageCategory.PATIENT,
+        "media": inbound.media_urls or None,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def record_inbound(*, session: Session, inbound: InboundMessage) -> int | None:
     """Store an inbound message once; its id, or None when this MessageSid was stored before."""
+    return _insert_ignoring_duplicates(session, _inbound_row(inbound, utcnow()))
+
+
+def record_inbound_batch(*, session: Session, batch: list[InboundMessage]) -> dict[str, int]:
+    """Store many inbound messages in one statement, each MessageSid once.
+
+    Returns MessageSid -> id for the rows this call inserted; a MessageSid stored before (or
+    repeated within the batch) is left out, exactly as `record_inbound` returns None for it.
+    """
     now = utcnow()
-    return _insert_ignoring_duplicates(
-        session,
-        {
-            "direction": Direction.INBOUND,
-            "channel": inbound.channel,
-            "from_address": inbound.address,
-            "to_address": inbound.to,
-            "body": inbound.text,
-            "provider_sid": inbound.message_sid,
-            "status": MessageStatus.RECEIVED,
-            "category": MessageCategory.PATIENT,
-            "media": inbound.media_urls or None,
-            "attempts": 0,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    rows: dict[str, dict] = {}
+    for inbound in batch:  # in arrival order, so ids (and the worker's order) follow it
+        rows.setdefault(inbound.message_sid, _inbound_row(inbound, now))
+    table = Message.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(table).on_conflict_do_nothing(index_elements=["provider_sid"])
+                 .returning(table.c.provider_sid, table.c.id))
+    return dict(session.connection().execute(statement, list(rows.values())).all())
 
 
 def patients_on_number(*, session: Session, address: str) -> list[Patient]:

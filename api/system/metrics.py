@@ -62,7 +62,8 @@ class RequestTimer:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            route = scope.get("route")
+            # FastAPI names its own routes; a plain ASGI endpoint may carry its path itself.
+            route = scope.get("route") or scope.get("endpoint")
             REQUEST_SECONDS.labels(scope["method"], getattr(route, "path", "unmatched"),
                                    str(status[0])).observe(time.perf_counter() - started)
 
