@@ -67,7 +67,7 @@ def serve(
     """Run the web API (Twilio webhooks, staff console, health)."""
     import uvicorn
 
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("api.main:create_server_app", factory=True, host=host, port=port, workers=workers,
                 log_config=None, proxy_headers=True)
 
 
@@ -132,6 +132,9 @@ def _run_until_signalled(loop) -> None:
     import signal
     import threading
 
+    from api.system.runtime import freeze_startup_heap
+
+    freeze_startup_heap()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

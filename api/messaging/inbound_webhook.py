@@ -29,8 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
-from api.config import Settings, get_settings
-from api.db import get_sessionmaker
+from api.config import Settings
 from api.logs import new_correlation_id
 from api.messaging import service as messaging_service
 from api.messaging import signature
@@ -129,16 +128,9 @@ class InboundWebhook:
 
     path = "/twilio/messages"  # also the metrics label (api.system.metrics.RequestTimer)
 
-    def __init__(self) -> None:
-        self._recorder: InboundRecorder | None = None
-
-    @property
-    def recorder(self) -> InboundRecorder:
-        # Built on first use, not at import: tests point settings at their own database.
-        if self._recorder is None:
-            self._recorder = InboundRecorder(settings=get_settings(),
-                                             session_factory=get_sessionmaker())
-        return self._recorder
+    def __init__(self, *, settings: Settings, session_factory: sessionmaker[Session]):
+        self.settings = settings
+        self.recorder = InboundRecorder(settings=settings, session_factory=session_factory)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         new_correlation_id()
@@ -158,7 +150,7 @@ class InboundWebhook:
         except UnicodeDecodeError as exc:
             raise RejectedRequest(400, "malformed Twilio message: not UTF-8") from exc
         headers = dict(scope["headers"])
-        settings = self.recorder.settings
+        settings = self.settings
         url = signature.public_url(public_base_url=settings.public_base_url, path=scope["path"],
                                    query=scope["query_string"].decode("latin-1"))
         given = headers.get(b"x-twilio-signature", b"").decode("latin-1")
@@ -187,19 +179,18 @@ class InboundWebhook:
                                               "channel": inbound.channel})
 
     def _store_keyword(self, inbound: InboundMessage) -> int | None:
-        recorder = self.recorder
-        with recorder.session_factory() as session:
+        with self.recorder.session_factory() as session:
             try:
                 message_id = messaging_service.record_inbound(session=session, inbound=inbound)
                 if message_id is not None:
                     messaging_service.handle_keyword(session=session, message_id=message_id,
-                                                     body=inbound.text, settings=recorder.settings)
+                                                     body=inbound.text, settings=self.settings)
                 session.commit()
             except Exception:
                 session.rollback()
                 raise
         if message_id is not None:
-            wake_workers(settings=recorder.settings)
+            wake_workers(settings=self.settings)
         return message_id
 
 
