@@ -188,22 +188,19 @@ def main() -> None:
                 burst_replies = reply_latencies(engine, posted, timeout=900)
                 drained_seconds = time.perf_counter() - started
 
-                # Paced: one turn in flight, fresh numbers, so nothing queues.
-                paced_forms = [inbound_form(from_=f"+4477009{90000 + i:05d}",
-                                            body=MESSAGES[i % len(MESSAGES)])
-                               for i in range(args.paced_turns)]
-                paced_posted = {}
-                for form in paced_forms:
-                    one = asyncio.run(burst(base, [form], 1))
-                    paced_posted.update(one)
-                    reply_latencies(engine, {**posted, **paced_posted}, timeout=30)
-                all_latencies = reply_latencies(engine, {**posted, **paced_posted}, timeout=30)
-                paced = all_latencies[-len(paced_forms):]
-                raw = []
+                # Paced: one turn in flight, fresh numbers, so nothing queues; each turn is
+                # followed by the same text straight to Rasa, so both see the same machine.
+                paced_posted, raw = {}, []
                 for i in range(args.paced_turns):
+                    text_ = MESSAGES[i % len(MESSAGES)]
+                    form = inbound_form(from_=f"+4477009{90000 + i:05d}", body=text_)
+                    paced_posted.update(asyncio.run(burst(base, [form], 1)))
+                    reply_latencies(engine, {**posted, **paced_posted}, timeout=30)
                     t0 = time.perf_counter()
-                    stack.send(sender=uuid.uuid4().hex, text=MESSAGES[i % len(MESSAGES)])
+                    stack.send(sender=uuid.uuid4().hex, text=text_)
                     raw.append(time.perf_counter() - t0)
+                all_latencies = reply_latencies(engine, {**posted, **paced_posted}, timeout=30)
+                paced = all_latencies[-len(paced_posted):]
     finally:
         engine.dispose()
         drop_database(admin_url, database_url)

@@ -16,6 +16,11 @@ from api.messaging.models import Direction, Message, MessageStatus
 
 def get_or_create(*, session: Session, channel, address: str) -> Conversation:
     """The conversation for this channel and address, created on first contact."""
+    existing = select(Conversation).where(Conversation.channel == channel,
+                                          Conversation.address == address)
+    conversation = session.scalars(existing).first()
+    if conversation is not None:
+        return conversation  # the usual case: no write, so no flush at commit
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
     session.execute(
@@ -25,10 +30,7 @@ def get_or_create(*, session: Session, channel, address: str) -> Conversation:
                 failed_identity_attempts=0, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "address"])
     )
-    return session.scalars(
-        select(Conversation).where(Conversation.channel == channel,
-                                   Conversation.address == address)
-    ).one()
+    return session.scalars(existing).one()
 
 
 def assign_inbound(*, session: Session, limit: int = 500) -> int:
@@ -53,12 +55,18 @@ def assign_inbound(*, session: Session, limit: int = 500) -> int:
     return len(messages)
 
 
-def conversations_with_work(*, session: Session, limit: int = 50) -> list[int]:
-    """Conversations with unprocessed messages, the longest-waiting first."""
+def conversations_with_work(*, session: Session, owner: str, limit: int = 50) -> list[int]:
+    """Conversations with unprocessed messages that `owner` may take, longest-waiting first.
+
+    Conversations leased to another worker are left out (unless the lease has run out).
+    """
+    now = utcnow()
     rows = session.execute(
         select(Message.conversation_id, func.min(Message.id).label("first"))
+        .join(Conversation, Conversation.id == Message.conversation_id)
         .where(Message.direction == Direction.INBOUND, Message.status == MessageStatus.RECEIVED,
-               Message.conversation_id.is_not(None))
+               or_(Conversation.lease_owner.is_(None), Conversation.lease_owner == owner,
+                   Conversation.lease_expires_at < now))
         .group_by(Message.conversation_id)
         .order_by("first")
         .limit(limit)
@@ -99,6 +107,25 @@ def next_pending_message(*, session: Session, conversation_id: int) -> Message |
         .order_by(Message.id)
         .limit(1)
     ).first()
+
+
+def claim_next_message(*, session: Session, conversation_id: int, owner: str,
+                       seconds: float) -> Message | None:
+    """Lease the conversation and take its next pending message, counting the attempt.
+
+    None when another worker holds the lease, or when nothing is pending (then our lease is
+    given up). The caller commits: the attempt is counted before the turn runs, so a message
+    that kills its worker every time is given up on after a few tries.
+    """
+    if not try_lease(session=session, conversation_id=conversation_id, owner=owner,
+                     seconds=seconds):
+        return None
+    message = next_pending_message(session=session, conversation_id=conversation_id)
+    if message is None:
+        release_lease(session=session, conversation_id=conversation_id, owner=owner)
+        return None
+    message.attempts += 1
+    return message
 
 
 def by_public_id(*, session: Session, public_id: str) -> Conversation | None:

@@ -24,13 +24,14 @@ from api.conversations import safety
 from api.conversations import service as conversations_service
 from api.conversations.models import Conversation
 from api.conversations.rasa_client import AssistantUnavailable, RasaClient
+from api.db import skip_commit_flush
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.logs import correlation_id
 from api.messaging import service as messaging_service
 from api.messaging.dispatcher import LOCAL_OPTED_OUT
 from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
-from api.messaging.notify import wait_for_work
+from api.messaging.notify import wait_for_work, wake_workers
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +67,25 @@ class Worker:
         """Assign new messages, start turns for free conversations; how many were started."""
         self._in_flight = {cid: f for cid, f in self._in_flight.items() if not f.done()}
         with self.session_factory() as session:
+            skip_commit_flush(session)  # a lost assignment is simply made again
             conversations_service.assign_inbound(session=session)
             session.commit()
-            candidates = conversations_service.conversations_with_work(session=session)
+            candidates = conversations_service.conversations_with_work(session=session,
+                                                                       owner=self.name)
         started = 0
         for conversation_id in candidates:
             if len(self._in_flight) >= self._concurrency:
                 break
             if conversation_id in self._in_flight:
                 continue
-            with self.session_factory() as session:
-                leased = conversations_service.try_lease(
-                    session=session, conversation_id=conversation_id, owner=self.name,
-                    seconds=self.settings.worker_lease_seconds)
-                session.commit()
-            if leased:
-                self._in_flight[conversation_id] = self._pool.submit(
-                    self.handle_conversation, conversation_id)
-                started += 1
+            # The lease is taken in the turn's own first transaction (claim_next_message):
+            # one commit fewer per turn, and a worker that loses the race simply finds none.
+            future = self._pool.submit(self.handle_conversation, conversation_id)
+            # A message that arrived while this conversation was in flight here was skipped
+            # above; waking a worker when it finishes picks it up without waiting for a poll.
+            future.add_done_callback(lambda _: wake_workers(settings=self.settings))
+            self._in_flight[conversation_id] = future
+            started += 1
         if time.monotonic() - self._last_failure_sweep >= FAILURE_SWEEP_SECONDS:
             self._last_failure_sweep = time.monotonic()
             self.handle_failed_deliveries()
@@ -118,40 +120,42 @@ class Worker:
     # -- one conversation -------------------------------------------------------------------
 
     def handle_conversation(self, conversation_id: int) -> None:
-        """Answer every pending message of one leased conversation, oldest first."""
+        """Answer every pending message of one conversation, oldest first, while leased.
+
+        Each turn ends with one commit holding its replies, the message marked processed and
+        the claim of the next message (or the lease given up), so a worker killed mid-turn
+        leaves the message pending for the next lease-holder.
+        """
         try:
-            while True:
-                with self.session_factory() as session:
-                    if not conversations_service.try_lease(
-                            session=session, conversation_id=conversation_id, owner=self.name,
-                            seconds=self.settings.worker_lease_seconds):
-                        session.rollback()
-                        return  # our lease ran out and another worker took over
-                    message = conversations_service.next_pending_message(
-                        session=session, conversation_id=conversation_id)
-                    if message is None:
-                        conversations_service.release_lease(
-                            session=session, conversation_id=conversation_id, owner=self.name)
-                        session.commit()
-                        return
-                    message.attempts += 1
-                    conversation = session.get(Conversation, conversation_id)
-                    session.commit()  # counted before the turn, so a poison message ends
+            with self.session_factory() as session:
+                # Losing this commit in a database crash loses only the lease and one count
+                # of attempts; the turn's own commit below is fully durable.
+                skip_commit_flush(session)
+                message = self._claim_next(session, conversation_id)
+                session.commit()
+                while message is not None:
                     correlation_id.set(f"msg-{message.id}")
                     started = time.perf_counter()
+                    conversation = session.get(Conversation, conversation_id)
                     if message.attempts > MAX_TURN_ATTEMPTS:
                         self._give_up(session, conversation, message)
                     else:
                         self.handle_message(session, conversation, message)
                     message.status = MessageStatus.PROCESSED
-                    session.commit()
                     TURN_SECONDS.observe(time.perf_counter() - started)
+                    message = self._claim_next(session, conversation_id)
+                    session.commit()
         except Exception:
             log.exception("turn failed; the message stays pending for a retry")
             with self.session_factory() as session:
                 conversations_service.release_lease(
                     session=session, conversation_id=conversation_id, owner=self.name)
                 session.commit()
+
+    def _claim_next(self, session: Session, conversation_id: int) -> Message | None:
+        return conversations_service.claim_next_message(
+            session=session, conversation_id=conversation_id, owner=self.name,
+            seconds=self.settings.worker_lease_seconds)
 
     def _give_up(self, session: Session, conversation: Conversation, message: Message) -> None:
         log.error("message failed repeatedly; handed to staff", extra={"message_id": message.id})
