@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     worker_lease_seconds: float = 30.0
     worker_poll_seconds: float = 0.05
+    # CPU priority of the queue-driven processes (worker, dispatcher, scheduler, Rasa, action
+    # server) under `rebook run`: `nice` offset, so a burst never slows acknowledgements.
+    background_nice: int = Field(default=10, ge=0, le=19)
 
     trust_name: str = "Northshire Hospitals NHS Foundation Trust"
     bookings_phone: str = "0161 496 0000"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -12,6 +13,7 @@ from honcho.printer import Printer
 from rich.console import Console
 
 from api.config import PROJECT_ROOT, Settings, get_settings
+from api.system.runtime import with_lower_priority
 
 console = Console(stderr=True)
 
@@ -20,14 +22,17 @@ def stack_processes(*, settings: Settings, port: int) -> dict[str, str]:
     """The command line of each process, by name."""
     python = sys.executable
     actions_port = urlparse(settings.action_server_url).port or 5055
-    return {
-        "api": f"{python} -m api serve --port {port}",
-        "worker": f"{python} -m api worker",
-        "dispatcher": f"{python} -m api dispatcher",
-        "scheduler": f"{python} -m api scheduler",
-        "actions": f"{python} -m rasa_sdk --actions actions --port {actions_port}",
-        "rasa": str(PROJECT_ROOT / "bot" / "run_rasa.sh"),
+    background = {
+        "worker": [python, "-m", "api", "worker"],
+        "dispatcher": [python, "-m", "api", "dispatcher"],
+        "scheduler": [python, "-m", "api", "scheduler"],
+        "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        "rasa": [str(PROJECT_ROOT / "bot" / "run_rasa.sh")],
     }
+    commands = {"api": [python, "-m", "api", "serve", "--port", str(port)]}
+    commands.update({name: with_lower_priority(argv, niceness=settings.background_nice)
+                     for name, argv in background.items()})
+    return {name: shlex.join(argv) for name, argv in commands.items()}
 
 
 def prepare_database(*, seed_if_empty: bool) -> None:

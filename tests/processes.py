@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from api.system.runtime import with_lower_priority
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,14 +39,15 @@ def process_env(settings, **overrides: str) -> dict[str, str]:
 
 
 class Process:
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path):
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path, niceness: int = 0):
         self.log_path = log_path
         from tests.conftest import SUITE_LOG_FILES
 
         SUITE_LOG_FILES.append(log_path)  # scanned for personal data at the end of the run
         self._log = open(log_path, "ab")
-        self.popen = subprocess.Popen([sys.executable, "-m", "api", *args], cwd=ROOT, env=env,
-                                      stdout=self._log, stderr=subprocess.STDOUT)
+        argv = with_lower_priority([sys.executable, "-m", "api", *args], niceness=niceness)
+        self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log,
+                                      stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean up, as in a crash."""
@@ -62,8 +65,8 @@ class Process:
 
 
 @contextmanager
-def running(args: list[str], env: dict[str, str], log_path: Path):
-    process = Process(args, env, log_path)
+def running(args: list[str], env: dict[str, str], log_path: Path, niceness: int = 0):
+    process = Process(args, env, log_path, niceness)
     try:
         yield process
     finally:

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 MAX_TURN_ATTEMPTS = 3
 FAILURE_SWEEP_SECONDS = 1.0  # failed deliveries are followed up within a second or so
+# With Redis every stored message wakes a worker, so the database poll is only a safety net;
+# without it (the embedded set-up) polling is how work is found: WORKER_POLL_SECONDS.
+POLL_SECONDS_WITH_WAKEUPS = 1.0
 RASA_TURN_SECONDS = Histogram("rebook_rasa_turn_seconds", "Rasa REST turn latency")
 TURN_SECONDS = Histogram("rebook_worker_turn_seconds", "Whole inbound turn, screen to outbox")
 
@@ -93,6 +96,8 @@ class Worker:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker started", extra={"worker": self.name})
+        idle_wait = (POLL_SECONDS_WITH_WAKEUPS if self.settings.redis_url
+                     else self.settings.worker_poll_seconds)
         while not stop.is_set():
             try:
                 started = self.run_once()
@@ -100,7 +105,7 @@ class Worker:
                 log.exception("worker loop error")
                 started = 0
             if not started:
-                wait_for_work(settings=self.settings, timeout=self.settings.worker_poll_seconds)
+                wait_for_work(settings=self.settings, timeout=idle_wait)
         self._pool.shutdown(wait=True)
 
     def drain(self, timeout: float = 30.0) -> None:

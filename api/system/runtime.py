@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import shutil
 
 
 def freeze_startup_heap() -> None:
@@ -16,3 +17,15 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def with_lower_priority(argv: list[str], *, niceness: int) -> list[str]:
+    """`argv` run under `nice`: background work yields the CPU to the webhook's acknowledgements.
+
+    Twilio waits on every webhook while the worker, dispatcher and Rasa only ever work
+    through a queue; on a small shared machine the queue should absorb a burst, not the
+    acknowledgements. With `niceness` 0 (or no `nice` on the machine) `argv` is unchanged.
+    """
+    if niceness <= 0 or shutil.which("nice") is None:
+        return argv
+    return ["nice", "-n", str(niceness), *argv]

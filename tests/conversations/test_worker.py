@@ -240,3 +240,57 @@ def test_undelivered_sms_puts_the_patient_on_the_call_list(live_settings, live_s
     [handover] = _handovers(live_session_factory)
     assert handover.reason is HandoverReason.DELIVERY_FAILURE
     assert handover.patient_id == patient.id
+
+
+def test_a_conversation_leased_to_another_worker_is_not_offered_until_the_lease_runs_out(
+        live_client, live_settings, live_session_factory):
+    from datetime import timedelta
+
+    from api.conversations import service as conversations_service
+    from api.conversations.models import Conversation
+    from api.db import utcnow
+
+    post_signed(live_client, inbound_form(from_=PATIENT, body="hello"))
+    with live_session_factory() as session:
+        conversations_service.assign_inbound(session=session)
+        conversation = session.scalars(select(Conversation)).one()
+        conversation.lease_owner, conversation.lease_expires_at = "other", utcnow() + timedelta(
+            seconds=30)
+        session.commit()
+        assert conversations_service.conversations_with_work(session=session, owner="me") == []
+        assert conversations_service.conversations_with_work(
+            session=session, owner="other") == [conversation.id]
+        conversation.lease_expires_at = utcnow() - timedelta(seconds=1)  # "other" died
+        session.commit()
+        assert conversations_service.conversations_with_work(
+            session=session, owner="me") == [conversation.id]
+
+
+def test_a_turn_commits_once_with_the_lease_given_up_when_nothing_is_left(
+        live_client, live_settings, live_session_factory):
+    from api.conversations.models import Conversation
+
+    post_signed(live_client, inbound_form(from_=PATIENT, body="hello"))
+    _worker(live_settings, live_session_factory).drain()
+    with live_session_factory() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        inbound = session.scalars(select(Message).where(
+            Message.direction == Direction.INBOUND)).one()
+    assert conversation.lease_owner is None and conversation.lease_expires_at is None
+    assert inbound.status is MessageStatus.PROCESSED and inbound.attempts == 1
+
+
+def test_bookkeeping_commits_skip_the_disk_flush_only_inside_their_own_transaction(
+        live_settings, live_session_factory):
+    from sqlalchemy import text
+
+    from api.db import skip_commit_flush
+
+    with live_session_factory() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            skip_commit_flush(session)  # a no-op elsewhere, and no error
+            return
+        skip_commit_flush(session)
+        assert session.execute(text("SHOW synchronous_commit")).scalar() == "off"
+        session.commit()
+        assert session.execute(text("SHOW synchronous_commit")).scalar() == "on"

@@ -26,6 +26,8 @@ from typing import IO, Any
 
 import httpx
 
+from api.system.runtime import with_lower_priority
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BOT_DIR = REPO_ROOT / "bot"
 
@@ -116,13 +118,13 @@ class ManagedProcess:
 
 
 def start_process(
-    name: str, argv: list[str], *, log_dir: Path, env: Mapping[str, str]
+    name: str, argv: list[str], *, log_dir: Path, env: Mapping[str, str], niceness: int = 0
 ) -> ManagedProcess:
     """Start `argv` from the repo root with stdout+stderr going to `<log_dir>/<name>.log`."""
     log_path = log_dir / f"{name}.log"
     log_file = log_path.open("ab")
     popen = subprocess.Popen(
-        argv,
+        with_lower_priority(argv, niceness=niceness),
         cwd=REPO_ROOT,
         env=dict(env),
         stdin=subprocess.DEVNULL,
@@ -155,7 +157,7 @@ def _wait_until(process: ManagedProcess, ready: Any, *, timeout_s: float, what: 
 
 
 def start_action_server(
-    *, port: int, log_dir: Path, env: Mapping[str, str] | None = None
+    *, port: int, log_dir: Path, env: Mapping[str, str] | None = None, niceness: int = 0
 ) -> ManagedProcess:
     """The rasa-sdk action server serving `actions/`, with the app's Python."""
     return start_process(
@@ -163,6 +165,7 @@ def start_action_server(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
         log_dir=log_dir,
         env=env if env is not None else os.environ,
+        niceness=niceness,
     )
 
 
@@ -184,6 +187,7 @@ def start_rasa_server(
     log_dir: Path,
     env: Mapping[str, str] | None = None,
     redis_url: str | None = None,
+    niceness: int = 0,
 ) -> ManagedProcess:
     """The Rasa server through bot/run_rasa.sh (the production start script).
 
@@ -199,7 +203,8 @@ def start_rasa_server(
         RASA_INTERFACE="127.0.0.1",
         ACTION_SERVER_URL=action_server_url,
     )
-    return start_process("rasa", [str(BOT_DIR / "run_rasa.sh")], log_dir=log_dir, env=child_env)
+    return start_process("rasa", [str(BOT_DIR / "run_rasa.sh")], log_dir=log_dir, env=child_env,
+                         niceness=niceness)
 
 
 def wait_for_rasa(process: ManagedProcess, *, url: str) -> float:
@@ -247,11 +252,12 @@ def start_stack(
     log_dir: Path,
     env: Mapping[str, str] | None = None,
     redis_url: str | None = None,
+    niceness: int = 0,
 ) -> Iterator[RasaStack]:
     """Env + model (cached), then action server and Rasa server on free ports; stops both.
 
     `env` is the environment of both servers (default: this process's), e.g. to set
-    TRUST_NAME for the actions.
+    TRUST_NAME for the actions; `niceness` lowers their CPU priority as `rebook run` does.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     base_env = dict(env if env is not None else os.environ)
@@ -261,7 +267,8 @@ def start_stack(
     actions_port, rasa_port = free_ports(2)
     action_server_url = f"http://127.0.0.1:{actions_port}"
     rasa_url = f"http://127.0.0.1:{rasa_port}"
-    actions = start_action_server(port=actions_port, log_dir=log_dir, env=base_env)
+    actions = start_action_server(port=actions_port, log_dir=log_dir, env=base_env,
+                                  niceness=niceness)
     rasa: ManagedProcess | None = None
     try:
         # Rasa loads its model while the action server starts: both in parallel.
@@ -271,6 +278,7 @@ def start_stack(
             log_dir=log_dir,
             env=base_env,
             redis_url=redis_url,
+            niceness=niceness,
         )
         wait_for_action_server(actions, url=action_server_url)
         rasa_start_s = wait_for_rasa(rasa, url=rasa_url)
