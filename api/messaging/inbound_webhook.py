@@ -77,37 +77,50 @@ class InboundRecorder:
         self.settings = settings
         self.session_factory = session_factory
         self._pending: list[tuple[InboundMessage, asyncio.Future]] = []
-        self._flushing = False  # at most one commit in flight, so batches keep arrival order
+        # At most one commit in flight, so batches keep arrival order.
+        self._flush_task: asyncio.Task | None = None
 
     async def record(self, inbound: InboundMessage) -> int | None:
         """Store `inbound`; its id, or None when its MessageSid was stored before."""
         future = asyncio.get_running_loop().create_future()
         self._pending.append((inbound, future))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.create_task(self._flush_while_pending())
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._flush_while_pending())
         return await future
 
     async def _flush_while_pending(self) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                try:
-                    stored = await loop.run_in_executor(
-                        None, self._store, [inbound for inbound, _ in batch])
-                except Exception as exc:  # noqa: BLE001 - every waiting request must hear of it
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for inbound, future in batch:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                stored = await loop.run_in_executor(
+                    None, self._store, [inbound for inbound, _ in batch])
+            except OperationalError as exc:
+                # The database is unreachable: every waiting request answers 503.
+                for _, future in batch:
                     if not future.done():
-                        # Within one batch a repeated MessageSid is stored once: the first
-                        # request gets the id, the others hear "stored before".
-                        future.set_result(stored.pop(inbound.message_sid, None))
-        finally:
-            self._flushing = False
+                        future.set_exception(exc)
+                continue
+            except Exception:  # noqa: BLE001 - one bad row must not fail its neighbours
+                log.warning("batch insert failed; storing its messages one by one",
+                            exc_info=True)
+                await self._store_one_by_one(batch)
+                continue
+            for inbound, future in batch:
+                if not future.done():
+                    # Within one batch a repeated MessageSid is stored once: the first
+                    # request gets the id, the others hear "stored before".
+                    future.set_result(stored.pop(inbound.message_sid, None))
+
+    async def _store_one_by_one(self, batch: list[tuple[InboundMessage, asyncio.Future]]) -> None:
+        loop = asyncio.get_running_loop()
+        for inbound, future in batch:
+            try:
+                stored = await loop.run_in_executor(None, self._store, [inbound])
+            except Exception as exc:  # noqa: BLE001 - this request answers with the error
+                future.set_exception(exc)
+            else:
+                future.set_result(stored.get(inbound.message_sid))
 
     def _store(self, batch: list[InboundMessage]) -> dict[str, int]:
         """One transaction for the whole batch; MessageSid -> id of the rows it inserted."""

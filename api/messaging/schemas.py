@@ -25,6 +25,15 @@ class InboundMessage(BaseModel):
     button_payload: str | None = Field(default=None, alias="ButtonPayload")
     media_urls: list[str] = Field(default_factory=list)
 
+    @field_validator("message_sid", "from_", "to", "body", "profile_name", "wa_id",
+                     "button_text", "button_payload")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # No phone sends NUL; the database could not store it, so it is refused up front.
+        if value is not None and "\x00" in value:
+            raise ValueError("contains a NUL character")
+        return value
+
     @field_validator("body")
     @classmethod
     def _limit_body(cls, value: str) -> str:

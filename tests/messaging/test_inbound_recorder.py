@@ -102,3 +102,39 @@ def test_a_body_that_is_not_utf8_is_a_clear_400(live_client, live_session_factor
     assert response.status_code == 400
     assert "UTF-8" in response.json()["detail"]
     assert _stored_bodies(live_session_factory) == []
+
+
+def test_a_nul_character_is_a_clear_400(live_client, live_session_factory):
+    response = post_signed(live_client, inbound_form(from_=PATIENT, body="hel\x00lo"))
+    assert response.status_code == 400
+    assert "Body" in response.json()["detail"]
+    assert _stored_bodies(live_session_factory) == []
+
+
+def test_a_row_the_database_refuses_fails_alone_not_its_batch(live_settings,
+                                                            live_session_factory, monkeypatch):
+    from sqlalchemy.exc import DataError
+
+    from api.messaging import service as messaging_service
+
+    real = messaging_service.record_inbound_batch
+
+    def refusing_poison(*, session, batch):
+        if any(m.text == "poison" for m in batch):
+            raise DataError("INSERT", {}, ValueError("value the database refuses"))
+        return real(session=session, batch=batch)
+
+    monkeypatch.setattr(inbound_webhook.messaging_service, "record_inbound_batch",
+                        refusing_poison)
+    recorder = InboundRecorder(settings=live_settings, session_factory=live_session_factory)
+    messages = [parse_inbound(inbound_form(from_=PATIENT, body=body))
+                for body in ("before", "poison", "after")]
+
+    async def arrive_together():
+        return await asyncio.gather(*(recorder.record(m) for m in messages),
+                                    return_exceptions=True)
+
+    before, poison, after = asyncio.run(arrive_together())
+    assert isinstance(poison, DataError)
+    assert isinstance(before, int) and isinstance(after, int)
+    assert _stored_bodies(live_session_factory) == ["before", "after"]
