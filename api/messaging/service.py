@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import JSON, Text, bindparam, cast, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -121,11 +124,51 @@ def record_inbound_batch(*, session: Session, batch: list[InboundMessage]) -> di
     rows: dict[str, dict] = {}
     for inbound in batch:  # in arrival order, so ids (and the worker's order) follow it
         rows.setdefault(inbound.message_sid, _inbound_row(inbound, now))
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_inbound_from_arrays(session, list(rows.values()))
     table = Message.__table__
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (insert(table).on_conflict_do_nothing(index_elements=["provider_sid"])
+    statement = (sqlite_insert(table).on_conflict_do_nothing(index_elements=["provider_sid"])
                  .returning(table.c.provider_sid, table.c.id))
     return dict(session.connection().execute(statement, list(rows.values())).all())
+
+
+# The columns that differ between the messages of one batch; the rest are the same for all.
+_VARYING = ("channel", "from_address", "to_address", "body", "provider_sid", "media")
+_SHARED = ("direction", "status", "category", "attempts", "created_at", "updated_at")
+
+
+@lru_cache(maxsize=1)
+def _inbound_from_arrays_statement():
+    """INSERT ... SELECT FROM unnest(arrays) WITH ORDINALITY ... RETURNING, built once."""
+    table = Message.__table__
+    given = func.unnest(*(bindparam(name, type_=ARRAY(Text)) for name in _VARYING)
+                        ).table_valued(*_VARYING, with_ordinality="arrival").render_derived()
+    shared = {name: bindparam(f"shared_{name}", type_=table.c[name].type) for name in _SHARED}
+    source = select(
+        shared["direction"], given.c.channel, given.c.from_address, given.c.to_address,
+        given.c.body, given.c.provider_sid, shared["status"], shared["category"],
+        cast(given.c.media, JSON), shared["attempts"], shared["created_at"],
+        shared["updated_at"],
+    ).order_by(given.c.arrival)
+    columns = ["direction", *_VARYING[:5], "status", "category", "media", *_SHARED[3:]]
+    return (pg_insert(table).from_select(columns, source)
+            .on_conflict_do_nothing(index_elements=["provider_sid"])
+            .returning(table.c.provider_sid, table.c.id))
+
+
+def _insert_inbound_from_arrays(session: Session, rows: list[dict]) -> dict[str, int]:
+    """PostgreSQL: the batch as six arrays, inserted in arrival order.
+
+    One statement text and a dozen parameters whatever the batch size, so the driver parses
+    and prepares it once; a multi-row VALUES list has 12 parameters a row, and psycopg
+    re-parses such a long statement every time (measured: ~3 ms of CPU for 40 rows, half of
+    the webhook's work under load).
+    """
+    params = {name: [row[name] for row in rows] for name in _VARYING}
+    params["channel"] = [channel.value for channel in params["channel"]]
+    params["media"] = [json.dumps(media) if media else None for media in params["media"]]
+    params.update({f"shared_{name}": rows[0][name] for name in _SHARED})
+    return dict(session.connection().execute(_inbound_from_arrays_statement(), params).all())
 
 
 def patients_on_number(*, session: Session, address: str) -> list[Patient]:
