@@ -105,8 +105,12 @@ async def burst(base: str, forms: list[dict], concurrency: int) -> dict[str, tup
     for item in requests:
         queue.put_nowait(item)
 
-    async def connection():
-        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    # Every connection is open before the first request goes, so accepting connections is
+    # not counted as acknowledgement time.
+    connections = await asyncio.gather(*(asyncio.open_connection(url.hostname, url.port)
+                                         for _ in range(concurrency)))
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         try:
             while not queue.empty():
                 sid, payload = queue.get_nowait()
@@ -119,7 +123,7 @@ async def burst(base: str, forms: list[dict], concurrency: int) -> dict[str, tup
         finally:
             writer.close()
 
-    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    await asyncio.gather(*(connection(reader, writer) for reader, writer in connections))
     return results
 
 
