@@ -23,14 +23,16 @@ def get_or_create(*, session: Session, channel, address: str) -> Conversation:
         return conversation  # the usual case: no write, so no flush at commit
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    session.execute(
+    created = session.scalars(
         insert(Conversation)
         .values(public_id=new_public_id(), channel=channel, address=address,
                 state=ConversationState.ACTIVE,
                 failed_identity_attempts=0, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "address"])
-    )
-    return session.scalars(existing).one()
+        .returning(Conversation)
+    ).first()
+    # None: another worker created it a moment ago.
+    return created if created is not None else session.scalars(existing).one()
 
 
 def assign_inbound(*, session: Session, limit: int = 500) -> int:
@@ -74,10 +76,12 @@ def conversations_with_work(*, session: Session, owner: str, limit: int = 50) ->
     return [row.conversation_id for row in rows]
 
 
-def try_lease(*, session: Session, conversation_id: int, owner: str, seconds: float) -> bool:
-    """Take (or renew) a conversation's lease; False when another worker holds it."""
+def take_lease(*, session: Session, conversation_id: int, owner: str,
+               seconds: float) -> Conversation | None:
+    """Take (or renew) a conversation's lease: the conversation, or None when another worker
+    holds it. One statement: the UPDATE returns the row, so the turn needs no extra SELECT."""
     now = utcnow()
-    result = session.execute(
+    return session.scalars(
         update(Conversation)
         .where(
             Conversation.id == conversation_id,
@@ -85,8 +89,9 @@ def try_lease(*, session: Session, conversation_id: int, owner: str, seconds: fl
                 Conversation.lease_expires_at < now),
         )
         .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=seconds))
-    )
-    return result.rowcount == 1
+        .returning(Conversation)
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def release_lease(*, session: Session, conversation_id: int, owner: str) -> None:
@@ -98,34 +103,43 @@ def release_lease(*, session: Session, conversation_id: int, owner: str) -> None
     )
 
 
-def next_pending_message(*, session: Session, conversation_id: int) -> Message | None:
-    """The oldest unprocessed message of a conversation: strictly one at a time, in order."""
-    return session.scalars(
-        select(Message)
+def _count_attempt_on_next_pending(*, session: Session, conversation_id: int) -> Message | None:
+    """The oldest unprocessed message of a conversation, its attempt counted; one statement."""
+    oldest_pending = (
+        select(Message.id)
         .where(Message.conversation_id == conversation_id,
                Message.direction == Direction.INBOUND, Message.status == MessageStatus.RECEIVED)
         .order_by(Message.id)
         .limit(1)
+        .scalar_subquery()
+    )
+    return session.scalars(
+        update(Message)
+        .where(Message.id == oldest_pending)
+        .values(attempts=Message.attempts + 1)
+        .returning(Message)
+        .execution_options(populate_existing=True)
     ).first()
 
 
 def claim_next_message(*, session: Session, conversation_id: int, owner: str,
-                       seconds: float) -> Message | None:
-    """Lease the conversation and take its next pending message, counting the attempt.
+                       seconds: float) -> tuple[Conversation, Message] | None:
+    """Lease the conversation and take its next pending message (strictly one at a time, in
+    arrival order), counting the attempt.
 
     None when another worker holds the lease, or when nothing is pending (then our lease is
     given up). The caller commits: the attempt is counted before the turn runs, so a message
     that kills its worker every time is given up on after a few tries.
     """
-    if not try_lease(session=session, conversation_id=conversation_id, owner=owner,
-                     seconds=seconds):
+    conversation = take_lease(session=session, conversation_id=conversation_id, owner=owner,
+                              seconds=seconds)
+    if conversation is None:
         return None
-    message = next_pending_message(session=session, conversation_id=conversation_id)
+    message = _count_attempt_on_next_pending(session=session, conversation_id=conversation_id)
     if message is None:
         release_lease(session=session, conversation_id=conversation_id, owner=owner)
         return None
-    message.attempts += 1
-    return message
+    return conversation, message
 
 
 def by_public_id(*, session: Session, public_id: str) -> Conversation | None:

@@ -136,19 +136,19 @@ class Worker:
                 # Losing this commit in a database crash loses only the lease and one count
                 # of attempts; the turn's own commit below is fully durable.
                 skip_commit_flush(session)
-                message = self._claim_next(session, conversation_id)
+                claimed = self._claim_next(session, conversation_id)
                 session.commit()
-                while message is not None:
+                while claimed is not None:
+                    conversation, message = claimed
                     correlation_id.set(f"msg-{message.id}")
                     started = time.perf_counter()
-                    conversation = session.get(Conversation, conversation_id)
                     if message.attempts > MAX_TURN_ATTEMPTS:
                         self._give_up(session, conversation, message)
                     else:
                         self.handle_message(session, conversation, message)
                     message.status = MessageStatus.PROCESSED
                     TURN_SECONDS.observe(time.perf_counter() - started)
-                    message = self._claim_next(session, conversation_id)
+                    claimed = self._claim_next(session, conversation_id)
                     session.commit()
         except Exception:
             log.exception("turn failed; the message stays pending for a retry")
@@ -157,7 +157,8 @@ class Worker:
                     session=session, conversation_id=conversation_id, owner=self.name)
                 session.commit()
 
-    def _claim_next(self, session: Session, conversation_id: int) -> Message | None:
+    def _claim_next(self, session: Session,
+                    conversation_id: int) -> tuple[Conversation, Message] | None:
         return conversations_service.claim_next_message(
             session=session, conversation_id=conversation_id, owner=self.name,
             seconds=self.settings.worker_lease_seconds)
