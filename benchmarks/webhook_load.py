@@ -162,6 +162,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--numbers", type=int, default=200, help="distinct patient numbers")
     parser.add_argument("--paced-turns", type=int, default=60)
+    parser.add_argument("--log-level", default="INFO",
+                        help="the processes' LOG_LEVEL (INFO, as in production, logs every message)")
     args = parser.parse_args()
     admin_url = os.environ.get("BENCH_POSTGRES_URL",
                                "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -179,7 +181,7 @@ def main() -> None:
             env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
                        PUBLIC_BASE_URL=base, TWILIO_AUTH_TOKEN=TOKEN, MESSAGING_MODE="sandbox",
                        RASA_URL=stack.rasa_url, ACTION_SERVER_URL=stack.action_server_url,
-                       ENVIRONMENT="test", SECRET_KEY="bench-secret", LOG_LEVEL="WARNING",
+                       ENVIRONMENT="test", SECRET_KEY="bench-secret", LOG_LEVEL=args.log_level,
                        INBOUND_RATE_PER_MINUTE="1000")
             with running(["serve", "--port", str(port)], env, log_dir / "api.log"), \
                     running(["worker", "--concurrency", "8"], env, log_dir / "worker.log",
@@ -215,7 +217,8 @@ def main() -> None:
         drop_database(admin_url, database_url)
 
     table = Table(title=f"Webhook load: {args.messages} messages, concurrency {args.concurrency}, "
-                        f"{args.numbers} numbers (PostgreSQL, Redis, trained model)")
+                        f"{args.numbers} numbers (PostgreSQL, Redis, trained model, "
+                        f"LOG_LEVEL {args.log_level})")
     for column in ("measure", "p50", "p95", "p99", "n"):
         table.add_column(column, justify="right" if column != "measure" else "left")
     ms = lambda v: f"{v:.1f} ms"  # noqa: E731
