@@ -109,7 +109,8 @@ def skip_commit_flush(session: Session) -> None:
     Only for bookkeeping that is harmless to lose in a database crash, such as a worker's
     lease or the conversation a message belongs to: a crash loses at most the last fraction
     of a second of such commits, never corrupts anything, and any later ordinary commit
-    flushes them too. It saves a disk flush (several milliseconds) per patient turn.
+    flushes them too. It saves a disk flush per commit: ~0.2 ms on a local SSD, several
+    milliseconds on network storage.
     Patient-visible effects (messages stored, replies queued, bookings) keep full durability.
     """
     if session.get_bind().dialect.name == "postgresql":

@@ -3,11 +3,14 @@
     .venv/bin/python benchmarks/webhook_load.py [--messages 2000] [--concurrency 50]
 
 Starts PostgreSQL-backed api, worker and dispatcher processes, the Rasa server and the
-action server (real trained model), then:
-  1. burst: N signed inbound messages at concurrency C; acknowledgement latency measured at
-     the client, reply latency from each POST to its reply row in the outbox;
-  2. paced: one turn at a time, so reply latency shows the pipeline's own overhead, next to
-     raw Rasa REST latency on the same model in the same run.
+action server (real trained model; the queue-driven processes under `nice`, as `rebook run`
+starts them), then:
+  1. burst: N signed inbound messages at concurrency C over keep-alive connections opened
+     beforehand; acknowledgement latency measured at the client, reply latency from each
+     POST to the moment the worker writes its reply row to the outbox;
+  2. paced: one turn at a time, so reply latency shows the pipeline's own overhead, each
+     followed by the same text sent straight to Rasa's REST channel (raw Rasa latency on
+     the same model, in the same run, on the same busy machine).
 Prints a table. Needs PostgreSQL (BENCH_POSTGRES_URL) and Redis (BENCH_REDIS_URL).
 """
 
