@@ -24,9 +24,9 @@ import sys
 import tempfile
 import time
 import uuid
-from urllib.parse import urlencode, urlparse
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode, urlparse
 
 import uvloop
 from rich.console import Console
@@ -166,7 +166,7 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=200, help="distinct patient numbers")
     parser.add_argument("--paced-turns", type=int, default=60)
     parser.add_argument("--log-level", default="INFO",
-                        help="the processes' LOG_LEVEL (INFO, as in production, logs every message)")
+                        help="the processes' LOG_LEVEL (INFO, as in production, logs each message)")
     args = parser.parse_args()
     admin_url = os.environ.get("BENCH_POSTGRES_URL",
                                "postgresql+psycopg://postgres@127.0.0.1:5432/test")
