@@ -155,6 +155,7 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
 
 @router.post("/logout")
 def logout(request: Request, session: SessionDep, console: FormUserDep):
+    staff_auth.end_sessions(user=console[0])
     audit_service.record(session=session, actor=audit_service.actor_of(console[0]),
                          action="logout", object_type="staff_user", object_id=console[0].id)
     session.commit()

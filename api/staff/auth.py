@@ -58,9 +58,11 @@ def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
 
 def issue_session(*, settings: Settings, user: StaffUser) -> str:
     """A signed cookie value naming the user, with a fresh CSRF token."""
-    # The password hash's tail ties the session to the password: changing it ends sessions.
+    # The password hash's tail ties the session to the password: changing it ends sessions;
+    # the generation ties it to the user's last sign-out (end_sessions).
     return _serializer(settings, "console-session").dumps(
-        {"u": user.id, "c": secrets.token_urlsafe(24), "p": user.password_hash[-12:]})
+        {"u": user.id, "c": secrets.token_urlsafe(24), "p": user.password_hash[-12:],
+         "g": user.session_generation})
 
 
 def read_session(*, session: Session, settings: Settings,
@@ -79,7 +81,15 @@ def read_session(*, session: Session, settings: Settings,
         return None
     if not hmac.compare_digest(str(data.get("p", "")), user.password_hash[-12:]):
         return None
+    if data.get("g") != user.session_generation:
+        return None  # signed out since: a copied cookie is worthless
     return user, ConsoleSession(user_id=user.id, csrf=str(data.get("c", "")))
+
+
+def end_sessions(*, user: StaffUser) -> None:
+    """End every console session of `user`, on any device (sign-out on a shared PC must not
+    leave a copied cookie usable until it expires)."""
+    user.session_generation += 1
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:

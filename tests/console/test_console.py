@@ -73,6 +73,22 @@ def test_sign_in_and_out(api_client, desk, db_session):
     assert "login" in actions and "logout" in actions
 
 
+def test_signing_out_ends_the_session_on_the_server(api_client, desk):
+    sign_in(api_client, "t.clerk")
+    copied = api_client.cookies.get(staff_auth.SESSION_COOKIE)
+    queue = api_client.get("/console/queue")
+    assert queue.status_code == 200
+    logout = api_client.post("/console/logout", data={"csrf_token": csrf_of(queue.text)},
+                             follow_redirects=False)
+    assert logout.status_code == 303
+    # A copy of the cookie taken before signing out (another tab, another PC) is worthless.
+    api_client.cookies.set(staff_auth.SESSION_COOKIE, copied)
+    assert api_client.get("/console/queue", follow_redirects=False).status_code == 303
+    # Signing in again works as before.
+    sign_in(api_client, "t.clerk")
+    assert api_client.get("/console/queue").status_code == 200
+
+
 def test_wrong_passwords_lock_the_account(api_client, desk, db_session):
     clerk = desk.users[Role.CLERK]
     for _ in range(staff_auth.MAX_FAILED_LOGINS):
