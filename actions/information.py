@@ -6,6 +6,7 @@ from __future__ import annotations
 from actions import records, wording
 from actions.common import SLOT_OFFERS, DbAction, Events, GatedAction, Turn, question
 from actions.texts import text
+from api.appointments import service as appointments_service
 from api.conversations import trust_info
 from api.scheduling.models import Site
 
@@ -76,7 +77,8 @@ class ActionRecordInterpreter(GatedAction):
                 "interpreter_no_appointment", language=language,
                 phone=turn.settings.bookings_phone))
             return [question(None)]
-        records.record_interpreter(appointments=appointments, language=language)
+        appointments_service.request_interpreter(session=turn.session, appointments=appointments,
+                                                 language=language, actor="assistant")
         which = ("appointment" if len(appointments) == 1
                  else f"{len(appointments)} upcoming appointments")
         turn.dispatcher.utter_message(text=text(

@@ -1,6 +1,6 @@
 """Read a patient's appointments and offers the way the dialogue needs them. No rasa_sdk here.
 
-Reads only, except `record_interpreter` (which the appointments service has no verb for yet).
+Reads only: every change goes through the app's services.
 """
 
 from __future__ import annotations
@@ -65,13 +65,3 @@ def offer_entry(number: int, offer: Offer) -> dict[str, Any]:
         "hour": start.hour, "minute": start.minute, "part": part,
         "site_id": slot.site_id, "site_name": slot.site.name,
     }
-
-
-def record_interpreter(*, appointments: list[Appointment], language: str) -> int:
-    """Note the interpreter language on each appointment; how many changed."""
-    changed = 0
-    for appointment in appointments:
-        if appointment.interpreter_language != language:
-            appointment.interpreter_language = language
-            changed += 1
-    return changed

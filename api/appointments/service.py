@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.appointments.models import Appointment, AppointmentEvent, AppointmentStatus
+from api.audit import service as audit_service
 
 # Which status may follow which. Anything else is a bug or a bad request.
 ALLOWED_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
@@ -99,6 +100,24 @@ def change_status(
     appointment.history.append(event)
     session.add(event)
     return event
+
+
+def request_interpreter(*, session: Session, appointments: list[Appointment], language: str,
+                        actor: str) -> int:
+    """Note that the patient needs a `language` interpreter at each appointment; how many
+    changed. Each change goes in the audit log, so staff can see who asked and when."""
+    changed = 0
+    for appointment in appointments:
+        if appointment.interpreter_language == language:
+            continue
+        audit_service.record(session=session, actor=actor, action="interpreter_requested",
+                             object_type="appointment", object_id=appointment.id,
+                             patient_id=appointment.patient_id,
+                             details={"language": language,
+                                      "previous": appointment.interpreter_language})
+        appointment.interpreter_language = language
+        changed += 1
+    return changed
 
 
 def history(*, session: Session, appointment_id: int) -> list[AppointmentEvent]:

@@ -60,6 +60,15 @@ def test_interpreter_is_recorded_on_the_appointments(session, verified, postpone
     assert postponed.interpreter_language == "Polish"
     assert "Polish interpreter" in texts(messages)
     assert slot_events(events) == {"question": None}
+    # Staff can see who asked for it and when.
+    from sqlalchemy import select
+
+    from api.audit.models import AuditEvent
+
+    event = session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "interpreter_requested")).one()
+    assert (event.actor, event.object_id, event.details["language"]) == (
+        "assistant", str(postponed.id), "Polish")
 
 
 def test_interpreter_without_a_language_asks_which(session, verified, postponed):
