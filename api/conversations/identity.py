@@ -2,10 +2,10 @@
 
 A phone number is not an identity: several patients may share one (parents and children,
 carers). So the assistant finds the patients on the conversation's number, asks which person
-when there is more than one (by first name or initials, revealing nothing about anyone), and
-checks the date of birth. Three failures lock the conversation: a handover is opened and the
-worker stops passing its messages to the assistant until staff resolve it. A successful check
-lasts `settings.identity_valid_minutes`.
+when there is more than one (by first name, a usual short form of it, or initials, revealing
+nothing about anyone), and checks the date of birth. Three failures lock the conversation: a
+handover is opened and the worker stops passing its messages to the assistant until staff
+resolve it. A successful check lasts `settings.identity_valid_minutes`.
 
 The conversation row is the source of truth (verified_patient_id, verified_until,
 failed_identity_attempts); the assistant's own slots only mirror it.
@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.config import Settings
+from api.conversations import nicknames
 from api.conversations.models import Conversation
 from api.db import utcnow
 from api.handover import service as handover_service
@@ -153,6 +154,11 @@ def _matches_person(text: str, patient: Patient) -> bool:
     return letters[0] == given[0] and (len(letters) == 1 or letters[-1] == family[0])
 
 
+def _matches_short_form(text: str, patient: Patient) -> bool:
+    given = patient.given_name.lower()
+    return any(nicknames.same_first_name(token, given) for token in _name_tokens(text))
+
+
 def _record_failure(*, session: Session, settings: Settings, conversation: Conversation,
                     what: str) -> Outcome:
     session.execute(
@@ -192,6 +198,8 @@ def choose_person(*, session: Session, settings: Settings, conversation: Convers
         return Outcome("locked")
     people = candidates(session=session, conversation=conversation)
     matched = tuple(p.id for p in people if _matches_person(text, p))
+    # Short forms only when nothing matched outright: "will" in "it will be janet" is a word.
+    matched = matched or tuple(p.id for p in people if _matches_short_form(text, p))
     if matched:
         return Outcome("chosen", candidate_ids=matched)
     return _record_failure(session=session, settings=settings, conversation=conversation,

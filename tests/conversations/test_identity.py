@@ -166,3 +166,34 @@ def test_lock_keeps_no_verification(db_session):
     assert conversation.verified_patient_id is None
     assert handover_service.open_for_conversation(session=db_session,
                                                   conversation_id=conversation.id)
+
+
+def test_a_usual_short_form_of_a_first_name_chooses_the_person(db_session):
+    mobile = "+447700900507"
+    dad = make_patient(db_session, given_name="Thomas", family_name="Reed", mobile=mobile,
+                       date_of_birth=date(1961, 3, 9))
+    daughter = make_patient(db_session, given_name="Elizabeth", family_name="Reed",
+                            mobile=mobile, date_of_birth=date(1994, 8, 20))
+    conversation = conversation_on(db_session, mobile)
+    settings = get_settings()
+
+    def chosen(text):
+        return identity.choose_person(session=db_session, settings=settings,
+                                      conversation=conversation, text=text).candidate_ids
+
+    assert chosen("tom") == (dad.id,)
+    assert chosen("its for lizzie") == (daughter.id,)
+    # A whole name wins over a word that happens to be a short form ("will" is William's).
+    assert chosen("it will be thomas") == (dad.id,)
+    # A short form of somebody else's name is still a miss (and counts as one).
+    outcome = identity.choose_person(session=db_session, settings=settings,
+                                     conversation=conversation, text="bob")
+    assert outcome.status == "wrong"
+
+
+def test_short_forms_work_both_ways_and_between_each_other():
+    from api.conversations.nicknames import same_first_name
+
+    assert same_first_name("tom", "thomas") and same_first_name("thomas", "tom")
+    assert same_first_name("katie", "kate")  # both short for Katherine
+    assert not same_first_name("tom", "timothy")
