@@ -10,11 +10,13 @@ No rasa_sdk here: these are plain functions, tested on their own.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateparser.date import DateDataParser
+from dateutil.easter import easter
 
 from actions.wording import WEEKDAYS
 
@@ -181,8 +183,33 @@ class PreferenceUpdate:
                     or self.earliest_date or self.latest_date or self.closer or self.later)
 
 
-def _resolve_date(phrase: str, *, today: date) -> tuple[date, str] | None:
-    """A date phrase ("the 20th", "next week", "january") as (first day, period)."""
+# Holidays patients plan around, as (first day, last day) in a given year; dateparser knows
+# none of them. "After Christmas" means after the whole break, so Christmas is 24-26 Dec.
+_HOLIDAYS: tuple[tuple[str, Callable[[int], tuple[date, date]]], ...] = (
+    (r"christmas eve|xmas eve", lambda y: (date(y, 12, 24), date(y, 12, 24))),
+    (r"boxing day", lambda y: (date(y, 12, 26), date(y, 12, 26))),
+    (r"christmas|xmas", lambda y: (date(y, 12, 24), date(y, 12, 26))),
+    (r"new year'?s? eve", lambda y: (date(y, 12, 31), date(y, 12, 31))),
+    (r"new year", lambda y: (date(y, 1, 1), date(y, 1, 1))),
+    (r"easter", lambda y: (easter(y) - timedelta(days=2), easter(y) + timedelta(days=1))),
+)
+HOLIDAY_PATTERN = "|".join(pattern for pattern, _ in _HOLIDAYS)
+
+
+def _holiday(phrase: str, *, today: date) -> tuple[date, date] | None:
+    """The next (or current) occurrence of a holiday named in `phrase`."""
+    for pattern, days in _HOLIDAYS:
+        if re.search(rf"\b(?:{pattern})\b", phrase.lower()):
+            first, last = days(today.year)
+            return days(today.year + 1) if last < today else (first, last)
+    return None
+
+
+def _resolve_date(phrase: str, *, today: date) -> tuple[date, date] | None:
+    """A date phrase ("the 20th", "next week", "january", "christmas") as (first, last day)."""
+    holiday = _holiday(phrase, today=today)
+    if holiday is not None:
+        return holiday
     data = _dateparser(today=today).get_date_data(fold_text_speak(phrase))
     if data is None or data.date_obj is None:
         return None
@@ -201,7 +228,7 @@ def _resolve_date(phrase: str, *, today: date) -> tuple[date, str] | None:
         value = value - timedelta(days=value.weekday())
     if period == "month":
         value = value.replace(day=1)
-    return value, period
+    return value, _period_end(value, period)
 
 
 def _period_end(start: date, period: str) -> date:
@@ -220,20 +247,20 @@ def _apply_date(update: PreferenceUpdate, text: str, start: int, phrase: str, *,
     resolved = _resolve_date(phrase, today=today)
     if resolved is None:
         return
-    first, period = resolved
+    first, last = resolved
     before = _words(text[:start])[-3:]
     last_word = before[-1] if before else ""
     if last_word in AFTER_WORDS:
-        update.earliest_date = _period_end(first, period) + timedelta(days=1)
+        update.earliest_date = last + timedelta(days=1)
     elif last_word in FROM_WORDS or (last_word == "before"
                                      and set(before[:-1]) & {"not", "nothing", "no"}):
         update.earliest_date = first
     elif last_word in BEFORE_WORDS and set(before[:-1]) & AWAY_WORDS:
-        update.earliest_date = _period_end(first, period) + timedelta(days=1)
+        update.earliest_date = last + timedelta(days=1)
     elif last_word in BEFORE_WORDS:
         update.latest_date = first - timedelta(days=1) if last_word == "before" else first
     else:
-        update.earliest_date, update.latest_date = first, _period_end(first, period)
+        update.earliest_date, update.latest_date = first, last
 
 
 def parse_preferences(text: str, *, entities: list[dict[str, Any]], today: date
@@ -281,7 +308,7 @@ def parse_preferences(text: str, *, entities: list[dict[str, Any]], today: date
                 r"\b(?:the )?\d{1,2}(?:st|nd|rd|th)?(?: of)?(?: [a-z]{3,9})?\b|"
                 r"\b(?:next|this) (?:week|month)\b|\bin \d+ weeks?\b|\btomorrow\b|"
                 r"\b(?:january|february|march|april|may|june|july|august|september|october"
-                r"|november|december)\b", fold_text_speak(lowered)):
+                rf"|november|december|{HOLIDAY_PATTERN})\b", fold_text_speak(lowered)):
             if re.fullmatch(r"\d", match.group(0)):
                 continue
             _apply_date(update, fold_text_speak(lowered), match.start(), match.group(0),

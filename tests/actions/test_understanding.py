@@ -59,6 +59,11 @@ def test_resolve_choice(text, entities, picked):
     ("anything in january", {"earliest_date": date(2027, 1, 1),
                              "latest_date": date(2027, 1, 31)}),
     ("anything 2moro", {"earliest_date": date(2026, 11, 30), "latest_date": date(2026, 11, 30)}),
+    ("after christmas", {"earliest_date": date(2026, 12, 27)}),
+    ("anything before xmas", {"latest_date": date(2026, 12, 23)}),
+    ("after new year pls", {"earliest_date": date(2027, 1, 2)}),
+    ("away till after easter", {"earliest_date": date(2027, 3, 30)}),  # Easter Monday 29 Mar
+    ("boxing day", {"earliest_date": date(2026, 12, 26), "latest_date": date(2026, 12, 26)}),
     ("somewhere closer", {"closer": True}),
     ("a different hospital pls", {"closer": True}),
     ("anything later", {"later": True}),
@@ -87,3 +92,12 @@ def test_merge_keeps_what_was_said_before():
     assert first == {"time_of_day": "morning"}
     assert second == {"time_of_day": "morning", "exclude_weekdays": [0]}
     assert third == {"time_of_day": "morning", "weekdays": [0]}
+
+
+def test_a_holiday_tagged_by_the_nlu_is_its_next_occurrence():
+    text = "after christmas"
+    entities = [{"entity": "date", "value": "christmas", "start": 6, "end": 15}]
+    in_january = parse_preferences(text, entities=entities, today=date(2027, 1, 10))
+    assert in_january.earliest_date == date(2027, 12, 27)
+    on_boxing_day = parse_preferences(text, entities=entities, today=date(2026, 12, 26))
+    assert on_boxing_day.earliest_date == date(2026, 12, 27)
