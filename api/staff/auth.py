@@ -62,7 +62,7 @@ def issue_session(*, settings: Settings, user: StaffUser) -> str:
     # the generation ties it to the user's last sign-out (end_sessions).
     return _serializer(settings, "console-session").dumps(
         {"u": user.id, "c": secrets.token_urlsafe(24), "p": user.password_hash[-12:],
-         "g": user.session_generation})
+         "g": user.session_generation or 0})
 
 
 def read_session(*, session: Session, settings: Settings,
@@ -81,7 +81,7 @@ def read_session(*, session: Session, settings: Settings,
         return None
     if not hmac.compare_digest(str(data.get("p", "")), user.password_hash[-12:]):
         return None
-    if data.get("g") != user.session_generation:
+    if data.get("g") != (user.session_generation or 0):
         return None  # signed out since: a copied cookie is worthless
     return user, ConsoleSession(user_id=user.id, csrf=str(data.get("c", "")))
 
@@ -89,7 +89,7 @@ def read_session(*, session: Session, settings: Settings,
 def end_sessions(*, user: StaffUser) -> None:
     """End every console session of `user`, on any device (sign-out on a shared PC must not
     leave a copied cookie usable until it expires)."""
-    user.session_generation += 1
+    user.session_generation = (user.session_generation or 0) + 1
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
