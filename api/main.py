@@ -10,6 +10,7 @@ from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
 from api.console.views import router as console_router
 from api.db import get_sessionmaker
+from api.errors import RefusedRequest, answer_refused
 from api.handover.views import router as handover_router
 from api.logs import configure_logging
 from api.messaging.inbound_webhook import InboundWebhook
@@ -32,6 +33,8 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     app.add_middleware(RequestTimer)
+    # A service's refusal (a 4xx with a reason) reads the same on every route.
+    app.add_exception_handler(RefusedRequest, answer_refused)
     # Every patient message comes through here, so it skips FastAPI's form parsing and
     # dependency injection: see api/messaging/inbound_webhook.py.
     webhook = InboundWebhook(settings=settings, session_factory=get_sessionmaker())

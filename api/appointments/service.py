@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from api.appointments.models import Appointment, AppointmentEvent, AppointmentStatus
 from api.audit import service as audit_service
+from api.errors import RefusedRequest
 
 # Which status may follow which. Anything else is a bug or a bad request.
 ALLOWED_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
@@ -50,8 +51,10 @@ ALLOWED_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
 }
 
 
-class InvalidTransition(ValueError):
+class InvalidTransition(RefusedRequest):
     """A status change the appointment lifecycle does not allow."""
+
+    status_code = 409
 
 
 def create(*, session: Session, appointment: Appointment, actor: str = "system",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.appointments.models import AWAITING_DATE, Appointment
 from api.audit import service as audit_service
 from api.audit.models import AuditEvent
+from api.errors import RefusedRequest
 from api.config import Settings
 from api.conversations.models import Conversation, ConversationState
 from api.db import utcnow
@@ -163,7 +164,7 @@ REPLY_TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
-class HandoverError(ValueError):
+class HandoverError(RefusedRequest):
     """A request on a handover that cannot be honoured; nothing was changed."""
 
     status_code = 400

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Query, status
 
 from api.audit import service as audit_service
 from api.deps import SessionDep, SettingsDep, require_role
 from api.handover import schemas
 from api.handover import service as handover_service
 from api.handover.models import Handover, HandoverStatus
-from api.scheduling.errors import SchedulingError
 from api.staff.models import Role, StaffUser
 
-
-class _HandoverRoute(APIRoute):
-    """A refused request becomes its 4xx answer; the transaction is rolled back."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except (handover_service.HandoverError, SchedulingError) as exc:
-                raise HTTPException(exc.status_code, detail=str(exc)) from exc
-
-        return guarded
-
-
-router = APIRouter(prefix="/api/v1", tags=["handover"], route_class=_HandoverRoute)
+router = APIRouter(prefix="/api/v1", tags=["handover"])
 # Every staff role works the queue; the audit log is for admins only.
 QueueWorker = Annotated[StaffUser, Depends(require_role(Role.CLERK, Role.CLINICIAN, Role.ADMIN))]
 Admin = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from api.errors import RefusedRequest
 
-class SchedulingError(ValueError):
+
+class SchedulingError(RefusedRequest):
     """A scheduling request that cannot be honoured; nothing it asked for was applied."""
 
     status_code = 400

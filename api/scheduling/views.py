@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, status
 from sqlalchemy import select
 
-from api.appointments.service import InvalidTransition
 from api.db import utcnow
 from api.deps import SessionDep, StaffUserDep, require_role
 from api.scheduling import capacity, matching, planning, priority, schemas
 from api.scheduling import service as scheduling_service
 from api.scheduling.disruptions import get_disruption as load_disruption
-from api.scheduling.errors import InvalidRequest, SchedulingError
+from api.scheduling.errors import InvalidRequest
 from api.scheduling.models import AppointmentType, ClinicSession, Offer, Slot, Specialty
 from api.staff.models import Role, StaffUser
 
-
-class _SchedulingRoute(APIRoute):
-    """Turns a refused scheduling request into its 4xx answer (the service changed nothing)."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SchedulingError as exc:
-                raise HTTPException(exc.status_code, detail=str(exc)) from exc
-            except InvalidTransition as exc:
-                raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
-
-        return guarded
-
-
-router = APIRouter(prefix="/api/v1", tags=["scheduling"], route_class=_SchedulingRoute)
+router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 Planner = Annotated[StaffUser, Depends(require_role(Role.ADMIN, Role.CLINICIAN))]
 
 
