@@ -6,7 +6,7 @@ from rasa_sdk.events import SlotSet
 
 from actions import records, wording
 from actions.common import SLOT_APPOINTMENT, DbAction, Events, GatedAction, Turn, question
-from actions.texts import text
+from api.texts import text
 
 ACTION_EXPLAIN_POSTPONEMENT = "action_explain_postponement"
 ACTION_SHOW_STATUS = "action_show_status"

@@ -15,7 +15,7 @@ from actions.common import (
     question,
 )
 from actions.offers import offer_dates
-from actions.texts import text
+from api.texts import text
 from actions.understanding import resolve_choice
 from api.conversations import trust_info
 from api.scheduling import service as scheduling_service

@@ -22,7 +22,7 @@ from actions.common import (
     question,
 )
 from actions.handover import hand_over, summary_for
-from actions.texts import text
+from api.texts import text
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.scheduling import service as scheduling_service

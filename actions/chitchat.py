@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import SLOT_CANCEL_REASON, SLOT_QUESTION, Events, question
-from actions.texts import text
+from api.texts import text
 from api.config import get_settings
 
 ACTION_THANK = "action_thank"

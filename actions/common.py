@@ -21,9 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions import wording
-from actions.texts import text
-from api import db
+from api import db, texts
 from api.config import Settings, get_settings
 from api.conversations import identity
 from api.conversations import service as conversations_service
@@ -91,18 +89,7 @@ def conversation_for(session: Session, tracker: Tracker) -> Conversation | None:
 
 def answer_later(*, settings: Settings, due_at: datetime) -> str:
     """"They'll be in touch by 3pm today." in the patient's time zone."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(settings.patient_timezone)
-    local = due_at.astimezone(zone)
-    today = db.utcnow().astimezone(zone).date()
-    if local.date() == today:
-        day = "today"
-    elif (local.date() - today).days == 1:
-        day = "tomorrow"
-    else:
-        day = f"on {local:%A} {local.day} {local:%B}"
-    return text("contact_by", time=wording.clock(local), day=day)
+    return texts.answer_by(settings=settings, due_at=due_at)
 
 
 async def in_session(tracker: Tracker, work: Callable[[Session, Conversation | None], Events]

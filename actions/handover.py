@@ -22,7 +22,7 @@ from actions.common import (
     answer_later,
     question,
 )
-from actions.texts import text
+from api.texts import text
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 

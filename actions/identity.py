@@ -23,7 +23,7 @@ from actions.common import (
     answer_later,
     in_session,
 )
-from actions.texts import text
+from api.texts import text
 from api.config import get_settings
 from api.conversations import identity
 from api.conversations.models import Conversation

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from actions import records, wording
 from actions.common import SLOT_OFFERS, DbAction, Events, GatedAction, Turn, question
-from actions.texts import text
+from api.texts import text
 from api.appointments import service as appointments_service
 from api.conversations import trust_info
 from api.scheduling.models import Site

@@ -19,7 +19,7 @@ from actions.common import (
     Turn,
     question,
 )
-from actions.texts import text
+from api.texts import text
 from actions.understanding import merge_preferences, parse_preferences
 from api.appointments.models import Appointment
 from api.conversations import identity, trust_info

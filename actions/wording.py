@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import object_session
 
-from actions.texts import text
+from api import texts
 from api.appointments.models import Appointment, AppointmentStatus
 from api.config import get_settings
 from api.scheduling.models import AppointmentType, Slot
+from api.texts import text
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 KIND = {
@@ -34,10 +35,7 @@ def local(moment: datetime) -> datetime:
 
 def clock(moment: datetime) -> str:
     """"2:30pm", "9am"."""
-    moment = local(moment)
-    hour = moment.hour % 12 or 12
-    suffix = "am" if moment.hour < 12 else "pm"
-    return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
+    return texts.clock(moment, zone=zone())
 
 
 def day(moment: datetime) -> str:

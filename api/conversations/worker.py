@@ -14,19 +14,21 @@ import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 
 from limits import RateLimitItemPerHour, RateLimitItemPerMinute, storage, strategies
 from prometheus_client import Histogram
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import texts
 from api.config import Settings
 from api.conversations import safety
 from api.conversations import service as conversations_service
 from api.conversations.models import Conversation
 from api.conversations.rasa_client import AssistantUnavailable, RasaClient
-from api.db import skip_commit_flush
+from api.db import skip_commit_flush, utcnow
 from api.handover import service as handover_service
-from api.handover.models import HandoverReason, Urgency
+from api.handover.models import Handover, HandoverReason, Urgency
 from api.logs import correlation_id
 from api.messaging import service as messaging_service
 from api.messaging.dispatcher import LOCAL_OPTED_OUT
@@ -36,10 +38,15 @@ from api.messaging.notify import wait_for_work, wake_workers
 log = logging.getLogger(__name__)
 
 MAX_TURN_ATTEMPTS = 3
+# A patient writing while staff have the conversation hears back at most this often.
+WITH_STAFF_ACK_EVERY = timedelta(hours=1)
 FAILURE_SWEEP_SECONDS = 1.0  # failed deliveries are followed up within a second or so
 # With Redis every stored message wakes a worker, so the database poll is only a safety net;
 # without it (the embedded set-up) polling is how work is found: WORKER_POLL_SECONDS.
 POLL_SECONDS_WITH_WAKEUPS = 1.0
+# The number opted out (locally or at the carrier: 21610 SMS, 63014 WhatsApp): respecting
+# it is the right outcome for everything but the safety net.
+OPTED_OUT_CODES = frozenset({LOCAL_OPTED_OUT, 63014})
 RASA_TURN_SECONDS = Histogram("rebook_rasa_turn_seconds", "Rasa REST turn latency")
 TURN_SECONDS = Histogram("rebook_worker_turn_seconds", "Whole inbound turn, screen to outbox")
 
@@ -177,16 +184,24 @@ class Worker:
         text = message.body or ""
         result = safety.screen(text)
         if result.red_flag:
-            self._safety_net(session, conversation, message, result.category or "red_flag")
+            self._safety_net(session, conversation, message, result)
             return
-        if handover_service.open_for_conversation(session=session,
-                                                  conversation_id=conversation.id):
-            log.info("message added to an open handover", extra={"message_id": message.id})
+        handover = handover_service.open_for_conversation(session=session,
+                                                          conversation_id=conversation.id)
+        if messaging_service.is_opted_out(session=session, address=conversation.address):
+            # After STOP nothing goes out but the safety net and the keyword answers; the
+            # message still reaches staff in the transcript of any open case.
+            if handover is not None:
+                handover_service.patient_wrote_again(session=session, handover=handover)
+            log.info("message from an opted-out number; no reply", extra={
+                "message_id": message.id})
+            return
+        if handover is not None:
+            self._with_staff(session, conversation, message, handover)
             return
         if message.media:
             self._reply(session, conversation, message, MessageCategory.SERVICE,
-                        "Sorry, we can't open photos, videos or voice notes here. "
-                        "Please send your message as text.")
+                        texts.text("media_not_supported"))
             if not text:
                 return
         if not text:
@@ -194,9 +209,7 @@ class Worker:
         if not self._limiter.hit(self._inbound_rate, "inbound", conversation.address):
             if self._limiter.hit(self._notice_rate, "inbound-notice", conversation.address):
                 self._reply(session, conversation, message, MessageCategory.SERVICE,
-                            "You've sent a lot of messages in a short time. We'll read them, "
-                            "but please wait for a reply before sending more. "
-                            f"To talk to someone call {self.settings.bookings_phone}.")
+                            texts.text("slow_down", phone=self.settings.bookings_phone))
             return
         self._ask_assistant(session, conversation, message, text)
 
@@ -213,10 +226,7 @@ class Worker:
             log.warning("assistant unavailable; holding reply and handover",
                         extra={"error": str(exc), "message_id": message.id})
             self._reply(session, conversation, message, MessageCategory.HOLDING,
-                        "Sorry, our assistant can't answer just now. Your message has been "
-                        "passed to the bookings team, who will reply as soon as they can, or "
-                        f"call {self.settings.bookings_phone}. If you feel unwell, use NHS 111 "
-                        "online or call 111, and in an emergency call 999.")
+                        texts.text("assistant_unavailable", phone=self.settings.bookings_phone))
             handover_service.open_handover(
                 session=session, settings=self.settings,
                 reason=HandoverReason.ASSISTANT_UNAVAILABLE, urgency=Urgency.HIGH,
@@ -232,16 +242,39 @@ class Worker:
             self._reply(session, conversation, message, MessageCategory.REPLY, reply.text,
                         buttons=reply.buttons or None)
 
+    def _with_staff(self, session: Session, conversation: Conversation, message: Message,
+                    handover: Handover) -> None:
+        """Staff have this conversation (or identity is locked): never silence, never noise.
+
+        The message joins the case (a case waiting for the patient goes back in the queue)
+        and the patient hears, at most once an hour, that the team has it and by when.
+        """
+        handover_service.patient_wrote_again(session=session, handover=handover)
+        log.info("message added to an open handover", extra={"message_id": message.id})
+        if messaging_service.sent_since(session=session, conversation_id=conversation.id,
+                                        category=MessageCategory.HOLDING,
+                                        since=utcnow() - WITH_STAFF_ACK_EVERY):
+            return
+        self._reply(session, conversation, message, MessageCategory.HOLDING,
+                    texts.text("with_staff_ack", when=texts.answer_by(
+                        settings=self.settings, due_at=handover.due_at)))
+
     def _safety_net(self, session: Session, conversation: Conversation, message: Message,
-                    category: str) -> None:
-        log.warning("red flag screened", extra={"category": category, "message_id": message.id})
+                    result: safety.ScreenResult) -> None:
+        categories = ", ".join(result.categories)
+        log.warning("red flag screened", extra={"category": categories,
+                                                "layers": ",".join(result.layers),
+                                                "message_id": message.id})
+        group = safety.reply_group(result.categories)
         self._reply(session, conversation, message, MessageCategory.SAFETY_NET,
-                    safety.safety_net_text(trust_name=self.settings.trust_name))
+                    texts.text(f"safety_net_{group}", trust_name=self.settings.trust_name))
+        reason = (HandoverReason.SAFEGUARDING if group == "safeguarding"
+                  else HandoverReason.RED_FLAG)
         handover_service.open_handover(
-            session=session, settings=self.settings, reason=HandoverReason.RED_FLAG,
+            session=session, settings=self.settings, reason=reason,
             urgency=Urgency.URGENT, created_by="safety_screen", conversation_id=conversation.id,
             patient_id=conversation.verified_patient_id,
-            summary=f"Red flag ({category}). The patient wrote: {message.body}")
+            summary=f"Red flag ({categories}). The patient wrote: {message.body}")
 
     def _reply(self, session: Session, conversation: Conversation, message: Message,
                category: MessageCategory, text: str, buttons: list[dict] | None = None) -> None:
@@ -254,7 +287,8 @@ class Worker:
     # -- failed deliveries ------------------------------------------------------------------
 
     def handle_failed_deliveries(self) -> int:
-        """WhatsApp that failed goes again by SMS; SMS that failed puts the patient on the call list."""
+        """WhatsApp that failed goes again by SMS; SMS that failed puts the patient on the call
+        list; a safety net that failed opens an urgent call-back at once."""
         handled = 0
         with self.session_factory() as session:
             for failed in messaging_service.failed_unhandled(session=session):
@@ -262,18 +296,39 @@ class Worker:
                                                               message_id=failed.id):
                     continue
                 handled += 1
-                if failed.error_code == LOCAL_OPTED_OUT:
+                if failed.category is MessageCategory.SAFETY_NET:
+                    # Whatever the reason, someone phones the patient now; a WhatsApp one
+                    # also goes again by SMS (a WhatsApp block is not an SMS opt-out).
+                    self._safety_net_undelivered(session, failed)
+                    if failed.channel is Channel.WHATSAPP:
+                        self._resend_by_sms(session, failed)
+                    continue
+                if failed.error_code in OPTED_OUT_CODES:
                     continue  # the patient said STOP: respecting it is the right outcome
                 if failed.channel is Channel.WHATSAPP:
-                    messaging_service.queue_message(
-                        session=session, settings=self.settings, channel=Channel.SMS,
-                        to_address=messaging_service.bare_number(failed.to_address),
-                        text=failed.body, buttons=failed.buttons, category=failed.category,
-                        conversation_id=failed.conversation_id, patient_id=failed.patient_id)
+                    self._resend_by_sms(session, failed)
                     continue
                 self._call_list(session, failed)
             session.commit()
         return handled
+
+    def _resend_by_sms(self, session: Session, failed: Message) -> None:
+        messaging_service.queue_message(
+            session=session, settings=self.settings, channel=Channel.SMS,
+            to_address=messaging_service.bare_number(failed.to_address),
+            text=failed.body, buttons=failed.buttons, category=failed.category,
+            conversation_id=failed.conversation_id, patient_id=failed.patient_id)
+
+    def _safety_net_undelivered(self, session: Session, failed: Message) -> None:
+        """A safety net that could not reach the patient: someone must phone them now."""
+        log.error("safety net not delivered; urgent call-back", extra={
+            "message_id": failed.id, "error": failed.error_code})
+        handover_service.open_handover(
+            session=session, settings=self.settings, reason=HandoverReason.RED_FLAG,
+            urgency=Urgency.URGENT, created_by="gateway",
+            conversation_id=failed.conversation_id, patient_id=failed.patient_id,
+            summary=(f"The safety-net message could not be delivered (error "
+                     f"{failed.error_code or failed.status.value}). Phone the patient now."))
 
     def _call_list(self, session: Session, failed: Message) -> None:
         patients = messaging_service.patients_on_number(session=session,

@@ -13,6 +13,7 @@ from api.db import Base, UTCDateTime, str_enum, utcnow
 
 class HandoverReason(enum.StrEnum):
     RED_FLAG = "red_flag"
+    SAFEGUARDING = "safeguarding"  # the safeguarding lead's queue
     ASKED_FOR_PERSON = "asked_for_person"
     NOT_UNDERSTOOD = "not_understood"
     IDENTITY_LOCKOUT = "identity_lockout"

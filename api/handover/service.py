@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from api.appointments.models import AWAITING_DATE, Appointment
 from api.audit import service as audit_service
 from api.audit.models import AuditEvent
-from api.errors import RefusedRequest
 from api.config import Settings
 from api.conversations.models import Conversation, ConversationState
 from api.db import utcnow
+from api.errors import RefusedRequest
 from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgency
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Direction, Message, MessageCategory
@@ -69,6 +69,10 @@ def due_at(*, urgency: Urgency, settings: Settings, now: datetime | None = None)
     return due.astimezone(now.tzinfo)
 
 
+# Reasons that outrank whatever a conversation's open case was about.
+SAFETY_REASONS = frozenset({HandoverReason.RED_FLAG, HandoverReason.SAFEGUARDING})
+
+
 def open_for_conversation(*, session: Session, conversation_id: int) -> Handover | None:
     """The unresolved handover of a conversation, if staff have it."""
     return session.scalar(
@@ -99,7 +103,7 @@ def open_handover(
         if URGENCY_ORDER[urgency] < URGENCY_ORDER[existing.urgency]:
             existing.urgency = urgency
             existing.due_at = min(existing.due_at, due_at(urgency=urgency, settings=settings))
-        if reason is HandoverReason.RED_FLAG and existing.reason is not HandoverReason.RED_FLAG:
+        if reason in SAFETY_REASONS and existing.reason not in SAFETY_REASONS:
             existing.reason = reason
         existing.summary = f"{existing.summary}\n{summary}".strip()
         existing.patient_id = existing.patient_id or patient_id
@@ -127,6 +131,12 @@ def open_handover(
     log.info("handover opened", extra={"handover_id": handover.id, "reason": reason.value,
                                        "urgency": urgency.value})
     return handover
+
+
+def patient_wrote_again(*, session: Session, handover: Handover) -> None:
+    """A case waiting for the patient is back in the queue once they reply."""
+    if handover.status is HandoverStatus.WAITING_FOR_PATIENT:
+        handover.status = HandoverStatus.OPEN
 
 
 def open_for_patient(*, session: Session, patient_id: int,

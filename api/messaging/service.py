@@ -55,6 +55,16 @@ UNSOLICITED = frozenset(
 )
 
 
+def sent_since(*, session: Session, conversation_id: int, category: MessageCategory,
+               since: datetime) -> bool:
+    """True when a message of this category went to the conversation after `since`."""
+    return session.scalar(
+        select(Message.id).where(Message.conversation_id == conversation_id,
+                                 Message.direction == Direction.OUTBOUND,
+                                 Message.category == category, Message.created_at >= since)
+        .limit(1)) is not None
+
+
 def bare_number(address: str) -> str:
     """"whatsapp:+447700900123" -> "+447700900123"."""
     return address.removeprefix("whatsapp:")

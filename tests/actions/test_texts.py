@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from actions.texts import catalogue
+from api.texts import catalogue
 from api.messaging.render import is_gsm7, sms_segments
 
 # Long enough to stand in for any value an action fills in.

@@ -1,0 +1,5 @@
+"""The red-flag safety screen: every inbound message, whatever the dialogue state."""
+
+from api.conversations.safety.screen import CATEGORIES, ScreenResult, reply_group, screen
+
+__all__ = ["CATEGORIES", "ScreenResult", "reply_group", "screen"]

@@ -1,0 +1,51 @@
+"""The catalogue of patient-facing texts (api/texts.yml), filled in by name.
+
+The assistant's actions and the worker both speak from it, so every word a patient reads
+can be reviewed (and later translated) in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from api.config import Settings
+from api.db import utcnow
+
+TEXTS_FILE = Path(__file__).with_name("texts.yml")
+
+
+@lru_cache
+def catalogue() -> dict[str, str]:
+    return yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
+
+
+def text(key: str, **values: object) -> str:
+    """The text called `key`, with its {placeholders} filled."""
+    return catalogue()[key].format(**values)
+
+
+def clock(moment: datetime, *, zone: ZoneInfo) -> str:
+    """"2:30pm", "9am": wall-clock time in the patient's time zone."""
+    moment = moment.astimezone(zone)
+    hour = moment.hour % 12 or 12
+    suffix = "am" if moment.hour < 12 else "pm"
+    return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
+
+
+def answer_by(*, settings: Settings, due_at: datetime) -> str:
+    """"They'll be in touch by 3pm today.": when staff will answer, in the patient's zone."""
+    zone = ZoneInfo(settings.patient_timezone)
+    local = due_at.astimezone(zone)
+    today = utcnow().astimezone(zone).date()
+    if local.date() == today:
+        day = "today"
+    elif (local.date() - today).days == 1:
+        day = "tomorrow"
+    else:
+        day = f"on {local:%A} {local.day} {local:%B}"
+    return text("contact_by", time=clock(local, zone=zone), day=day)
