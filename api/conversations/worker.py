@@ -103,6 +103,7 @@ class Worker:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker started", extra={"worker": self.name})
+        safety.warm_up()
         idle_wait = (POLL_SECONDS_WITH_WAKEUPS if self.settings.redis_url
                      else self.settings.worker_poll_seconds)
         while not stop.is_set():

@@ -127,9 +127,77 @@ def test_with_staff_the_assistant_is_paused_but_the_screen_still_runs(
     worker.drain()
     assert [t for _, t in assistant.seen] == ["can i speak to someone"]
     bodies = [m.category for m in _outbound(live_session_factory)]
-    assert bodies == [MessageCategory.REPLY, MessageCategory.SAFETY_NET]
+    # "hello? anyone" is acknowledged (never silence); the red flag gets the safety net.
+    assert bodies == [MessageCategory.REPLY, MessageCategory.HOLDING,
+                      MessageCategory.SAFETY_NET]
     [handover] = _handovers(live_session_factory)
     assert handover.urgency is Urgency.URGENT and handover.reason is HandoverReason.RED_FLAG
+
+
+def test_with_staff_a_patient_gets_one_acknowledgement_an_hour_not_one_per_message(
+        live_client, live_settings, live_session_factory):
+    from api.handover import service as handover_service
+    from api.handover.models import HandoverStatus
+
+    worker = _worker(live_settings, live_session_factory)
+    post_signed(live_client, inbound_form(from_=PATIENT, body="hiya"))
+    worker.drain()
+    with live_session_factory() as session:
+        conversation_id = session.scalars(select(Message.conversation_id)).first()
+        handover = handover_service.open_handover(
+            session=session, settings=live_settings, reason=HandoverReason.IDENTITY_LOCKOUT,
+            urgency=Urgency.HIGH, created_by="assistant", summary="locked",
+            conversation_id=conversation_id)
+        handover.status = HandoverStatus.WAITING_FOR_PATIENT
+        session.commit()
+    for body in ("hello?", "is anyone there", "please reply"):
+        post_signed(live_client, inbound_form(from_=PATIENT, body=body))
+    worker.drain()
+    held = [m for m in _outbound(live_session_factory) if m.category is MessageCategory.HOLDING]
+    assert len(held) == 1
+    assert "bookings team has your message" in held[0].body and "by" in held[0].body
+    [handover] = _handovers(live_session_factory)
+    assert handover.status is HandoverStatus.OPEN  # the patient replied: back in the queue
+
+
+def test_after_stop_only_the_safety_net_is_sent(live_client, live_settings,
+                                               live_session_factory):
+    from tests.factories import make_patient
+
+    with live_session_factory() as session:
+        make_patient(session, mobile=PATIENT)
+        session.commit()
+    assistant = EchoAssistant()
+    worker = _worker(live_settings, live_session_factory, assistant)
+    post_signed(live_client, inbound_form(from_=PATIENT, body="STOP"))
+    post_signed(live_client, inbound_form(from_=PATIENT, body="hello?"))
+    worker.drain()
+    assert assistant.seen == []
+    assert [m.category for m in _outbound(live_session_factory)] == [MessageCategory.SERVICE]
+    post_signed(live_client, inbound_form(from_=PATIENT, body="i took all my tablets"))
+    worker.drain()
+    categories = [m.category for m in _outbound(live_session_factory)]
+    assert categories == [MessageCategory.SERVICE, MessageCategory.SAFETY_NET]
+
+
+def test_safety_net_wording_fits_the_category(live_client, live_settings, live_session_factory):
+    worker = _worker(live_settings, live_session_factory)
+    cases = {"+447700900401": "i dont want to be here anymore",
+             "+447700900402": "he checks my phone and im scared of him",
+             "+447700900403": "my dad collapsed and wont wake up"}
+    for number, body in cases.items():
+        post_signed(live_client, inbound_form(from_=number, body=body))
+    worker.drain()
+    [mental] = _outbound(live_session_factory, to="+447700900401")
+    [safeguarding] = _outbound(live_session_factory, to="+447700900402")
+    [physical] = _outbound(live_session_factory, to="+447700900403")
+    assert "116 123" in mental.body and "option 2" in mental.body and "999" in mental.body
+    assert "55" in safeguarding.body and "abuse" not in safeguarding.body.lower()
+    assert physical.body.startswith("This could be an emergency. Call 999 now.")
+    reasons = sorted(h.reason for h in _handovers(live_session_factory))
+    assert reasons == sorted([HandoverReason.RED_FLAG, HandoverReason.SAFEGUARDING,
+                              HandoverReason.RED_FLAG])
+    assert all(h.urgency is Urgency.URGENT for h in _handovers(live_session_factory))
 
 
 def test_assistant_down_gives_holding_reply_and_handover_within_5s(
@@ -227,6 +295,23 @@ def test_undelivered_whatsapp_falls_back_to_sms(live_settings, live_session_fact
     assert worker.handle_failed_deliveries() == 0  # handled once only
     [sms] = _outbound(live_session_factory, to=PATIENT)
     assert sms.channel is Channel.SMS and sms.status is MessageStatus.QUEUED
+
+
+def test_an_undelivered_safety_net_opens_an_urgent_call_back(live_settings,
+                                                             live_session_factory):
+    from api.messaging import service as messaging_service
+
+    with live_session_factory() as session:
+        message = messaging_service.queue_message(
+            session=session, settings=live_settings, channel=Channel.SMS, to_address=PATIENT,
+            text="Call 999 now", category=MessageCategory.SAFETY_NET)
+        message.status = MessageStatus.FAILED
+        message.error_code = 21610  # the carrier's opt-out refusal
+        session.commit()
+    _worker(live_settings, live_session_factory).handle_failed_deliveries()
+    [handover] = _handovers(live_session_factory)
+    assert handover.urgency is Urgency.URGENT
+    assert "Phone the patient now" in handover.summary
 
 
 def test_undelivered_sms_puts_the_patient_on_the_call_list(live_settings, live_session_factory):

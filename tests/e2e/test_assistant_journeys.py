@@ -268,8 +268,11 @@ def test_red_flag_mid_booking_gets_the_safety_net_and_an_urgent_handover(phone_f
         [handover] = session.scalars(select(Handover)).all()
         assert handover.reason is HandoverReason.RED_FLAG
         assert handover.urgency is Urgency.URGENT
-    # The conversation is with staff now: the assistant does not answer.
-    assert phone.say("2") == []
+    # The conversation is with staff now: the assistant does not answer, but the patient
+    # hears once that the team has the message (never silence), and not again within the hour.
+    [held] = phone.say("2")
+    assert held.category is MessageCategory.HOLDING and "bookings team" in held.body
+    assert phone.say("hello?") == []
 
 
 def test_three_wrong_dates_of_birth_lock_and_hand_over(phone_for, live_session_factory):
@@ -293,8 +296,13 @@ def test_three_wrong_dates_of_birth_lock_and_hand_over(phone_for, live_session_f
         assert handover.reason is HandoverReason.IDENTITY_LOCKOUT
         conversation = session.scalars(select(Conversation)).one()
         assert conversation.verified_patient_id is None
-    # Locked: even the right date of birth now goes to staff, not the assistant.
-    assert phone.say(dob.strftime("%d/%m/%Y")) == []
+    # Locked: even the right date of birth now goes to staff, not the assistant; the patient
+    # is told once that the team has it.
+    from api.messaging.models import MessageCategory
+
+    [held] = phone.say(dob.strftime("%d/%m/%Y"))
+    assert held.category is MessageCategory.HOLDING
+    assert phone.say("hello?") == []
 
 
 def test_a_shared_number_asks_which_person_without_naming_anyone(phone_for,

@@ -1,5 +1,11 @@
 """The red-flag safety screen: every inbound message, whatever the dialogue state."""
 
-from api.conversations.safety.screen import CATEGORIES, ScreenResult, reply_group, screen
+from api.conversations.safety.screen import (
+    CATEGORIES,
+    ScreenResult,
+    reply_group,
+    screen,
+    warm_up,
+)
 
-__all__ = ["CATEGORIES", "ScreenResult", "reply_group", "screen"]
+__all__ = ["CATEGORIES", "ScreenResult", "reply_group", "screen", "warm_up"]

@@ -138,4 +138,4 @@ def vote(text: str) -> str | None:
     scores = probabilities(text)
     if scores.get(NONE, 1.0) >= NONE_BELOW:
         return None
-    return max((c for c in scores if c != NONE), key=scores.__getitem__)
+    return str(max((c for c in scores if c != NONE), key=scores.__getitem__))

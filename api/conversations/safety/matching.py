@@ -30,8 +30,8 @@ IDIOMS = re.compile(
     r"\b(heart attack|seizure|fit) (when|reading|seeing|after seeing|after reading) \w+|"
     r"\b(bored|sick|scared|worried|frozen|freezing|tired) (to|2) death\b|"
     r"\b(sick|tired) (and tired )?of (waiting|this|it|being messed|the|you|your|these|all)\b|"
-    r"\b(would|d|could|i ll|ill|i will)( rather| honestly| literally)? (die|kill)\b[\w ]{0,20}"
-    r"\b(than|before|if)\b|"
+    r"\b(would|d|could|i ll|ill|i will)( honestly| literally)? (rather|sooner) (die|kill|be "
+    r"dead)\b[\w ]{0,25}\b(than|before)\b|"
     r"\bcould (kill|murder|strangle) (him|her|them|you|someone|somebody|the)\b|"
     r"\b(die|died|dying|dead) of (embarrassment|shame|boredom|laughing)\b|"
     r"\bkill (for|two birds)\b|\bdead (end|easy|good|nice|chuffed|happy|keen|excited|on)\b|"
@@ -196,36 +196,48 @@ def _find(rule: Rule, message: Prepared) -> list[tuple[int, int]]:
     return spans
 
 
-def _harmless(rule: Rule, span: tuple[int, int], message: Prepared) -> bool:
+def _harmless(rule: Rule, span: tuple[int, int], message: Prepared) -> str | None:
+    """Why a match is not an emergency ("negated", "resolved", "past", "service"), if so."""
     start, end = span
     clause = message.clause_of[start]
     before = [i for i in range(max(0, start - NEGATION_REACH), start)
               if message.clause_of[i] == clause]
     if any(message.tokens[i].stems & NEGATORS for i in before):
-        return True
+        return "negated"
     after = [i for i in range(end + 1, min(len(message.tokens), end + 5))
              if message.clause_of[i] == clause]
     for position in after:
         if message.words[position] in RESOLVED and not any(
                 message.words[p] in STILL for p in range(max(start, position - 2), position)):
-            return True
+            return "resolved"
     if clause in message.past_clauses:
-        return True
-    return bool(rule.clinic_sensitive and end + 1 < len(message.words)
-                and message.words[end + 1] in SERVICE_WORDS)
+        return "past"
+    if (rule.clinic_sensitive and end + 1 < len(message.words)
+            and message.words[end + 1] in SERVICE_WORDS):
+        return "service"
+    return None
 
 
 def matches(text: str) -> list[Match]:
     """Every rule match that is not set aside, in rule order."""
+    return read(text)[0]
+
+
+def read(text: str) -> tuple[list[Match], int]:
+    """The matches, and how many rules matched only where the words were negated."""
     message = prepare(text)
     found: list[Match] = []
+    negated = 0
     for index, rule in enumerate(RULES):
         if isinstance(rule, Phrase):  # phrase patterns read the likeliest spelling
             if rule.pattern.search(message.best):
                 found.append(Match(rule.category, 0, 0, index))
             continue
-        for span in _find(rule, message):
-            if not _harmless(rule, span, message):
+        reasons = [_harmless(rule, span, message) for span in _find(rule, message)]
+        for span_reason, span in zip(reasons, _find(rule, message), strict=True):
+            if span_reason is None:
                 found.append(Match(rule.category, *span, index))
                 break
-    return found
+        else:
+            negated += bool(reasons) and all(r == "negated" for r in reasons)
+    return found, negated

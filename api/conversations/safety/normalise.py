@@ -51,7 +51,7 @@ TEXT_SPEAK: dict[str, str] = {
     # Phonetic spellings too far from the word for an edit-distance corrector.
     "tung": "tongue", "tounge": "tongue", "toung": "tongue", "brethe": "breathe",
     "breeve": "breathe", "breev": "breathe", "sezure": "seizure", "siezure": "seizure",
-    "tuk": "took", "seasure": "seizure", "seazure": "seizure", "seisure": "seizure",
+    "kil": "kill", "tuk": "took", "seasure": "seizure", "seazure": "seizure", "seisure": "seizure",
     "wurst": "worst", "wurse": "worse", "harts": "hearts", "hart": "heart", "nite": "night",
 }
 # Emoji that carry meaning for the screen; every other symbol is dropped.

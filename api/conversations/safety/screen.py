@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.conversations.safety import classifier
-from api.conversations.safety.matching import matches
+from api.conversations.safety import classifier, normalise
+from api.conversations.safety.matching import read
 
 CATEGORIES = (
     "chest_pain", "stroke", "breathing", "bleeding", "anaphylaxis", "collapse_fitting",
@@ -47,12 +47,21 @@ def reply_group(categories: tuple[str, ...]) -> str:
     return "physical"
 
 
+def warm_up() -> None:
+    """Load the spelling dictionary and the classifier now, not on the first message."""
+    normalise.warm_up()
+    classifier.load()
+
+
 def screen(text: str) -> ScreenResult:
     """Flag a message that may describe an emergency, a crisis or a safeguarding concern."""
     if not text or not text.strip():
         return ScreenResult(False)
-    lexical = list(dict.fromkeys(m.category for m in matches(text)))
-    voted = classifier.vote(text)
+    found_matches, negated = read(text)
+    lexical = list(dict.fromkeys(m.category for m in found_matches))
+    # "No chest pain, just want the date": when the only emergency words were explicitly
+    # negated, the classifier (which cannot see negation) does not overrule the lexicon.
+    voted = None if negated and not lexical else classifier.vote(text)
     layers = tuple(name for name, fired in (("lexicon", lexical), ("classifier", voted)) if fired)
     found = tuple(dict.fromkeys(lexical + ([voted] if voted else [])))
     if not found:
