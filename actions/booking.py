@@ -15,10 +15,10 @@ from actions.common import (
     question,
 )
 from actions.offers import offer_dates
-from api.texts import text
 from actions.understanding import resolve_choice
 from api.conversations import trust_info
 from api.scheduling import service as scheduling_service
+from api.texts import text
 
 ACTION_BOOK_OFFER = "action_book_offer"
 ENTITY_NAMES = ("offer_number", "weekday", "time_of_day", "date")

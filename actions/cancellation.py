@@ -22,10 +22,10 @@ from actions.common import (
     question,
 )
 from actions.handover import hand_over, summary_for
-from api.texts import text
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.scheduling import service as scheduling_service
+from api.texts import text
 
 ACTION_CONFIRM_CANCELLATION = "action_confirm_cancellation"
 ACTION_CANCEL_APPOINTMENT = "action_cancel_appointment"
@@ -59,12 +59,14 @@ class ActionConfirmCancellation(GatedAction):
             turn.dispatcher.utter_message(text=text("cancel_nothing",
                                                     phone=turn.settings.bookings_phone))
             return [question(None)]
-        if focus is None:
-            # Several appointments and nothing says which: a person sorts it out.
-            return hand_over(turn, reason=HandoverReason.CLINICAL_REVIEW, urgency=Urgency.NORMAL,
-                             topic="wants to stop an appointment (several; unclear which)",
-                             response="handover_person")
         reason = turn.intent if turn.intent in REASONS else "cannot_attend"
+        if focus is None:
+            # Several appointments and nothing says which: check the patient meant it, then a
+            # person sorts out which one (after YES).
+            turn.dispatcher.utter_message(text=text(f"confirm_{reason}_several",
+                                                    count=len(changeable)))
+            return [question("confirm_cancel"), SlotSet(SLOT_APPOINTMENT, None),
+                    SlotSet(SLOT_CANCEL_REASON, reason)]
         turn.dispatcher.utter_message(text=text(f"confirm_{reason}", what=_describe(focus)))
         return [question("confirm_cancel"), SlotSet(SLOT_APPOINTMENT, focus.id),
                 SlotSet(SLOT_CANCEL_REASON, reason)]
@@ -80,11 +82,17 @@ class ActionCancelAppointment(GatedAction):
         appointment = records.appointment_of(
             session=turn.session, patient_id=turn.patient.id,
             appointment_id=turn.tracker.get_slot(SLOT_APPOINTMENT))
+        reason_key = turn.tracker.get_slot(SLOT_CANCEL_REASON) or "cannot_attend"
         if appointment is None:
+            if records.upcoming(session=turn.session, patient_id=turn.patient.id,
+                                now=turn.now(), statuses=records.CHANGEABLE):
+                return hand_over(turn, reason=HandoverReason.CLINICAL_REVIEW,
+                                 urgency=Urgency.NORMAL, response="handover_person",
+                                 topic=f"confirmed: {REASONS[reason_key]} (several "
+                                       "appointments; unclear which)")
             turn.dispatcher.utter_message(text=text("cancel_nothing",
                                                     phone=turn.settings.bookings_phone))
             return [question(None)]
-        reason_key = turn.tracker.get_slot(SLOT_CANCEL_REASON) or "cannot_attend"
         what = _describe(appointment)
         try:
             scheduling_service.send_to_clinical_review(

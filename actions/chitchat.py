@@ -9,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import SLOT_CANCEL_REASON, SLOT_QUESTION, Events, question
-from api.texts import text
 from api.config import get_settings
+from api.texts import text
 
 ACTION_THANK = "action_thank"
 ACTION_EXPLAIN_SERVICE = "action_explain_service"

@@ -22,9 +22,9 @@ from actions.common import (
     answer_later,
     question,
 )
-from api.texts import text
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
+from api.texts import text
 
 ACTION_HAND_OVER = "action_hand_over"
 ACTION_HEALTH_WORRY = "action_health_worry"

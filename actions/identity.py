@@ -23,11 +23,11 @@ from actions.common import (
     answer_later,
     in_session,
 )
-from api.texts import text
 from api.config import get_settings
 from api.conversations import identity
 from api.conversations.models import Conversation
 from api.handover import service as handover_service
+from api.texts import text
 
 ACTION_VALIDATE_IDENTITY_FORM = "validate_identity_form"
 ACTION_ASK_IDENTITY_PERSON = "action_ask_identity_person"

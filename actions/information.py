@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from actions import records, wording
 from actions.common import SLOT_OFFERS, DbAction, Events, GatedAction, Turn, question
-from api.texts import text
 from api.appointments import service as appointments_service
 from api.conversations import trust_info
 from api.scheduling.models import Site
+from api.texts import text
 
 ACTION_ANSWER_PRACTICAL = "action_answer_practical"
 ACTION_RECORD_INTERPRETER = "action_record_interpreter"

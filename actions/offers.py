@@ -19,12 +19,12 @@ from actions.common import (
     Turn,
     question,
 )
-from api.texts import text
 from actions.understanding import merge_preferences, parse_preferences
 from api.appointments.models import Appointment
 from api.conversations import identity, trust_info
 from api.scheduling import matching
 from api.scheduling import service as scheduling_service
+from api.texts import text
 
 ACTION_OFFER_DATES = "action_offer_dates"
 ACTION_OFFER_OTHER_DATES = "action_offer_other_dates"

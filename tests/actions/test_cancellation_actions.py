@@ -17,7 +17,8 @@ def test_confirmation_names_the_appointment_and_asks_yes(session, verified, post
         verified, text="i dont need it anymore", intent="no_longer_needed"))
 
     said = texts(messages)
-    assert "you no longer need your General surgery appointment?" in said
+    assert "you don't need your General surgery appointment any more?" in said
+    assert "tell me what you'd like instead" in said
     assert "Reply YES" in said and "CANCEL" not in said.upper().replace("CANCELLED", "")
     assert slot_events(events) == {"question": "confirm_cancel", "appointment_id": postponed.id,
                                    "cancel_reason": "no_longer_needed"}
@@ -49,16 +50,28 @@ def test_yes_releases_the_slot_and_sends_it_to_clinical_review(session, verified
     assert slot_events(events)["question"] is None
 
 
-def test_several_appointments_and_none_in_focus_goes_to_a_person(session, verified, postponed,
-                                                                 patient, trust):
+def test_several_appointments_and_none_in_focus_checks_first_then_goes_to_a_person(
+        session, verified, postponed, patient, trust):
     make_appointment(session, patient=patient, specialty=trust.specialty,
                      status=AppointmentStatus.POSTPONED)
 
-    messages, _ = run(ActionConfirmCancellation(), make_tracker(
-        verified, text="i cant come", intent="cannot_attend"))
+    messages, events = run(ActionConfirmCancellation(), make_tracker(
+        verified, text="take me off the list, im feeling better", intent="no_longer_needed"))
+
+    assert "Just to check" in texts(messages) and "Reply YES" in texts(messages)
+    assert session.scalars(select(Handover)).all() == []  # nothing until the patient confirms
+    assert slot_events(events)["question"] == "confirm_cancel"
+
+    messages, _ = run(ActionCancelAppointment(), make_tracker(
+        verified, text="yes", intent="affirm",
+        slots={"appointment_id": None, "cancel_reason": "no_longer_needed"}))
 
     assert "bookings team" in texts(messages)
-    assert session.scalars(select(Handover)).one().reason is HandoverReason.CLINICAL_REVIEW
+    [handover] = session.scalars(select(Handover)).all()
+    assert handover.reason is HandoverReason.CLINICAL_REVIEW
+    assert "no longer need" in handover.summary
+    session.refresh(postponed)
+    assert postponed.status is AppointmentStatus.POSTPONED  # a person decides which
 
 
 def test_nothing_to_cancel(session, verified):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from actions.chitchat import ActionAnswerNo, ActionExplainService, ActionThank
@@ -56,8 +58,47 @@ def test_fallback_asks_to_rephrase_first(session, conversation):
     messages, events = run(ActionFallback(), make_tracker(conversation, text="zzz"))
 
     assert messages[0]["response"] == "utter_default"
-    assert events == []
+    assert slot_events(events) == {"suggestions": None}
     assert not session.scalars(select(Handover)).all()
+
+
+def _unsure(conversation, text, ranking, **kwargs):
+    tracker = make_tracker(conversation, text=text, intent="nlu_fallback", **kwargs)
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        *({"name": name, "confidence": conf} for name, conf in ranking)]
+    return tracker
+
+
+def test_fallback_offers_the_two_likeliest_meanings_as_letters(session, conversation):
+    tracker = _unsure(conversation, "can it be sooner its getting worse",
+                      [("affirm", 0.3), ("request_offers", 0.28), ("health_worry", 0.25),
+                       ("complain", 0.1)])
+
+    messages, events = run(ActionFallback(), tracker)
+
+    said = texts(messages)
+    assert "A) choose a new date" in said and "B) a worry about your health" in said
+    assert "Reply A or B" in said and not re.search(r"\b[123]\b", said)
+    assert [s["intent"] for s in slot_events(events)["suggestions"]] == [
+        "request_offers", "health_worry"]
+    assert not session.scalars(select(Handover)).all()
+
+
+def test_b_replays_the_message_as_the_second_meaning(session, conversation):
+    suggestions = [{"intent": "request_offers", "text": "can it be sooner", "entities": []},
+                   {"intent": "health_worry", "text": "can it be sooner", "entities": []}]
+    tracker = make_tracker(conversation, text="B", intent="choose_suggestion",
+                           slots={"suggestions": suggestions})
+
+    messages, events = run(ActionFallback(), tracker)
+
+    assert messages == []
+    kinds = [e["event"] for e in events]
+    assert kinds[:3] == ["rewind", "action", "user"]
+    assert events[2]["parse_data"]["intent"]["name"] == "health_worry"
+    assert events[2]["text"] == "can it be sooner"
+    assert slot_events(events) == {"suggestions": None}
 
 
 def test_fallback_hands_over_the_second_time_in_a_row(session, conversation):

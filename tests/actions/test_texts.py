@@ -7,8 +7,8 @@ import string
 
 import pytest
 
-from api.texts import catalogue
 from api.messaging.render import is_gsm7, sms_segments
+from api.texts import catalogue
 
 # Long enough to stand in for any value an action fills in.
 SAMPLE = {name: "Tue 16 Jan, 2:30pm, Royal Northshire Infirmary, Outpatients B"

@@ -331,3 +331,108 @@ def test_a_shared_number_asks_which_person_without_naming_anyone(phone_for,
     with live_session_factory() as session:
         conversation = session.scalars(select(Conversation)).one()
         assert conversation.verified_patient_id == patient.id
+
+
+# -- the safety net on held-out red flags, in every state -----------------------------------
+
+def _held_out_red_flags() -> dict[str, list[str]]:
+    """The first held-out red flags of each category (tests/data/red_flags_test.jsonl)."""
+    from tests.bot.heldout import read_jsonl
+
+    by_category: dict[str, list[str]] = {}
+    for row in read_jsonl("red_flags_test.jsonl"):
+        by_category.setdefault(row["category"], []).append(row["text"])
+    return by_category
+
+
+HELD_OUT = _held_out_red_flags()
+EXPECTED_WORDING = {"suicidal": "116 123", "self_harm": "116 123", "safeguarding": "press 55"}
+
+
+def _assert_safety_net(replies, category: str) -> None:
+    from api.messaging.models import MessageCategory
+
+    nets = [r for r in replies if r.category is MessageCategory.SAFETY_NET]
+    assert len(nets) == 1, [r.body for r in replies]
+    assert "999" in nets[0].body
+    if category in EXPECTED_WORDING:
+        assert EXPECTED_WORDING[category] in nets[0].body, (category, nets[0].body)
+    # Nothing else answers a red flag: no offers, no goodbye, no identity question.
+    assert [r for r in replies if r.category is not MessageCategory.SAFETY_NET] == []
+
+
+@pytest.mark.parametrize("category", sorted(HELD_OUT))
+def test_a_held_out_red_flag_before_identity_gets_the_safety_net(category, phone_for,
+                                                                 live_session_factory):
+    from api.handover.models import Handover, Urgency
+
+    _, mobile, _, _ = rebookable_patient(live_session_factory)
+    phone = phone_for(mobile)
+
+    _assert_safety_net(phone.say(HELD_OUT[category][0]), category)
+
+    with live_session_factory() as session:
+        [handover] = session.scalars(select(Handover)).all()
+        assert handover.urgency is Urgency.URGENT
+
+
+# Mid-booking, one category of each reply wording (physical, mental health, safeguarding) and
+# the one most easily read as a booking reply (an overdose "said casually").
+@pytest.mark.parametrize("category", ["breathing", "overdose_poisoning", "suicidal",
+                                      "safeguarding"])
+def test_a_held_out_red_flag_while_offers_are_open_gets_the_safety_net(category, phone_for,
+                                                                       live_session_factory):
+    _, mobile, dob, _ = rebookable_patient(live_session_factory)
+    phone = phone_for(mobile)
+    phone.say("can i have a new date please")
+    phone.say(dob.strftime("%d/%m/%Y"))
+    assert len(offer_lines(phone.text("what dates have you got"))) == 3
+
+    _assert_safety_net(phone.say(HELD_OUT[category][1]), category)
+
+
+def test_red_flags_reach_the_safety_net_while_with_staff_and_after_stop(phone_for,
+                                                                       live_session_factory):
+    from api.handover.models import Handover, HandoverReason, Urgency
+    from api.messaging.models import MessageCategory
+
+    _, mobile, _, _ = rebookable_patient(live_session_factory)
+    phone = phone_for(mobile)
+    phone.say("can i speak to a real person please")
+    with live_session_factory() as session:
+        assert session.scalars(select(Handover)).one().reason is HandoverReason.ASKED_FOR_PERSON
+    _assert_safety_net(phone.say(HELD_OUT["suicidal"][2]), "suicidal")
+    with live_session_factory() as session:
+        [handover] = session.scalars(select(Handover)).all()
+        assert (handover.reason, handover.urgency) == (HandoverReason.RED_FLAG, Urgency.URGENT)
+
+    [stopped] = phone.say("STOP")
+    assert stopped.category is MessageCategory.SERVICE
+    assert phone.say("hello?") == []  # opted out: nothing but the safety net
+    _assert_safety_net(phone.say(HELD_OUT["chest_pain"][2]), "chest_pain")
+
+
+def test_no_longer_needed_is_checked_before_it_goes_to_clinical_review(phone_for,
+                                                                       live_session_factory):
+    from api.appointments.models import Appointment, AppointmentStatus
+    from api.handover.models import Handover, HandoverReason
+
+    _, mobile, dob, appointment_id = rebookable_patient(live_session_factory)
+    phone = phone_for(mobile)
+    phone.say("take me off the list please, im feeling much better now")
+    checked = phone.text(dob.strftime("%d/%m/%Y"))
+    if "Just to check" not in checked:  # identity done; the request is asked again
+        checked = phone.text("i dont need the appointment any more")
+    assert "Just to check" in checked and "Reply YES" in checked, checked
+    with live_session_factory() as session:
+        assert session.scalars(select(Handover)).all() == []
+        assert session.get(Appointment, appointment_id).status is AppointmentStatus.POSTPONED
+
+    done = phone.text("yes")
+
+    assert "clinical team" in done and "waiting list" in done
+    with live_session_factory() as session:
+        [handover] = session.scalars(select(Handover)).all()
+        assert handover.reason is HandoverReason.CLINICAL_REVIEW
+        assert session.get(Appointment, appointment_id).status is \
+            AppointmentStatus.PENDING_CLINICAL_REVIEW

@@ -39,7 +39,7 @@ MODEL_VERSION = "1"  # bump when the features or the model change
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("REBOOK_CACHE_DIR") or Path.home() / ".cache" / "rebook"
+    root = os.environ.get("REBOOK_CACHE") or Path.home() / ".cache" / "rebook"
     return Path(root)
 
 
