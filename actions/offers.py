@@ -140,6 +140,12 @@ class ActionOfferOtherDates(GatedAction):
             last = max(date.fromisoformat(o["date"]) for o in offers)
             prefs["earliest_date"] = (last + timedelta(days=1)).isoformat()
         prefs = {k: v for k, v in prefs.items() if v not in (None, [], "")}
+        if prefs == previous and offers:
+            # "Any others?" / "none of them" with nothing new to go on: the next dates after
+            # the ones on the table (or, if there are none, the offer of the bookings team).
+            last = max(date.fromisoformat(o["date"]) for o in offers)
+            return offer_dates(turn, preferences=dict(
+                prefs, earliest_date=(last + timedelta(days=1)).isoformat()))
         if prefs == previous:
             # Nothing new to go on: let the held slots go for others and ask what would suit.
             appointment = target_appointment(turn)

@@ -21,6 +21,15 @@ def test_greeting_names_the_trust_and_nobody_else(conversation):
     assert events == []
 
 
+def test_a_greeting_about_the_appointment_starts_the_identity_check(conversation):
+    messages, events = run(ActionGreet(), make_tracker(
+        conversation, text="hiya, got ur text about the appointment", slots={"verified": False}))
+
+    assert get_settings().trust_name in texts(messages)
+    assert "How can I help" not in texts(messages)
+    assert events == [{"event": "followup", "name": "identity_form", "timestamp": None}]
+
+
 def test_thanks_remembers_that_anything_else_was_asked(conversation):
     messages, events = run(ActionThank(), make_tracker(conversation, text="ta"))
 

@@ -108,16 +108,45 @@ def test_a_named_hospital_only(session, verified, postponed):
     assert {o["site_name"] for o in slots["offers"]} == {"Millbrook Community Hospital"}
 
 
-def test_none_of_those_without_a_preference_releases_them_and_asks(session, verified,
-                                                                  postponed):
+def test_none_of_those_without_a_preference_offers_the_next_dates(session, verified,
+                                                                  postponed, trust):
+    from tests.factories import make_slot
+
+    _, first = offer(session, verified)
+    latest = max(slot.start_at for slot in trust.slots)
+    for days in (7, 8):
+        make_slot(session, site=trust.sites[0], specialty=trust.specialty,
+                  start_at=latest + timedelta(days=days))
+    messages, events = run(ActionOfferOtherDates(), make_tracker(
+        verified, text="any others?", intent="request_other_dates",
+        slots={"offers": first["offers"], "appointment_id": postponed.id}))
+
+    later = slot_events(events)["offers"]
+    assert later and min(o["date"] for o in later) > max(o["date"] for o in first["offers"])
+    assert "from " in texts(messages)
+    held = session.scalars(select(Offer).where(Offer.status == OfferStatus.HELD)).all()
+    assert sorted(o.id for o in held) == sorted(o["offer_id"] for o in later)
+
+
+def test_none_of_those_with_nothing_later_offers_the_bookings_team(session, verified,
+                                                                   postponed):
     _, first = offer(session, verified)
     messages, events = run(ActionOfferOtherDates(), make_tracker(
         verified, text="none of them", intent="request_other_dates",
         slots={"offers": first["offers"], "appointment_id": postponed.id}))
 
+    assert "bookings team" in texts(messages)
+    assert slot_events(events)["question"] == "pass_to_team"
+
+
+def test_none_of_those_with_nothing_on_the_table_asks_what_would_suit(session, verified,
+                                                                      postponed):
+    messages, events = run(ActionOfferOtherDates(), make_tracker(
+        verified, text="none of them", intent="request_other_dates",
+        slots={"offers": None, "appointment_id": postponed.id}))
+
     assert "What would suit you better?" in texts(messages)
     assert slot_events(events)["offers"] is None
-    assert not session.scalars(select(Offer).where(Offer.status == OfferStatus.HELD)).all()
     session.refresh(postponed)
     assert postponed.status is AppointmentStatus.POSTPONED
 

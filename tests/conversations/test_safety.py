@@ -108,3 +108,19 @@ def test_held_out_mental_health_and_safeguarding_messages_get_their_own_wording(
     # Safeguarding wording is discreet; a safeguarding message read only as a symptom would
     # get a reply that could alert the person the patient fears. Allow a few mixed messages.
     assert len(wrong) <= len(corpus) // 60, wrong[:10]
+
+
+@pytest.mark.parametrize("group", ["physical", "mental_health", "physical_and_mental_health",
+                                   "safeguarding"])
+def test_safety_net_points_to_999_and_111_and_gives_no_advice(group):
+    from api.texts import text
+
+    reply = text(f"safety_net_{group}", trust_name="Test Trust")
+    assert "999" in reply
+    assert "111" in reply or group == "safeguarding"
+    if group != "physical":
+        assert "116 123" in reply or group == "safeguarding"
+    for advice in ("take ", "paracetamol", "rest", "dose", "lie down"):
+        assert advice not in reply.lower(), (group, advice)
+    if group == "safeguarding":  # discreet: the phone may be shared with the person feared
+        assert not any(word in reply.lower() for word in ("abuse", "violence", "partner"))
