@@ -11,7 +11,13 @@ RUN useradd --create-home --uid 10001 rebook
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY actions ./actions
+COPY nlu_data ./nlu_data
 RUN pip install .
+# The safety screen's classifier trains on its own examples and the NLU examples: train it
+# once at build time so no process trains it at start-up (and the image needs no writable
+# cache).
+ENV REBOOK_NLU_DATA=/srv/rebook/nlu_data REBOOK_CACHE=/srv/rebook/cache
+RUN python -c "from api.conversations import safety; safety.warm_up()"
 USER rebook
 ENV ENVIRONMENT=production
 EXPOSE 8000 5055

@@ -15,6 +15,7 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from api import texts
 from api.config import get_settings
 
 ACTION_GREET = "action_greet"
@@ -23,14 +24,6 @@ ABOUT_AN_APPOINTMENT = re.compile(
     r"\b(appointments?|appts?|appt|apt|op|operation|procedure|surgery|scan|clinic|"
     r"consultation|follow[ -]?up|check[ -]?up|referral|booking|rebook\w*|postpone\w*|"
     r"cancell?ed|moved|resched\w*)\b", re.IGNORECASE)
-
-
-def greeting_text(*, trust_name: str, ask: bool = True) -> str:
-    """The greeting; no patient name or appointment detail (identity is not verified yet)."""
-    return (
-        f"Hello, you're messaging {trust_name}. I can help with appointments moved "
-        "because of industrial action." + (" How can I help?" if ask else "")
-    )
 
 
 class ActionGreet(Action):
@@ -46,6 +39,8 @@ class ActionGreet(Action):
         text = (tracker.latest_message or {}).get("text") or ""
         about_appointment = (not tracker.get_slot("verified")
                              and ABOUT_AN_APPOINTMENT.search(text) is not None)
-        dispatcher.utter_message(text=greeting_text(trust_name=get_settings().trust_name,
-                                                    ask=not about_appointment))
+        # No patient name or appointment detail: identity is not verified yet.
+        dispatcher.utter_message(text=texts.text(
+            "greeting_then_identity" if about_appointment else "greeting",
+            trust_name=get_settings().trust_name))
         return [FollowupAction(IDENTITY_FORM)] if about_appointment else []

@@ -29,7 +29,9 @@ from api.conversations.safety.normalise import words
 log = logging.getLogger(__name__)
 
 TRAINING_DIR = Path(__file__).with_name("training_data")
-NLU_DIR = Path(__file__).resolve().parents[3] / "nlu_data"
+# The NLU examples live beside the package in a checkout; an installed image points at its
+# copy with REBOOK_NLU_DATA (see the Dockerfile).
+REPO_NLU_DIR = Path(__file__).resolve().parents[3] / "nlu_data"
 NONE = "none"
 # A message is a red flag when the model gives "none" less than this probability. Chosen on
 # the development split (tests/data/*_dev.jsonl): the highest value that keeps false alarms on
@@ -51,9 +53,11 @@ def _read_jsonl(path: Path) -> list[dict]:
 def _nlu_examples() -> list[str]:
     """Every NLU training example as plain text (entity markup removed): ordinary messages."""
     examples: list[str] = []
-    if not NLU_DIR.is_dir():
-        return examples
-    for path in sorted(NLU_DIR.glob("*.yml")):
+    nlu_dir = Path(os.environ.get("REBOOK_NLU_DATA") or REPO_NLU_DIR)
+    if not nlu_dir.is_dir():
+        # Without them the classifier would be a different, untested model: refuse.
+        raise FileNotFoundError(f"NLU examples not found at {nlu_dir}: set REBOOK_NLU_DATA")
+    for path in sorted(nlu_dir.glob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             if "intent" not in block:
                 continue
