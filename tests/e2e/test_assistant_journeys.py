@@ -436,3 +436,16 @@ def test_no_longer_needed_is_checked_before_it_goes_to_clinical_review(phone_for
         assert handover.reason is HandoverReason.CLINICAL_REVIEW
         assert session.get(Appointment, appointment_id).status is \
             AppointmentStatus.PENDING_CLINICAL_REVIEW
+
+
+def test_a_greeting_about_the_appointment_starts_identity_then_answers(phone_for,
+                                                                       live_session_factory):
+    _, mobile, dob, _ = rebookable_patient(live_session_factory)
+    phone = phone_for(mobile)
+
+    hello = phone.text("hiya, got a text about my appointment")
+
+    assert TRUST_NAME in hello and "date of birth" in hello
+    assert "How can I help" not in hello
+    verified = phone.text(dob.strftime("%d/%m/%Y"))
+    assert "that's confirmed" in verified

@@ -111,6 +111,12 @@ RULES: tuple[Rule | Phrase, ...] = (
     near("chest_pain", "heart", "racing|pounding|fluttering|skipping|thumping|banging|fast",
          "dizzy|faint|fainting|chest|breath|breathe|collapse|sweaty|pain|clammy", window=10),
     seq("chest_pain", "gtn|angina|spray", gap=4),
+    # Pressure described, not named: "like someone sat on it", "an elephant on my chest".
+    near("chest_pain", "chest|ribs|me|heart", "sat|sitting|standing|elephant|belt|band|vice|"
+         "weight|crushed|squashed|squeezed", "like|feels|feel|someone|something", window=8),
+    near("chest_pain", "pain|ache|aching|numb|tingling", "arm|jaw|neck|shoulder", "left|down|"
+         "into|going|spreading|travelling|up", window=8),
+    near("chest_pain", "same|like", "pain|feeling", "heart", "attack|before", window=10),
     # -- stroke (FAST) ----------------------------------------------------------------------
     near("stroke", "face|mouth|smile|lip|cheek|eyelid",
          "droop|drooping|droopy|drooped|dropped|dropping|fallen|sagging|saggy|slipped|"
@@ -123,6 +129,13 @@ RULES: tuple[Rule | Phrase, ...] = (
          "slurred|slurring|slur|garbled|muddled|jumbled|mumbled|mumbling|nonsense|gibberish|"
          "drunk|cant|cannot|confused|sense|=funny|=weird|=strange", window=5),
     seq("stroke", "stroke|strokes", gap=0, clinic=True),
+    near("stroke", "words|word|speech|talking|talk|sentences", "nonsense|wrong|rong|jumbled|"
+         "muddled|gibberish|garbled|out|coming|comin|sense", "coming|comin|out|just|all|"
+         "making|wrong|rong", window=5),
+    near("stroke", "face|smile|mouth|side|half", "one|half|only|gone|dropped|moves|move|"
+         "wrong|dribbling|drooling", "side|half|moves|move|gone|face", window=6),
+    near("stroke", "suddenly|sudden|all", "forgotten|confused|wobbly|wobbling|dribbling|"
+         "drooling|cant|unsteady|fell", "side|face|arm|leg|who|sudden|speak|talk|walk", window=8),
     seq("stroke", "mini|tia", gap=0, clinic=True),
     near("stroke", "sudden|suddenly",
          "understand|understanding|confused|muddled|sense|recognise|recognize|dragging",
@@ -148,6 +161,14 @@ RULES: tuple[Rule | Phrase, ...] = (
          "not|isnt|wont|doesnt|nothing|no|useless|nt|didnt|hasnt", "help|helping|helped|"
          "working|work|worked|touching|difference|doing|use|effect", window=5),
     near("breathing", "air|oxygen", "cant|not|enough|no|get|gasping|hungry", window=4),
+    near("breathing", "breath|breathing|breathe|breaths|ribs|chest|throat", "straw|whistling|"
+         "wheezing|sucking|sucked|rattling|noise|noisy|grunting|stridor|croup|barking|fast|"
+         "racing|funny|weird", "like|making|in|getting|worse|every|horrible|through|baby|"
+         "toddler|he|she|pale|blue", window=8),
+    near("breathing", "asthma|asthmatic|copd", "attack|severe|worst|struggling|cant|cannot|"
+         "ambulance|blue|scared", window=5),
+    phrase("breathing", r"\b(asthma|chest|breathing|copd)( is| has been| s)? (very|really|so|"
+           r"proper|extremely) bad\b"),
     near("breathing", "drowning|suffocating|smothering|suffocate|drown", "feel|feels|feeling|"
          "like|cant|lie|lying|night|chest|breath", window=4),
     near("breathing", "words|sentences|sentence|word", "few|only|cant|barely|hardly|couple|"
@@ -161,7 +182,7 @@ RULES: tuple[Rule | Phrase, ...] = (
          "everywhere|=stop|pouring|gushing|lots|loads|soaked|soaking|clots|clot|pool|"
          "heavy|heavily|lot|much|badly|spurting|through|towel|towels|pads|pad|bucket|"
          "severe|loads|massive|wont|cant|flooding|streaming|dripping|keeps|fast|hour|hours|"
-         "floor|=going|ages", window=6,
+         "floor|ages", window=6,
          clinic=True),
     seq("bleeding", "haemorrhag*|hemorrhag*|haemorrag*"),
     near("bleeding", "vomit|vomited|vomiting|sick|throwing|threw|puke", "coffee", "grounds",
@@ -172,6 +193,11 @@ RULES: tuple[Rule | Phrase, ...] = (
     near("bleeding", "pregnant|pregnancy|=weeks|miscarriage|miscarrying|miscarry|baby",
          "bleeding|bleed|=blood|bled|cramps|clots", window=8),
     near("bleeding", "black|tarry|tar", "poo|poos|stool|stools|sick|vomit", window=4),
+    near("bleeding", "vomited|vomiting|vomit|sick|sicked|threw", "full|all|loads|lots|"
+         "blood|bloody", "=blood|bloody|red", window=8),
+    near("bleeding", "nose|nosebleed|cut|wound", "pouring|streaming|gushing|still|=going|wont|"
+         "hour|hours|kitchen|roll|towels|through", "hour|hours|=going|stop|paper|roll|towel|"
+         "=blood|bleeding|thinners|warfarin|still", window=10),
     near("bleeding", "poo|poos|stool|stools|bowel", "dark|black|tarry|maroon",
          "lightheaded|dizzy|faint|fainting|weak|collapsed|pale|woozy", window=12),
     near("bleeding", "oozing|dripping|pouring|leaking|seeping|gushing", "floor|everywhere|"
@@ -180,8 +206,13 @@ RULES: tuple[Rule | Phrase, ...] = (
          "stitches", "wont|cant|doesnt|not|"
          "nt", "close|stop|heal|closing|stopping", window=12),
     # -- anaphylaxis --------------------------------------------------------------------------
-    seq("anaphylaxis", "anaphyla*"),
-    near("anaphylaxis", "epipen|epipens|epi|adrenaline|jext|autoinjector|pen", "used|use|"
+    seq("anaphylaxis", "anaphyla*|anaflax*|anafylax*|anaphalax*"),
+    near("anaphylaxis", "throat|lips|lip|tongue|face|mouth", "smaller|closing|bigger|swelling|"
+         "tighter|tight|huge", "minute|getting|every|by|hard|swallow|breathe", window=8),
+    near("anaphylaxis", "stung|sting|wasp|bee|nuts|nut|peanut|sesame|prawns|shellfish|"
+         "penicillin|reaction", "blotchy|hives|rash|swelling|swollen|breathing|breathe|"
+         "wheezy|wheezing|throat|lips|tongue|faint|floppy", window=10),
+    near("anaphylaxis", "epipen|epipens|epi|adrenaline|jext|autoinjector", "used|use|"
          "using|gave|given|give|injected|jabbed|twice|second|another|had|stabbed|jab",
          window=4),
     near("anaphylaxis", "lip|lips|tongue|throat|face|facial|mouth|eyes|eye|airway",
@@ -200,6 +231,15 @@ RULES: tuple[Rule | Phrase, ...] = (
         "=fitting|=fittin", gap=0),
     seq("collapse_fitting", "=fitting|=fittin", "again|for|minutes|mins|wont|non|now|and",
         gap=0),
+    near("collapse_fitting", "in|going|drifting", "out", "consciousness|conscious|of|it",
+         window=4),
+    near("collapse_fitting", "floor|ground|collapsed|slumped", "not|isnt|wont|nt|cant",
+         "answering|responding|moving|talking|waking|breathing|speaking", window=8),
+    near("collapse_fitting", "ragdoll|limp|lifeless|floppy|unresponsive|grey|blue",
+         "baby|he|she|toddler|child|son|daughter|like", window=6),
+    near("collapse_fitting", "=fit|seizure|fitting|convulsion|convulsing", "gone|going|lasted|"
+         "still|minutes|mins|over|longer|stopped|wont", "minutes|mins|5|6|7|10|long|on|stop",
+         window=8),
     seq("collapse_fitting", "passed|passing|pass|blacked|blacking|black|knocked|went|go",
         "out", gap=0),
     near("collapse_fitting", "wake|waking|wakey|rouse|rousing|respond|responding|responsive|"
@@ -218,6 +258,14 @@ RULES: tuple[Rule | Phrase, ...] = (
     # -- overdose / poisoning -----------------------------------------------------------------
     seq("overdose_poisoning", "overdose|overdosed|overdosing|poison|poisoned|poisoning|"
         "poisonous|toxic"),
+    near("overdose_poisoning", "bleach|chemicals|cleaner|detergent|liquitab|powder|pills|"
+         "tablets|bottle|packets|pill", "mouth|lips|open|empty|round|around|next|found",
+         "his|her|their|toddler|child|son|daughter|baby|him|he|she|them", window=8),
+    near("overdose_poisoning", "took|taken|had|swallowed|given", "something|stuff|drugs|pills|"
+         "ecstasy|ket|spice|mdma", "party|club|festival|vomiting|making|sense|weird|collapsed|"
+         "fitting|drowsy|wont", window=10),
+    near("overdose_poisoning", "too|extra|double", "many|much|doses|dose", "thinners|blood|"
+         "warfarin|insulin|tablets|pills|meds|medication|paracetamol", window=6),
     near("overdose_poisoning", INGEST, LOTS, MEDICINE, window=8),
     near("overdose_poisoning", "swallowed|swallow|swallowing|ate|eaten|eat|drank|drunk|drink|"
          "drinking|chewed|chewing|sucked|licked",
@@ -232,6 +280,24 @@ RULES: tuple[Rule | Phrase, ...] = (
          "vodka|alcohol|wine|drink|drinking|booze|beer|whisky|gin|cider|spirits", window=8),
     # -- suicidal thoughts (direct and indirect) ----------------------------------------------
     seq("suicidal", "suicid*|suicidle|sucidal|suicdal|suicial"),
+    phrase("suicidal", r"\b(giving|given|gave|give|giving away) (away )?(all )?(his|her|my|"
+           r"their|me (his|her)) (stuff|things|belongings|possessions|bank cards|cards|dog|cat|"
+           r"savings|jewellery)\b|\bsorted (out )?my will\b"),
+    near("suicidal", "tablets|pills|meds|rope|knife|blade", "lined|ready|saving|saved|"
+         "counted|stockpiled|front|out", "up|front|me|ready|tonight", window=6),
+    near("suicidal", "joining|join", "dad|mum|husband|wife|son|daughter|them|him|her",
+         "passed|died|gone|heaven|again|soon", window=8),
+    near("suicidal", "stop|stopping|give|giving", "fighting|trying|up", "night|tonight|life|"
+         "living|everything|anymore", window=5),
+    near("suicidal", "driving|drive|crash|crashing|walk|walking|jump|jumping", "into|off|"
+         "under|in", "wall|bridge|tree|lorry|train|sea|river|motorway|cliff", window=6),
+    near("suicidal", "everyone|everybody|family|kids|they|people", "manage|cope|fine|"
+         "better|happier|easier", "without|if|wasnt|wasn|gone", window=8),
+    near("suicidal", "note|letters|letter|goodbye|message", "saying|said|sorry|written|wrote|"
+         "left|loves|love", "sorry|everything|goodbye|kids|us|off|phone|answering", window=10),
+    near("suicidal", "done", "with", "all|everything|life|it", window=4),
+    phrase("suicidal", r"\b(dont|do not) think (i|ill|i will) (be|still be) (around|here|"
+           r"alive)\b|\b(end|ending) it\b|\bfeels like the (right )?(time|night)\b"),
     seq("suicidal", "kill|killing|end|ending|take|taking|top|topping|off|do|doing",
         "myself|meself|own|life|self|lives", gap=2),
     seq("suicidal", "kill|killed", "myself|meself|herself|himself|themselves", gap=1),
@@ -288,7 +354,7 @@ RULES: tuple[Rule | Phrase, ...] = (
     seq("self_harm", "self|selfharm|selfharming", "harm|harming|harmed|injury|injure|"
         "injuring|hurt|hurting", gap=1),
     near("self_harm", "cut|cutting|cuts|burn|burning|burned|burnt|hurt|hurting|harm|harming|"
-         "injured|injure|injuring|injuries|damage|damaging|striking|strike|hitting|"
+         "injured|injure|injuring|injuries|damage|damaging|=striking|hitting|"
          "scratch|scratching|punch|punching|hit|hitting|bang|banging|stab|slash|slashing|"
          "slit|bite|biting|pull|pulling|carve|carving|starve|starving",
          "myself|meself|herself|himself|themselves|themself|self|wrists|wrist|arms|thighs|"
@@ -299,6 +365,15 @@ RULES: tuple[Rule | Phrase, ...] = (
          "hit|hitting|striking|bang|banging|scratching|scratched", "purpose|deliberately|"
          "deliberate|intentionally|intentional", window=6),
     seq("self_harm", "cutting|harming|burning|scratching", "again|tonight|more", gap=1),
+    near("self_harm", "=did|=done", "something|more", "arm|arms|wrist|wrists|legs|thighs|skin|"
+         "stomach", window=6),
+    near("self_harm", "want|wanna|need|urge", "cut|burn|hurt|harm", "bad|so|now|right|rite|"
+         "myself|tonight|again", window=5),
+    near("self_harm", "lighter|cigarette|cigarettes|blade|razor|compass|glass", "skin|arm|"
+         "arms|legs|thighs|wrist|myself|again|on|burns|burn", window=6),
+    near("self_harm", "marks|cuts|burns|scars", "thighs|arms|stomach|wrists|legs|himself|"
+         "herself|myself|worse|more|infected|deep", "did|done|more|worse|tonight|showed|"
+         "found|infected|deep", window=8),
     near("self_harm", "cut|cuts|cutting", "deep|deeper|too|fat|bone|gaping|gash", window=4),
     phrase("self_harm", r"\b(did|done|doing|do|urge to|want to|relapsed|been|after|stop) "
            r"(sh|s h)\b|\bsh (again|tonight|urges|relapse)\b"),
@@ -308,6 +383,11 @@ RULES: tuple[Rule | Phrase, ...] = (
            r"made|gave)\b|\bdid (a bit of|some) (cutting|harming|burning)\b"),
     # -- sepsis ------------------------------------------------------------------------------
     seq("sepsis", "sepsis|septic|septicaemia|septicemia|mottled|mottling|blotchy"),
+    near("sepsis", "chemo|chemotherapy|neutropenic|neutropaenic|cancer|leukaemia|oncology",
+         "temp|temperature|fever|shivers|shivering|rigors|38|39|40|hot|unwell", window=12),
+    near("sepsis", "cold|clammy|ice|freezing|purple|blue|mottled", "hot|burning|clammy|"
+         "barely|responding|vomiting|hands|feet|knees|drowsy|confused", "responding|"
+         "vomiting|knees|feet|hands|hot|burning|drowsy|confused|days", window=10),
     near("sepsis", "temperature|temp|fever|feverish|burning|boiling|roasting|hot|shivering|"
          "shaking|shivers|rigors|chills",
          "confused|confusion|drowsy|delirious|shivering|shaking|rigors|clammy|cold|rash|"
@@ -342,6 +422,13 @@ RULES: tuple[Rule | Phrase, ...] = (
          "worst|screaming|doubled|cant|crying|10|ten|writhing|rolling|unreal|horrendous|"
          "intolerable|terrible|severe", "move|stand|walk|ever|out|over|bear|breathe|sleep|"
          "ten|10|life|cope|sit", window=6),
+    near("sudden_severe_pain", "pain|belly|tummy|stomach|head|headache", "unreal|knife|"
+         "twisting|stabbing|nowhere|second|instant|instantly|worst|ever|so|much",
+         "unreal|nowhere|second|ever|move|help|twisting|had|cant", window=8),
+    near("sudden_severe_pain", "hernia|lump|bulge", "hard|painful|pain|tender|agony",
+         "sick|vomiting|cant|back|in", window=8),
+    near("sudden_severe_pain", "calf|leg|op|site|wound|knee", "swollen|swelling|bigger|red|"
+         "hot", "agony|pain|sore|painful|bigger|comfortable|getting", window=10),
     near("sudden_severe_pain", "swelling|swollen|swelled", "severe|pain|agony|huge|massive",
          "op|operation|surgery|wound|calf|leg|scar|stitches", window=8),
     # -- safeguarding -------------------------------------------------------------------------
@@ -364,9 +451,34 @@ RULES: tuple[Rule | Phrase, ...] = (
     near("safeguarding", "without|secretly|privately|discreetly|hidden|hiding", "showing|"
          "see|seeing|knowing|know|finding|noticing|phone", "home|him|her|partner|husband|he|"
          "she|house|family", window=10),
+    phrase("safeguarding", r"\b(not|never|no longer) (allowed|permitted) to (use|have|go|leave|"
+           r"see|talk|speak|call|phone|text|reply|answer|keep)\b"),
     phrase("safeguarding", r"\b(he|she|they|him|her) (cant|mustnt|must not|shouldnt|cannot|"
            r"can not|musnt) (know|(see|find out about|read|hear) (this|these|it|that|them|my "
            r"(texts|messages|phone)))\b"),
+    phrase("safeguarding", r"(^|, )(i am |im |i feel |feel |its |it is )?(not|un) ?safe\b|"
+           r"\bnot safe (at|in) (hom|home|house)"),
+    near("safeguarding", "scared|afraid|frightened|cant|can't|help|somewhere", "go|going|"
+         "back|home|house", "home|house|tonight|back|after|safe", window=6),
+    near("safeguarding", "he|she|partner|husband|boyfriend|stepdad|dad|carer|they",
+         "threw|thrown|pushed|kicked|punched|strangled|choked|burns|burned|burnt|locks|locked",
+         "me|him|her|wall|floor|cigarettes|stairs|kids|in", window=6),
+    phrase("safeguarding", r"\b(takes?|took|taking|keeps?|kept) (all )?(my|her|his) (money|"
+           r"pension|benefits|bank ?cards?|cards?|phone|passport)\b"),
+    near("safeguarding", "kids|children|child|baby|toddler", "left|alone|screaming|"
+         "neglected|hungry|dirty", "alone|days|nights|screaming|banging|hours|themselves",
+         window=8),
+    near("safeguarding", "older|old|men|man|adults", "alcohol|drink|presents|gifts|money|"
+         "drugs|lifts", "her|him|girl|boy|granddaughter|grandson|daughter|son|14|13|15|12",
+         window=10),
+    phrase("safeguarding", r"\b(he|she|they) (wont|will not|doesnt|must not|mustnt|cant|"
+           r"shouldnt|never) (find out|know about|see this|see these|see it)\b"),
+    near("safeguarding", "help", "me", "he|hes|she|shes|they|theyre", "here|home|back|"
+         "coming", window=6),
+    near("safeguarding", "chcks|checks|check|reads|opens|goes", "fone|phone|post|letters|"
+         "mail|messages|texts", "he|she|hes|shes", window=6),
+    near("safeguarding", "not|dont|never", "with|mention|send|tell", "he|him|she|her|"
+         "bruises|marks|letter|post", "me|bruises|letter|post|opens|reads|there", window=8),
     near("safeguarding", "not|dont|feel|isnt|never|unsafe|nt", "safe|unsafe", "evening|"
          "evenings|night|nights|weekend|weekends|when|after|home|house|"
          "here|him|her|them|there|with|partner|husband|boyfriend|family|kids|children|back",

@@ -83,7 +83,7 @@ NOW_MARKERS = re.compile(
     r"\b(again|today|tonight|this (morning|afternoon|evening)|right now|at the moment|"
     r"currently|since (this|last night|yesterday|this morning)|happening now|keeps? (on )?"
     r"(happening|coming)|started|starting|getting worse|an hour|for \d+ (hours|minutes|mins)|"
-    r"and now|but now|now (his|her|my|its|it is|i am|she is|he is|they are))\b")
+    r"and now|but now)\b")
 # Words that make a preceding match the name of a service, not an event.
 SERVICE_WORDS = frozenset({
     "clinic", "clinics", "unit", "team", "ward", "nurse", "nurses", "consultant", "department",

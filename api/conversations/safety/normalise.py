@@ -26,7 +26,9 @@ TEXT_SPEAK: dict[str, str] = {
     "im": "i am", "ive": "i have", "id": "i would", "ill": "i will",
     "hes": "he is", "shes": "she is", "theyre": "they are", "its": "it is", "thats": "that is",
     "u": "you", "ya": "you", "yu": "you", "ur": "your", "r": "are", "n": "and",
-    "b": "be", "c": "see", "wiv": "with", "wid": "with", "ov": "of", "ne": "any",
+    "wrk": "work", "wrks": "works", "wrkin": "working", "wrking": "working", "hlp": "help",
+    "gd": "good", "bd": "bad", "b": "be", "c": "see", "wiv": "with", "wid": "with", "ov": "of",
+    "ne": "any",
     "2day": "today", "2nite": "tonight", "2night": "tonight", "tonite": "tonight",
     "2moro": "tomorrow", "tmrw": "tomorrow", "b4": "before", "gna": "going to",
     "gonna": "going to", "wanna": "want to", "wana": "want to", "gotta": "got to",
@@ -51,7 +53,7 @@ TEXT_SPEAK: dict[str, str] = {
     # Phonetic spellings too far from the word for an edit-distance corrector.
     "tung": "tongue", "tounge": "tongue", "toung": "tongue", "brethe": "breathe",
     "breeve": "breathe", "breev": "breathe", "sezure": "seizure", "siezure": "seizure",
-    "kil": "kill", "tuk": "took", "seasure": "seizure", "seazure": "seizure", "seisure": "seizure",
+    "fone": "phone", "chcks": "checks", "hom": "home", "kil": "kill", "tuk": "took", "seasure": "seizure", "seazure": "seizure", "seisure": "seizure",
     "wurst": "worst", "wurse": "worse", "harts": "hearts", "hart": "heart", "nite": "night",
 }
 # Emoji that carry meaning for the screen; every other symbol is dropped.
