@@ -196,6 +196,16 @@ def offer_lines(body: str) -> list[re.Match]:
     return [m for m in (OFFER_LINE.match(line) for line in body.splitlines()) if m]
 
 
+def phone_with_offers_open(phone_for, session_factory) -> Phone:
+    """A verified patient looking at three held offers."""
+    _, mobile, dob, _ = rebookable_patient(session_factory)
+    phone = phone_for(mobile)
+    phone.say("can i rebook please")
+    phone.say(dob.strftime("%d/%m/%Y"))
+    assert len(offer_lines(phone.text("what dates have you got"))) == 3
+    return phone
+
+
 def test_verify_ask_why_get_offers_prefer_mornings_and_book_in_words(phone_for,
                                                                      live_session_factory):
     from api.appointments.models import Appointment, AppointmentStatus
@@ -254,11 +264,7 @@ def test_red_flag_mid_booking_gets_the_safety_net_and_an_urgent_handover(phone_f
     from api.handover.models import Handover, HandoverReason, Urgency
     from api.messaging.models import MessageCategory
 
-    _, mobile, dob, _ = rebookable_patient(live_session_factory)
-    phone = phone_for(mobile)
-    phone.say("can i rebook please")
-    phone.say(dob.strftime("%d/%m/%Y"))
-    assert len(offer_lines(phone.text("what dates have you got"))) == 3
+    phone = phone_with_offers_open(phone_for, live_session_factory)
 
     [safety] = phone.say("actually ive got crushing chest pain and cant breath")
 
@@ -382,11 +388,7 @@ def test_a_held_out_red_flag_before_identity_gets_the_safety_net(category, phone
                                       "safeguarding"])
 def test_a_held_out_red_flag_while_offers_are_open_gets_the_safety_net(category, phone_for,
                                                                        live_session_factory):
-    _, mobile, dob, _ = rebookable_patient(live_session_factory)
-    phone = phone_for(mobile)
-    phone.say("can i have a new date please")
-    phone.say(dob.strftime("%d/%m/%Y"))
-    assert len(offer_lines(phone.text("what dates have you got"))) == 3
+    phone = phone_with_offers_open(phone_for, live_session_factory)
 
     _assert_safety_net(phone.say(HELD_OUT[category][1]), category)
 
