@@ -6,7 +6,7 @@ from api.campaigns.models import Campaign, CampaignRecipient
 from api.conversations.models import Conversation
 from api.db import Base
 from api.handover.models import Handover
-from api.messaging.models import Message
+from api.messaging.models import Message, OptOut
 from api.patients.models import Patient
 from api.scheduling.models import ClinicSession, Clinician, Disruption, Offer, Site, Slot, Specialty
 from api.staff.models import ApiKey, StaffUser
@@ -14,6 +14,7 @@ from api.staff.models import ApiKey, StaffUser
 __all__ = [
     "ApiKey", "Appointment", "AppointmentEvent", "AuditEvent", "Base", "Campaign",
     "CampaignRecipient", "ClinicSession",
-    "Clinician", "Conversation", "Disruption", "Handover", "Message", "Offer", "Patient",
+    "Clinician", "Conversation", "Disruption", "Handover", "Message", "Offer", "OptOut",
+    "Patient",
     "Site", "Slot", "Specialty", "StaffUser",
 ]

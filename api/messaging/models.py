@@ -96,3 +96,16 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OptOut(Base):
+    """A number that said STOP, whether or not any patient record carries it.
+
+    The carrier blocks messages to it anyway (21610); keeping it here means nothing is even
+    queued for it, including for numbers that are not (or no longer) on a patient's record.
+    """
+
+    __tablename__ = "opt_out"
+
+    number: Mapped[str] = mapped_column(String(40), primary_key=True)  # E.164, no "whatsapp:"
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

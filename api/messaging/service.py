@@ -18,7 +18,14 @@ from api.config import Settings
 from api.db import utcnow
 from api.messaging import render
 from api.messaging.keywords import Keyword, classify
-from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
+from api.messaging.models import (
+    Channel,
+    Direction,
+    Message,
+    MessageCategory,
+    MessageStatus,
+    OptOut,
+)
 from api.messaging.schemas import InboundMessage
 from api.patients.models import Patient
 
@@ -189,12 +196,21 @@ def patients_on_number(*, session: Session, address: str) -> list[Patient]:
 
 def is_opted_out(*, session: Session, address: str) -> bool:
     """True when the number behind `address` has opted out."""
+    if session.get(OptOut, bare_number(address)) is not None:
+        return True
     patients = patients_on_number(session=session, address=address)
     return bool(patients) and all(p.opted_out for p in patients)
 
 
 def set_opt_out(*, session: Session, address: str, opted_out: bool) -> int:
-    """Opt every patient on this number out (or back in); how many records changed."""
+    """Opt the number, and every patient on it, out (or back in); how many patient records
+    changed."""
+    number = bare_number(address)
+    recorded = session.get(OptOut, number)
+    if opted_out and recorded is None:
+        session.add(OptOut(number=number))
+    elif not opted_out and recorded is not None:
+        session.delete(recorded)
     changed = 0
     for patient in patients_on_number(session=session, address=address):
         if patient.opted_out != opted_out:

@@ -379,3 +379,20 @@ def test_bookkeeping_commits_skip_the_disk_flush_only_inside_their_own_transacti
         assert session.execute(text("SHOW synchronous_commit")).scalar() == "off"
         session.commit()
         assert session.execute(text("SHOW synchronous_commit")).scalar() == "on"
+
+
+def test_a_number_with_no_patient_record_that_said_stop_gets_no_reply(
+        live_client, live_settings, live_session_factory):
+    assistant = EchoAssistant()
+    worker = _worker(live_settings, live_session_factory, assistant)
+    stranger = "+447700900499"
+    post_signed(live_client, inbound_form(from_=stranger, body="STOP"))
+    post_signed(live_client, inbound_form(from_=stranger, body="hello?"))
+    worker.drain()
+    assert assistant.seen == []
+    assert [m.category for m in _outbound(live_session_factory, to=stranger)] == [
+        MessageCategory.SERVICE]
+    post_signed(live_client, inbound_form(from_=stranger, body="START"))
+    post_signed(live_client, inbound_form(from_=stranger, body="hello again"))
+    worker.drain()
+    assert [t for _, t in assistant.seen] == ["hello again"]
