@@ -8,7 +8,7 @@ from api.db import Base
 from api.handover.models import Handover
 from api.messaging.models import Message, OptOut
 from api.patients.models import Patient
-from api.scheduling.models import ClinicSession, Clinician, Disruption, Offer, Site, Slot, Specialty
+from api.scheduling.models import Clinician, ClinicSession, Disruption, Offer, Site, Slot, Specialty
 from api.staff.models import ApiKey, StaffUser
 
 __all__ = [
