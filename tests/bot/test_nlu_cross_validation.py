@@ -1,4 +1,10 @@
-"""NLU quality: k-fold cross-validation of the intent classifier, macro F1 at least 0.93.
+"""NLU quality: k-fold cross-validation of the intent classifier, macro F1 at least 0.90.
+
+The bar was 0.93 while the training data was narrow (one team's phrasings, which also made the
+figure flattering). The data now holds deliberately varied examples from several writers, so
+cross-validation is harder (0.939 -> about 0.91) while held-out accuracy rose from 0.76 to
+0.93: the held-out gate (tests/bot/test_nlu_heldout.py) is the bar that matters; this one
+catches a broken pipeline or contradictory labels.
 
 `rasa test nlu --cross-validation` trains the NLU pipeline once per fold, which takes minutes
 on two cores, so the result is cached by a hash of everything it depends on (bot/config.yml,
@@ -23,7 +29,7 @@ from tests.e2e.rasa_stack import REPO_ROOT
 
 pytestmark = pytest.mark.rasa
 
-MIN_MACRO_F1 = 0.93
+MIN_MACRO_F1 = 0.90
 FOLDS = 3
 CACHE_ROOT = Path(os.environ.get("REBOOK_CACHE", Path.home() / ".cache" / "rebook")) / "nlu-cv"
 SUMMARY_ROWS = ("macro avg", "weighted avg", "micro avg", "accuracy")
@@ -76,6 +82,7 @@ def table(intent_report: dict) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.timeout(2400)  # three trainings on two cores when the cache is cold
 def test_intent_macro_f1_in_cross_validation(rasa_bin: Path, request: pytest.FixtureRequest):
     intent_report, cached = cross_validate(rasa_bin)
     macro_f1 = intent_report["macro avg"]["f1-score"]
