@@ -234,11 +234,13 @@ def read(text: str) -> tuple[list[Match], int]:
             if rule.pattern.search(message.best):
                 found.append(Match(rule.category, 0, 0, index))
             continue
-        reasons = [_harmless(rule, span, message) for span in _find(rule, message)]
-        for span_reason, span in zip(reasons, _find(rule, message), strict=True):
-            if span_reason is None:
+        reasons = []
+        for span in _find(rule, message):
+            reason = _harmless(rule, span, message)
+            if reason is None:
                 found.append(Match(rule.category, *span, index))
                 break
+            reasons.append(reason)
         else:
             negated += bool(reasons) and all(r == "negated" for r in reasons)
     return found, negated
