@@ -19,6 +19,9 @@ RUN pip install .
 ENV REBOOK_NLU_DATA=/srv/rebook/nlu_data REBOOK_CACHE=/srv/rebook/cache
 RUN python -c "from api.conversations import safety; safety.warm_up()"
 USER rebook
+# Production refuses to start until the deployment sets MESSAGING_MODE, SECRET_KEY,
+# TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, ASSISTANT_TOKEN and an https PUBLIC_BASE_URL
+# (docs/operations.md, "Deploying safely"); no default here may stand in for them.
 ENV ENVIRONMENT=production
 EXPOSE 8000 5055
 # Override per service in docker-compose.yml (worker, dispatcher, actions).
@@ -37,6 +40,9 @@ RUN rasa train --config bot/config.yml --domain bot/domain --data bot/data nlu_d
 FROM rasa-train AS rasa
 RUN useradd --create-home --uid 10001 rasa && chown -R rasa /srv/bot
 USER rasa
+# bot/channels.py (the token-checked REST channel) is imported from /srv/bot. Needs
+# ASSISTANT_TOKEN (refuses to start without it when ENVIRONMENT=production).
+ENV PYTHONPATH=/srv/bot ENVIRONMENT=production
 EXPOSE 5005
-CMD ["rasa", "run", "--enable-api", "--model", "bot/models/rebook.tar.gz", \
-     "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml", "--port", "5005"]
+CMD ["rasa", "run", "--model", "bot/models/rebook.tar.gz", "--endpoints", "bot/endpoints.yml", \
+     "--credentials", "bot/credentials.yml", "--interface", "0.0.0.0", "--port", "5005"]

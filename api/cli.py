@@ -24,6 +24,14 @@ app.add_typer(campaign_app, name="campaign")
 console = Console(stderr=True)
 
 
+@app.callback()
+def _check_settings() -> None:
+    """Every command first checks the settings: production refuses unsafe ones."""
+    from api.config import settings_or_exit
+
+    settings_or_exit()
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Migrate the database (DATABASE_URL) to the newest schema."""
@@ -163,7 +171,8 @@ def worker(concurrency: int = typer.Option(4, help="Conversations handled at onc
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     _serve_metrics(metrics_port)
-    rasa = RasaClient(base_url=settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+    rasa = RasaClient(base_url=settings.rasa_url, timeout=settings.rasa_timeout_seconds,
+                      token=settings.assistant_token.get_secret_value())
     _run_until_signalled(Worker(settings=settings, session_factory=get_sessionmaker(),
                                 rasa=rasa, concurrency=concurrency).run_forever)
 

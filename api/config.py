@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,8 @@ class Settings(BaseSettings):
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout_seconds: float = 5.0
 
-    messaging_mode: Literal["sandbox", "twilio"] = "sandbox"
+    # Unset means "sandbox" in development and test; production must say which it is.
+    messaging_mode: Literal["sandbox", "twilio"] | None = None
     twilio_account_sid: str = ""
     twilio_auth_token: SecretStr = SecretStr("sandbox-auth-token")
     twilio_sms_from: str = "+447700900000"
@@ -75,31 +77,105 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # --- deployment safety (see docs/operations.md, "Deploying safely") ---
+    # Shared secret between the worker, the Rasa server and the action server: the worker
+    # presents it to Rasa's REST channel, Rasa presents it to the action server. Required in
+    # production; unset in development, where both listen on loopback only.
+    assistant_token: SecretStr = SecretStr("")
+    # /docs, /redoc and /openapi.json: on in development and test, off in production unless
+    # set true (the schema is no secret, but production has no need to advertise it).
+    api_docs: bool | None = None
+    # /metrics: open in development and test; in production only with this bearer token
+    # (the scraper carries it), else not served at all.
+    metrics_token: SecretStr = SecretStr("")
+    # The largest request body any route reads; bigger ones get 413 before parsing.
+    max_body_bytes: int = Field(default=256 * 1024, ge=16 * 1024, le=16 * 1024 * 1024)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def sandbox_routes(self) -> bool:
+        """The sandbox phone (/sandbox*) is served only in development and test."""
+        return self.messaging_mode == "sandbox" and not self.is_production
+
+    @property
+    def serve_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.is_production
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> Settings:
+    def _refuse_unsafe_settings(self) -> Settings:
         if self.environment == "development":
+            self.messaging_mode = self.messaging_mode or "sandbox"
             return self
-        problems = []
-        if self.secret_key.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
-            problems.append("SECRET_KEY")
-        if self.messaging_mode == "twilio":
-            token = self.twilio_auth_token.get_secret_value().strip().lower()
-            if token in PLACEHOLDER_SECRETS or token == "sandbox-auth-token":
-                problems.append("TWILIO_AUTH_TOKEN")
-            if not self.twilio_account_sid:
-                problems.append("TWILIO_ACCOUNT_SID")
+        problems = unsafe_settings(self)
         if problems:
-            raise ValueError(
-                f"{', '.join(problems)} must be set to a real secret when "
-                f"ENVIRONMENT={self.environment}"
-            )
+            raise ValueError(f"ENVIRONMENT={self.environment} refuses to start:\n  - "
+                             + "\n  - ".join(problems))
+        self.messaging_mode = self.messaging_mode or "sandbox"
         return self
+
+
+def _is_placeholder(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDER_SECRETS | {"sandbox-auth-token"}
+
+
+def _looks_random(value: str, *, min_length: int) -> bool:
+    """Long enough and not a word or a repeated pattern: at least `min_length` characters, at
+    least 10 distinct ones, none making up more than a quarter of them (a 32-character hex
+    token drawn at random passes; "x" * 40 or "password" * 4 do not)."""
+    if len(value) < min_length or len(set(value)) < 10:
+        return False
+    return max(value.count(c) for c in set(value)) <= len(value) / 4
+
+
+def unsafe_settings(settings: Settings) -> list[str]:
+    """What stops these settings running outside development, each with what to do about it."""
+    problems: list[str] = []
+    secret_key = settings.secret_key.get_secret_value()
+    if _is_placeholder(secret_key):
+        problems.append("SECRET_KEY must be set to a real secret")
+    if settings.environment != "production":
+        return problems  # the test suite runs with test secrets and the sandbox
+    if not _is_placeholder(secret_key) and not _looks_random(secret_key, min_length=32):
+        problems.append("SECRET_KEY must be at least 32 random characters "
+                        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    if settings.messaging_mode is None:
+        problems.append("MESSAGING_MODE must be set: twilio (or sandbox for a training copy "
+                        "that sends nothing)")
+    token = settings.twilio_auth_token.get_secret_value()
+    if _is_placeholder(token) or not _looks_random(token, min_length=32):
+        problems.append("TWILIO_AUTH_TOKEN must be the account's 32-character auth token "
+                        "(webhook signatures are checked with it)")
+    if settings.messaging_mode == "twilio" and not settings.twilio_account_sid.startswith("AC"):
+        problems.append("TWILIO_ACCOUNT_SID must be set (it starts AC)")
+    if not _looks_random(settings.assistant_token.get_secret_value(), min_length=32):
+        problems.append("ASSISTANT_TOKEN must be at least 32 random characters, the same for "
+                        "the worker, the Rasa server and the action server")
+    if not settings.public_base_url.startswith("https://"):
+        problems.append("PUBLIC_BASE_URL must be the https:// address Twilio and staff use")
+    metrics_token = settings.metrics_token.get_secret_value()
+    if metrics_token and not _looks_random(metrics_token, min_length=24):
+        problems.append("METRICS_TOKEN, when set, must be at least 24 random characters")
+    return problems
 
 
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or a plain explanation on stderr and exit status 2 (for every process's
+    start: a refusal must read as one, not as a traceback)."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        reasons = [str(error.get("ctx", {}).get("error") or error["msg"]) for error in exc.errors()]
+        sys.stderr.write("rebook: " + "\n".join(reasons) + "\n")
+        raise SystemExit(2) from None

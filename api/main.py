@@ -19,6 +19,7 @@ from api.messaging.views import router as twilio_router
 from api.reporting.views import router as reports_router
 from api.scheduling.views import router as scheduling_router
 from api.staff.views import router as staff_router
+from api.system.edge import BodySizeLimit, SecurityHeaders
 from api.system.metrics import RequestTimer
 from api.system.runtime import freeze_startup_heap
 from api.system.views import router as system_router
@@ -27,12 +28,19 @@ from api.system.views import router as system_router
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
+    docs = settings.serve_api_docs
     app = FastAPI(
         title="Rebook",
         summary="Patient messaging for appointments rescheduled by industrial action",
         version="0.1.0",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
+    # Outermost first: the size limit refuses a huge body before anything reads it.
     app.add_middleware(RequestTimer)
+    app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # A service's refusal (a 4xx with a reason) reads the same on every route.
     app.add_exception_handler(RefusedRequest, answer_refused)
     # Every patient message comes through here, so it skips FastAPI's form parsing and
@@ -42,7 +50,7 @@ def create_app() -> FastAPI:
     for router in (system_router, twilio_router, staff_router, handover_router,
                    scheduling_router, campaigns_router, reports_router, console_router):
         app.include_router(router)
-    if settings.messaging_mode == "sandbox":
+    if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says
         app.include_router(sandbox_router)
     return app
 

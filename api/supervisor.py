@@ -26,7 +26,7 @@ def stack_processes(*, settings: Settings, port: int) -> dict[str, str]:
         "worker": [python, "-m", "api", "worker"],
         "dispatcher": [python, "-m", "api", "dispatcher"],
         "scheduler": [python, "-m", "api", "scheduler"],
-        "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        "actions": [python, "-m", "actions.server", "--port", str(actions_port)],
         "rasa": [str(PROJECT_ROOT / "bot" / "run_rasa.sh")],
     }
     commands = {"api": [python, "-m", "api", "serve", "--port", str(port)]}

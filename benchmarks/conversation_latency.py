@@ -132,7 +132,7 @@ def run(args, work: Path, database_url: str) -> None:
     from api.main import create_app
     from api.patients.models import Patient
     from api.schema import upgrade
-    from tests.e2e.rasa_stack import start_stack
+    from tests.e2e.rasa_stack import ASSISTANT_TOKEN, start_stack
     from tests.twilio_helpers import inbound_form, post_signed
 
     console = Console()
@@ -156,7 +156,7 @@ def run(args, work: Path, database_url: str) -> None:
     console.print(f"Starting Rasa and the action server (database {database_url.split(':')[0]})...")
     with start_stack(log_dir=work / "logs", env=dict(os.environ)) as stack, \
             TestClient(create_app(), base_url="http://testserver") as client:
-        rasa = TimedRasa(RasaClient(base_url=stack.rasa_url, timeout=30))
+        rasa = TimedRasa(RasaClient(base_url=stack.rasa_url, timeout=30, token=ASSISTANT_TOKEN))
         worker = Worker(settings=get_settings(), session_factory=factory, rasa=rasa,
                         concurrency=1)
         for mobile, _dob in people[:3]:  # warm-up: first TF calls and connection pools

@@ -122,7 +122,7 @@ def stack_table(console, *, sample: int, ordinary_count: int) -> None:
     from api.main import create_app
     from api.messaging.models import Direction, Message, MessageCategory
     from api.schema import upgrade
-    from tests.e2e.rasa_stack import start_stack
+    from tests.e2e.rasa_stack import ASSISTANT_TOKEN, start_stack
     from tests.twilio_helpers import inbound_form, post_signed
 
     work = Path(tempfile.mkdtemp(prefix="rebook-quality-"))
@@ -147,7 +147,7 @@ def stack_table(console, *, sample: int, ordinary_count: int) -> None:
     console.print("Starting Rasa and the action server for the whole-stack sample...")
     with start_stack(log_dir=work / "logs", env=dict(os.environ)) as stack, \
             TestClient(create_app(), base_url="http://testserver") as client:
-        rasa = RasaClient(base_url=stack.rasa_url, timeout=30)
+        rasa = RasaClient(base_url=stack.rasa_url, timeout=30, token=ASSISTANT_TOKEN)
         worker = Worker(settings=get_settings(), session_factory=factory, rasa=rasa,
                         concurrency=1)
 

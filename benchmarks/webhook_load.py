@@ -41,7 +41,7 @@ from api.config import Settings  # noqa: E402
 from api.db import make_engine  # noqa: E402
 from api.messaging.models import Direction, Message  # noqa: E402
 from api.schema import upgrade  # noqa: E402
-from tests.e2e.rasa_stack import start_stack  # noqa: E402
+from tests.e2e.rasa_stack import ASSISTANT_TOKEN, start_stack  # noqa: E402
 from tests.processes import free_port, running, wait_http  # noqa: E402
 from tests.twilio_helpers import inbound_form, signature_for  # noqa: E402
 
@@ -184,6 +184,7 @@ def main() -> None:
             env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
                        PUBLIC_BASE_URL=base, TWILIO_AUTH_TOKEN=TOKEN, MESSAGING_MODE="sandbox",
                        RASA_URL=stack.rasa_url, ACTION_SERVER_URL=stack.action_server_url,
+                       ASSISTANT_TOKEN=ASSISTANT_TOKEN,
                        ENVIRONMENT="test", SECRET_KEY="bench-secret", LOG_LEVEL=args.log_level,
                        INBOUND_RATE_PER_MINUTE="1000")
             with running(["serve", "--port", str(port)], env, log_dir / "api.log"), \

@@ -5,7 +5,10 @@
 # loopback unless RASA_INTERFACE says otherwise (e.g. 0.0.0.0 inside a container).
 # Env: RASA_PORT (5005), RASA_INTERFACE (127.0.0.1), ACTION_SERVER_URL (http://127.0.0.1:5055),
 #      REDIS_URL (unset: in-memory trackers and locks; set: Redis, see endpoints.redis.yml),
-#      RASA_AUTH_TOKEN (unset: HTTP API open to whoever can reach the interface).
+#      ASSISTANT_TOKEN (the worker must present it; Rasa presents it to the action server;
+#      required when ENVIRONMENT=production).
+# Rasa's HTTP API (--enable-api: model replacement, tracker editing) is never opened: the
+# REST channel (bot/channels.py) is all the app needs.
 set -euo pipefail
 
 BOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -51,18 +54,18 @@ PY
     ENDPOINTS="bot/endpoints.redis.yml"
 fi
 
+# bot/channels.py is imported by name from bot/credentials.yml.
+export PYTHONPATH="$REPO_DIR${PYTHONPATH:+:$PYTHONPATH}"
+# endpoints*.yml send it to the action server (an unset variable would stop Rasa starting).
+export ASSISTANT_TOKEN="${ASSISTANT_TOKEN:-}"
+
 args=(
     run
-    --enable-api
     --model "$MODEL"
     --endpoints "$ENDPOINTS"
     --credentials bot/credentials.yml
     --interface "${RASA_INTERFACE:-127.0.0.1}"
     --port "${RASA_PORT:-5005}"
 )
-if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
-    args+=(--auth-token "$RASA_AUTH_TOKEN")
-fi
-
 echo "run_rasa: starting Rasa on ${RASA_INTERFACE:-127.0.0.1}:${RASA_PORT:-5005} with $ENDPOINTS (takes about a minute)" >&2
 exec "$RASA_ENV/bin/rasa" "${args[@]}"

@@ -18,8 +18,11 @@ class AssistantReply:
 
 
 class RasaClient:
-    def __init__(self, *, base_url: str, timeout: float):
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+    def __init__(self, *, base_url: str, timeout: float, token: str = ""):
+        # Rasa's REST channel answers only callers with the shared token (bot/channels.py).
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
+                                    headers=headers)
 
     def send(self, *, sender_id: str, text: str, metadata: dict | None = None) -> list[AssistantReply]:
         """One turn: the patient's text in, the assistant's replies out."""

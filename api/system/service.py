@@ -61,14 +61,15 @@ def check_redis(*, settings: Settings) -> CheckResult | None:
 
 
 def check_rasa(*, settings: Settings) -> CheckResult:
-    """The Rasa server is up and has a model loaded."""
+    """The Rasa server is up and has a model loaded (its REST channel's /ready, bot/channels.py:
+    Rasa runs without its HTTP API)."""
 
     def probe() -> str:
-        response = httpx.get(f"{settings.rasa_url}/status", timeout=CHECK_TIMEOUT_SECONDS)
-        response.raise_for_status()
-        model = response.json().get("model_file")
-        if not model:
+        response = httpx.get(f"{settings.rasa_url}/webhooks/rest/ready",
+                             timeout=CHECK_TIMEOUT_SECONDS)
+        if response.status_code == 503:
             raise RuntimeError("no model loaded")
+        response.raise_for_status()
         return "model loaded"
 
     return _timed("rasa", probe)

@@ -156,15 +156,26 @@ def _wait_until(process: ManagedProcess, ready: Any, *, timeout_s: float, what: 
         time.sleep(0.5)
 
 
+# The shared token the worker, Rasa and the action server use (bot/channels.py,
+# actions/server.py): the test stacks run with one, as production must.
+ASSISTANT_TOKEN = "e2e-assistant-token-7Qv2xK9pLm4RtY8wZ3nB"
+
+
+def _with_token(env: Mapping[str, str] | None) -> dict[str, str]:
+    child = dict(env if env is not None else os.environ)
+    child.setdefault("ASSISTANT_TOKEN", ASSISTANT_TOKEN)
+    return child
+
+
 def start_action_server(
     *, port: int, log_dir: Path, env: Mapping[str, str] | None = None, niceness: int = 0
 ) -> ManagedProcess:
     """The rasa-sdk action server serving `actions/`, with the app's Python."""
     return start_process(
         "actions",
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        [sys.executable, "-m", "actions.server", "--port", str(port)],
         log_dir=log_dir,
-        env=env if env is not None else os.environ,
+        env=_with_token(env),
         niceness=niceness,
     )
 
@@ -194,7 +205,7 @@ def start_rasa_server(
     In-memory tracker and lock stores unless `redis_url` is given: a REDIS_URL inherited from
     the caller's environment is dropped, so tests do not share state by accident.
     """
-    child_env = dict(env if env is not None else os.environ)
+    child_env = _with_token(env)
     child_env.pop("REDIS_URL", None)
     if redis_url:
         child_env["REDIS_URL"] = redis_url
@@ -208,11 +219,10 @@ def start_rasa_server(
 
 
 def wait_for_rasa(process: ManagedProcess, *, url: str) -> float:
-    """Wait until GET /status reports a loaded model; returns the seconds it took."""
+    """Wait until the REST channel reports a loaded model; returns the seconds it took."""
 
     def ready() -> bool:
-        response = httpx.get(f"{url}/status", timeout=2)
-        return response.status_code == 200 and bool(response.json().get("model_file"))
+        return httpx.get(f"{url}/webhooks/rest/ready", timeout=2).status_code == 200
 
     return _wait_until(process, ready, timeout_s=RASA_START_TIMEOUT_S, what="loaded model")
 
@@ -235,6 +245,7 @@ class RasaStack:
         response = self._client.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text},
+            headers={"Authorization": f"Bearer {ASSISTANT_TOKEN}"},
             timeout=timeout_s,
         )
         response.raise_for_status()

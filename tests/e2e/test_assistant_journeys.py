@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.rasa_stack import (
+    ASSISTANT_TOKEN,
     ManagedProcess,
     ensure_model,
     ensure_rasa_env,
@@ -133,7 +134,7 @@ def phone_for(demo, live_client, live_session_factory, rasa_server):
     from api.conversations.rasa_client import RasaClient
     from api.conversations.worker import Worker
 
-    rasa = RasaClient(base_url=rasa_server.url, timeout=30)
+    rasa = RasaClient(base_url=rasa_server.url, timeout=30, token=ASSISTANT_TOKEN)
     worker = Worker(settings=demo, session_factory=live_session_factory, rasa=rasa,
                     concurrency=1)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.rasa_stack import REPO_ROOT, RasaStack, start_stack
+from tests.e2e.rasa_stack import ASSISTANT_TOKEN, REPO_ROOT, RasaStack, start_stack
 
 pytestmark = pytest.mark.rasa
 
@@ -53,6 +53,25 @@ def test_greeting_comes_from_the_action_server_with_the_trust_name(rasa_stack: R
     assert TEST_TRUST_NAME in texts[0]
 
 
+def test_rasa_and_the_action_server_answer_only_with_the_assistant_token(rasa_stack: RasaStack):
+    import httpx
+
+    turn = {"sender": new_sender(), "message": "hiya"}
+    assert httpx.post(f"{rasa_stack.rasa_url}/webhooks/rest/webhook", json=turn,
+                      timeout=30).status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert httpx.post(f"{rasa_stack.rasa_url}/webhooks/rest/webhook", json=turn, headers=wrong,
+                      timeout=30).status_code == 401
+    # Rasa's HTTP API (model replacement, tracker editing) is not served at all.
+    assert httpx.get(f"{rasa_stack.rasa_url}/status", timeout=5).status_code == 404
+    assert httpx.get(f"{rasa_stack.rasa_url}/webhooks/rest/ready", timeout=5).status_code == 200
+    action = {"next_action": "action_show_status", "sender_id": turn["sender"],
+              "tracker": {"sender_id": turn["sender"], "slots": {}, "events": [],
+                          "latest_message": {}}, "domain": {}}
+    assert httpx.post(f"{rasa_stack.action_server_url}/webhook", json=action,
+                      timeout=10).status_code == 401
+
+
 def test_goodbye(rasa_stack: RasaStack):
     texts = reply_texts(rasa_stack.send(sender=new_sender(), text="ok ta bye"))
 
@@ -88,7 +107,7 @@ def test_signed_webhook_to_worker_to_trained_model_to_outbox(
 
     patient = "+447700900901"
     assert post_signed(live_client, inbound_form(from_=patient, body="hiya")).status_code == 200
-    rasa = RasaClient(base_url=rasa_stack.rasa_url, timeout=10)
+    rasa = RasaClient(base_url=rasa_stack.rasa_url, timeout=10, token=ASSISTANT_TOKEN)
     Worker(settings=live_settings, session_factory=live_session_factory, rasa=rasa).drain()
     with live_session_factory() as session:
         [reply] = session.scalars(select(Message).where(

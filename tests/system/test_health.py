@@ -50,8 +50,8 @@ def test_readyz_is_ready_when_everything_answers(client, monkeypatch):
 
     def fake_get(url, timeout):
         request = httpx.Request("GET", url)
-        if url.endswith("/status"):
-            return httpx.Response(200, json={"model_file": "rebook.tar.gz"}, request=request)
+        if url.endswith("/webhooks/rest/ready"):
+            return httpx.Response(200, json={"status": "ready"}, request=request)
         return httpx.Response(200, json={"status": "ok"}, request=request)
 
     monkeypatch.setattr(service.httpx, "get", fake_get)
