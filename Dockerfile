@@ -8,11 +8,11 @@ FROM python:3.11-slim AS app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /srv/rebook
 RUN useradd --create-home --uid 10001 rebook
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY api ./api
 COPY actions ./actions
 COPY nlu_data ./nlu_data
-RUN pip install .
+RUN pip install -c requirements.lock .
 # The safety screen's classifier trains on its own examples and the NLU examples: train it
 # once at build time so no process trains it at start-up (and the image needs no writable
 # cache).
@@ -30,8 +30,9 @@ CMD ["rebook", "serve", "--host", "0.0.0.0", "--port", "8000"]
 FROM python:3.10-slim AS rasa-train
 ENV PIP_NO_CACHE_DIR=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 WORKDIR /srv/bot
-COPY bot/requirements.txt ./bot/requirements.txt
-RUN pip install --upgrade pip wheel "setuptools<70" && pip install -r bot/requirements.txt
+COPY bot/requirements.txt bot/requirements.lock ./bot/
+RUN pip install --upgrade pip wheel "setuptools<70" \
+    && pip install -r bot/requirements.txt -c bot/requirements.lock
 COPY bot ./bot
 COPY nlu_data ./nlu_data
 RUN rasa train --config bot/config.yml --domain bot/domain --data bot/data nlu_data \

@@ -8,21 +8,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Python 3.11+ for the app; override with `make PYTHON=/path/to/python3.12 ...`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
-# The app environment is rebuilt whenever pyproject.toml changes.
-APP_STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
+# The app environment is rebuilt whenever pyproject.toml or the lock file changes.
+# requirements.lock holds the exact version of every package, installed as constraints.
+APP_STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 
-.PHONY: help run test install rasa-env model lint clean
+.PHONY: help run test install rasa-env model lint lock clean
 
 help:
 	@echo "make run    set everything up, then start api, worker, Rasa and the action server"
 	@echo "make test   set everything up, then run the whole test suite"
 
-$(APP_STAMP): pyproject.toml
+$(APP_STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Rebook needs Python 3.11 or newer: install it or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -41,6 +42,12 @@ run: install model
 
 test: install model
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Re-pin every package after changing pyproject.toml's dependencies (then commit the lock).
+lock: install
+	@{ echo "# Exact versions of the app environment (Python 3.11), installed as constraints by make"; \
+	   echo "# and the Dockerfile. Regenerate with: make lock"; \
+	   $(PY) -m pip freeze --exclude-editable; } > requirements.lock
 
 lint: install
 	$(VENV)/bin/ruff check api actions tests benchmarks

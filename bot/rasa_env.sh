@@ -3,7 +3,8 @@
 #
 # Rasa 3.6 needs Python 3.10 and pins SQLAlchemy 1.4, pydantic 1 and redis 4, so it cannot
 # share the app's .venv. The env is ~2.7 GB and takes minutes to install, so it is cached
-# outside the clone, keyed by bot/requirements.txt and the exact Python version: every clone
+# outside the clone, keyed by bot/requirements.txt, bot/requirements.lock and the exact Python
+# version: every clone
 # and worktree on the machine shares it, and changing either builds a fresh one.
 #
 # Usage: bot/rasa_env.sh        -> prints the env directory on stdout, progress on stderr.
@@ -15,6 +16,7 @@ BOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 REPO_DIR="$(dirname "$BOT_DIR")"
 CACHE_DIR="${REBOOK_CACHE:-$HOME/.cache/rebook}"
 REQUIREMENTS="$BOT_DIR/requirements.txt"
+LOCK="$BOT_DIR/requirements.lock"  # exact versions of every package, as constraints
 
 log() { printf 'rasa_env: %s\n' "$*" >&2; }
 
@@ -57,7 +59,7 @@ if ! PYTHON310="$(find_python310)"; then
 fi
 
 PY_VERSION="$("$PYTHON310" -c 'import platform; print(platform.python_version())')"
-ENV_KEY="$( { cat "$REQUIREMENTS"; printf '\npython=%s\n' "$PY_VERSION"; } | sha256sum | cut -c1-16)"
+ENV_KEY="$( { cat "$REQUIREMENTS" "$LOCK"; printf '\npython=%s\n' "$PY_VERSION"; } | sha256sum | cut -c1-16)"
 # The published name is a symlink to the directory the venv was built in. A venv cannot be
 # moved after creation (its scripts' shebangs hold the absolute path), so "build in a temp dir,
 # rename when done" renames the symlink instead: it only exists once the build has succeeded,
@@ -114,7 +116,7 @@ log "building Rasa env with $PYTHON310 ($PY_VERSION) in $BUILD_DIR (a few minute
 "$BUILD_DIR/bin/python" -m pip install --no-input --disable-pip-version-check -q \
     -U pip wheel "setuptools<70" >&2
 "$BUILD_DIR/bin/python" -m pip install --no-input --disable-pip-version-check -q \
-    -r "$REQUIREMENTS" >&2
+    -r "$REQUIREMENTS" -c "$LOCK" >&2
 # Smoke test before publishing: the env must import and report its version.
 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 \
     "$BUILD_DIR/bin/rasa" --version >&2

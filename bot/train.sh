@@ -25,7 +25,8 @@ cd "$REPO_DIR"
 # Hash of the training inputs: each file's repo-relative path and content, in a fixed
 # (C-locale) order. Hidden files (editor swap files) and backups are not training data.
 training_hash() {
-    find bot/config.yml bot/domain bot/data nlu_data bot/requirements.txt bot/train.sh \
+    find bot/config.yml bot/domain bot/data nlu_data bot/requirements.txt bot/requirements.lock \
+        bot/train.sh \
         -type f ! -name '.*' ! -name '*~' -print0 \
         | LC_ALL=C sort -z \
         | while IFS= read -r -d '' file; do
