@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import sys
 from pathlib import Path
@@ -35,6 +36,18 @@ def stack_processes(*, settings: Settings, port: int) -> dict[str, str]:
     return {name: shlex.join(argv) for name, argv in commands.items()}
 
 
+def stack_environment(*, settings: Settings) -> dict[str, str]:
+    """The environment every process of the stack starts with."""
+    env = dict(os.environ)
+    env.setdefault("RASA_PORT", str(urlparse(settings.rasa_url).port or 5005))
+    env.setdefault("ACTION_SERVER_URL", settings.action_server_url)
+    # The worker, Rasa and the action server share a token even on a laptop: one made up for
+    # this run unless the deployment chose its own.
+    env.setdefault("ASSISTANT_TOKEN", settings.assistant_token.get_secret_value()
+                   or secrets.token_urlsafe(32))
+    return env
+
+
 def prepare_database(*, seed_if_empty: bool) -> None:
     """Migrate, then seed the demo trust when the database holds no patients."""
     from sqlalchemy import func, select
@@ -60,9 +73,7 @@ def run_stack(*, port: int, seed_if_empty: bool) -> int:
     settings = get_settings()
     prepare_database(seed_if_empty=seed_if_empty)
     processes = stack_processes(settings=settings, port=port)
-    env = dict(os.environ)
-    env.setdefault("RASA_PORT", str(urlparse(settings.rasa_url).port or 5005))
-    env.setdefault("ACTION_SERVER_URL", settings.action_server_url)
+    env = stack_environment(settings=settings)
     manager = Manager(Printer(sys.stdout))
     for name, command in processes.items():
         manager.add_process(name, command, env=env, cwd=str(Path(PROJECT_ROOT)))

@@ -16,14 +16,20 @@ def test_production_refuses_the_placeholder_secret_key():
 
 
 def test_production_with_twilio_needs_real_twilio_credentials():
-    with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN.*TWILIO_ACCOUNT_SID"):
-        Settings(environment="production", secret_key="s3cr3t-from-the-vault",
-                 messaging_mode="twilio")
-    ok = Settings(environment="production", secret_key="s3cr3t-from-the-vault",
-                  messaging_mode="twilio", twilio_account_sid="AC123",
-                  twilio_auth_token="a-real-token")
-    assert ok.twilio_auth_token.get_secret_value() == "a-real-token"
-    assert "a-real-token" not in repr(ok)
+    from tests.system.test_deploying_safely import SAFE_PRODUCTION
+
+    safe = {k.lower(): v for k, v in SAFE_PRODUCTION.items()}
+    with pytest.raises(ValidationError, match="(?s)TWILIO_AUTH_TOKEN.*TWILIO_ACCOUNT_SID"):
+        Settings(**{**safe, "twilio_auth_token": "a-real-token", "twilio_account_sid": ""})
+    ok = Settings(**safe)
+    token = SAFE_PRODUCTION["TWILIO_AUTH_TOKEN"]
+    assert ok.twilio_auth_token.get_secret_value() == token and token not in repr(ok)
+    assert ok.is_production and not ok.sandbox_routes and not ok.serve_api_docs
+
+
+def test_development_and_test_default_to_the_sandbox():
+    assert Settings(_env_file=None, environment="development").messaging_mode == "sandbox"
+    assert Settings(_env_file=None, environment="test", secret_key="k" * 20).sandbox_routes
 
 
 def test_database_url_defaults_to_an_sqlite_file(monkeypatch):

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from api.config import Settings
-from api.supervisor import stack_processes
+from api.supervisor import stack_environment, stack_processes
 from api.system.runtime import with_lower_priority
 
 
@@ -28,6 +28,15 @@ def test_rebook_run_lowers_every_queue_driven_process_but_not_the_webhook():
     assert not commands["api"].startswith("nice")
     for name in ("worker", "dispatcher", "scheduler", "actions", "rasa"):
         assert commands[name].startswith("nice -n 7 "), name
+
+
+def test_rebook_run_gives_the_assistant_processes_a_shared_token(monkeypatch):
+    monkeypatch.delenv("ASSISTANT_TOKEN", raising=False)
+    settings = Settings(database_url="sqlite:///unused.db")
+    first = stack_environment(settings=settings)["ASSISTANT_TOKEN"]
+    assert len(first) >= 32 and first != stack_environment(settings=settings)["ASSISTANT_TOKEN"]
+    chosen = Settings(database_url="sqlite:///unused.db", assistant_token="chosen-" + "k" * 30)
+    assert stack_environment(settings=chosen)["ASSISTANT_TOKEN"] == "chosen-" + "k" * 30
 
 
 def test_the_served_app_freezes_its_start_up_heap(tmp_path):
