@@ -27,7 +27,9 @@ def _refused(request: Request, exc: oidc.SignInRefused) -> HTMLResponse:
 @router.get("")
 def start(request: Request, settings: SettingsDep, next: str = ""):
     try:
-        url, cookie = oidc.start(settings=settings, next_url=_safe_next(next))
+        # A long `next` would make the flow cookie too big to keep: then go to the queue.
+        url, cookie = oidc.start(settings=settings,
+                                 next_url=_safe_next(next if len(next) <= 300 else ""))
     except oidc.SignInRefused as exc:
         return _refused(request, exc)
     response = RedirectResponse(url, status.HTTP_303_SEE_OTHER)

@@ -183,6 +183,11 @@ def finish(*, settings: Settings, cookie: str | None, query: Mapping[str, str]
         token = client.fetch_token(provider.metadata["token_endpoint"], code=code,
                                    code_verifier=flow["v"], grant_type="authorization_code")
     except OAuthError as exc:
+        if exc.error == "invalid_client":  # our secret is wrong or has expired, not the user
+            log.warning("identity provider refused the client credentials")
+            raise SignInRefused("Single sign-on is not set up correctly (the provider refused "
+                                "Rebook's client secret). Tell the Rebook administrators.",
+                                502, "client_refused") from exc
         raise SignInRefused("Your organisation's sign-in service did not accept this sign-in. "
                             "Start again.", 400, f"token_{exc.error}"[:40]) from exc
     except (requests.RequestException, ValueError) as exc:

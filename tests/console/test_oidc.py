@@ -148,6 +148,7 @@ def test_full_sign_in_provisions_a_clerk_and_opens_the_console(client, idp_state
 def test_the_next_page_survives_the_round_trip_and_stays_on_site(client, idp_state):
     assert 'url=/console/audit"' in sign_in(client, "/console/audit").text
     assert 'url=/console/queue"' in sign_in(client, "https://evil.example/").text
+    assert 'url=/console/queue"' in sign_in(client, "/console/" + "x" * 400).text
 
 
 def test_roles_follow_the_claims_at_every_sign_in(client, idp_state, db_session):
@@ -301,6 +302,12 @@ def test_an_unreachable_provider_gets_a_clear_page(make_client, db_session, idp_
     client = make_client(OIDC_ISSUER="http://127.0.0.1:9/tenant/v2.0")
     refused = client.get("/console/login/oidc", follow_redirects=False)
     assert refused.status_code == 502 and "cannot be reached" in refused.text
+
+
+def test_an_expired_client_secret_is_an_administrators_problem(make_client, idp_state):
+    client = make_client(OIDC_CLIENT_SECRET="an-expired-client-secret")
+    refused = sign_in(client)
+    assert refused.status_code == 502 and "client secret" in refused.text
 
 
 def test_multi_factor_is_required_when_configured(make_client, idp_state, db_session):
