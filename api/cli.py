@@ -135,6 +135,37 @@ def staff_create_api_key(
     typer.echo(key)
 
 
+@staff_app.command("link-oidc")
+def staff_link_oidc(
+    username: str = typer.Argument(..., help="The existing staff user"),
+    subject: str = typer.Argument(..., help="Their object ID in Entra ID (the 'oid' claim; "
+                                            "'sub' for other providers)"),
+) -> None:
+    """Let a staff user sign in through single sign-on (needed when OIDC_AUTO_PROVISION=false)."""
+    from api.audit import service as audit_service
+    from api.config import get_settings
+    from api.db import session_scope
+    from api.staff import service as staff_service
+    from api.staff import sso
+
+    issuer = get_settings().oidc_issuer
+    if not issuer:
+        console.print("[red]error:[/red] set OIDC_ISSUER first")
+        raise typer.Exit(code=2)
+    try:
+        with session_scope() as session:
+            user = staff_service.get_user(session=session, username=username)
+            if user is None:
+                raise staff_service.StaffError(f"no staff user {username!r}")
+            sso.link_user(session=session, user=user, issuer=issuer, subject=subject.strip())
+            audit_service.record(session=session, actor="cli", action="link_oidc",
+                                 object_type="staff_user", object_id=user.id)
+    except staff_service.StaffError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    console.print(f"[green]{username} can now sign in with single sign-on[/green]")
+
+
 def _run_until_signalled(loop) -> None:
     """Run `loop(stop_event)` until SIGINT/SIGTERM, then let it finish its current work."""
     import signal

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +90,48 @@ class Settings(BaseSettings):
     metrics_token: SecretStr = SecretStr("")
     # The largest request body any route reads; bigger ones get 413 before parsing.
     max_body_bytes: int = Field(default=256 * 1024, ge=16 * 1024, le=16 * 1024 * 1024)
+
+    # --- single sign-on (OpenID Connect) ---
+    # Staff may sign in through the trust's identity provider (Microsoft Entra ID) beside
+    # passwords; set the issuer, client id and secret to turn it on. See docs/operations.md.
+    oidc_issuer: str = ""  # e.g. https://login.microsoftonline.com/<tenant id>/v2.0
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_scopes: str = "openid profile email"
+    # The ID-token claim listing the user's roles (Entra app roles arrive in "roles"), and
+    # which of its values mean which Rebook role; a user with none of them cannot sign in.
+    oidc_roles_claim: str = "roles"
+    oidc_role_map: str = "Rebook.Clerk=clerk,Rebook.Clinician=clinician,Rebook.Admin=admin"
+    # Create a staff user on first sign-in (else an admin links accounts: rebook staff link-oidc).
+    oidc_auto_provision: bool = True
+    # Refuse ID tokens whose "amr" claim does not say "mfa" (when the provider sends amr).
+    oidc_require_mfa: bool = False
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _parse_role_map(cls, value: str) -> str:
+        from api.staff.models import Role  # here, not at the top: config is the ground floor
+
+        for pair in filter(None, (p.strip() for p in value.split(","))):
+            claim_value, _, role = pair.partition("=")
+            if not claim_value.strip() or role.strip() not in {r.value for r in Role}:
+                raise ValueError(f"OIDC_ROLE_MAP entries are claim-value=role with role one of "
+                                 f"{', '.join(r.value for r in Role)}; got {pair!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if self.oidc_issuer and not (self.oidc_client_id
+                                     and self.oidc_client_secret.get_secret_value()):
+            raise ValueError("OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are needed")
+        if (self.oidc_issuer and self.environment == "production"
+                and not self.oidc_issuer.startswith("https://")):
+            raise ValueError("OIDC_ISSUER must be an https:// URL in production")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
 
     @property
     def is_sqlite(self) -> bool:

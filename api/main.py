@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
+from api.console.oidc_views import router as console_oidc_router
 from api.console.views import router as console_router
 from api.db import get_sessionmaker
 from api.errors import RefusedRequest, answer_refused
@@ -52,6 +53,8 @@ def create_app() -> FastAPI:
         app.include_router(router)
     if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says
         app.include_router(sandbox_router)
+    if settings.oidc_enabled:
+        app.include_router(console_oidc_router)
     return app
 
 

@@ -116,7 +116,8 @@ def _login_page(request: Request, settings, error: str = "", username: str = "",
     cookie, token = staff_auth.issue_login_csrf(settings=settings)
     response = _page(request, "login.html", {"csrf_token": token, "error": error,
                                              "username": username, "next": next_url,
-                                             "user": None}, status_code)
+                                             "oidc": settings.oidc_enabled, "user": None},
+                     status_code)
     _set_cookie(request, response, staff_auth.LOGIN_CSRF_COOKIE, cookie, 3600, "/console/login")
     return response
 

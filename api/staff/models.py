@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
 
 class StaffUser(Base):
     __tablename__ = "staff_user"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="oidc_identity"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -30,6 +31,10 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of every console session cookie; raising it (on sign-out) ends all of them.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Single sign-on: the identity provider and its immutable id for this person (Entra's
+    # "oid", else "sub"); never the e-mail or username, which people and admins can change.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
