@@ -79,7 +79,8 @@ def send(campaign_id: int, watch: bool = typer.Option(True, help="Follow deliver
             with session_scope() as session:
                 campaigns_service.send(
                     session=session, campaign_id=campaign_id, settings=get_settings(),
-                    actor=audit_service.cli_actor(), progress=lambda done, total: bar.update(queue_task, completed=done,
+                    actor=audit_service.cli_actor(),
+                    progress=lambda done, total: bar.update(queue_task, completed=done,
                                                             total=total))
                 counts = campaigns_service.progress(session=session, campaign_id=campaign_id)
         except (campaigns_service.CampaignError, LookupError) as exc:
