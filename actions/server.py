@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args(argv)
     settings = settings_or_exit()  # refuses unsafe production settings before anything listens
-    configure_logging(level=settings.log_level, json=settings.log_json)
+    # rasa-sdk's and Sanic's own handlers would print unredacted lines: replace them all.
+    configure_logging(level=settings.log_level, json=settings.log_json, replace_handlers=True)
     loader = AppLoader(factory=build_app)
     app = loader.load()
     app.prepare(host=args.interface, port=args.port, single_process=True, access_log=False,

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from api.campaigns.cli import app as campaign_app
+from api.privacy.cli import app as data_app
 from api.scheduling.cli import app as schedule_app
 
 
@@ -20,6 +21,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(data_app, name="data")
 
 console = Console(stderr=True)
 
@@ -226,7 +228,8 @@ def dispatcher(concurrency: int = typer.Option(8, help="Sends in flight at once.
 
 @app.command("scheduler")
 def scheduler(every: float = typer.Option(30.0, help="Seconds between passes.")) -> None:
-    """Run the periodic jobs: expired holds, replies, chasers, reminders, campaign completion."""
+    """Run the periodic jobs: expired holds, replies, chasers, reminders, campaign completion,
+    the retention purge (RETENTION_DAYS)."""
     from api import jobs
     from api.config import get_settings
     from api.db import get_sessionmaker

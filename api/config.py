@@ -133,6 +133,14 @@ class Settings(BaseSettings):
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer)
 
+    # --- data protection: retention and purge (docs/operations.md, "Data protection") ---
+    # Conversations idle for longer than this, with no unresolved handover, lose their message
+    # text and addresses, handover summaries and Rasa tracker. 365 days keeps a conversation
+    # through the NHS complaints window (12 months); 0 keeps everything (no purge).
+    retention_days: int = Field(default=365, ge=0, le=36500)
+    # How often the scheduler runs the purge.
+    purge_interval_hours: float = Field(default=24.0, gt=0)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

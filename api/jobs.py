@@ -1,4 +1,5 @@
-"""`rebook scheduler`: the periodic jobs (holds, replies, chasers, reminders, completion)."""
+"""`rebook scheduler`: the periodic jobs (holds, replies, chasers, reminders, completion,
+the retention purge)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from api.campaigns import followups
 from api.campaigns import service as campaigns_service
 from api.campaigns.models import Campaign, CampaignStatus
 from api.config import Settings
+from api.privacy import service as privacy_service
 from api.scheduling import service as scheduling_service
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ def run_due_jobs(*, session_factory: sessionmaker[Session], settings: Settings) 
             campaigns_service.finish_if_done(session=s, campaign_id=c)
             for c in s.scalars(select(Campaign.id).where(
                 Campaign.status == CampaignStatus.SENDING))),
+        "retention_purge": lambda s: privacy_service.purge_if_due(session=s, settings=settings),
     }
     for name, job in jobs.items():
         try:

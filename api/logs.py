@@ -23,15 +23,29 @@ REDACTED = "[redacted]"
 # Fields whose value is free text from or to a patient: dropped whatever they hold.
 BODY_FIELDS = frozenset({"body", "Body", "message_body", "text", "reply", "patient_text"})
 
+# A digit separator as it appears in free text and in URL-encoded query strings
+# (%20 for a space, "+" for a space in form encoding).
+_SEP = r"(?:[ \-]|%20|\+)?"
+# "+" itself, also URL-encoded (%2B) or encoded twice (%252B, a URL inside a URL).
+_PLUS = r"(?:\+|%(?:25)?2[Bb])"
+
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    # International (+44 7700 900123, whatsapp:+447700900123) and UK national (07700 900123).
-    ("phone", re.compile(r"(?:whatsapp:)?\+(?:[ \-]?\d){9,14}(?!\d)")),
-    ("phone", re.compile(r"(?<!\d)0(?:[ \-]?\d){9,10}(?!\d)")),
+    ("email", re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")),
+    # International (+44 7700 900123, whatsapp:+447700900123), also URL-encoded
+    # (%2B447700900123, whatsapp%3A%2B447700900123).
+    ("phone", re.compile(rf"(?i:whatsapp(?::|%(?:25)?3A))?{_PLUS}(?:{_SEP}\d){{9,14}}(?!\d)")),
+    # UK national (07700 900123, 07700%20900123).
+    ("phone", re.compile(rf"(?<![\d.])0(?:{_SEP}\d){{9,10}}(?!\d)")),
+    # Bare international, the "+" dropped (447700900123, 00447700900123): 11 to 15 digits
+    # in a row. Not after a "." so a long decimal fraction (0.123456789012) is left alone.
+    ("phone", re.compile(r"(?<![\d.])(?:00)?[1-9]\d{10,14}(?!\d)")),
     # NHS number: 10 digits, optionally spaced 3-3-4.
-    ("nhs", re.compile(r"(?<!\d)\d{3}[ \-]?\d{3}[ \-]?\d{4}(?!\d)")),
-    # Dates: 3/7/1958, 03-07-58, 1958-07-03, 3 July 1958, 3rd of july 58.
-    ("date", re.compile(r"(?<!\d)\d{1,4}[/\-.]\d{1,2}[/\-.]\d{2,4}(?!\d)")),
+    ("nhs", re.compile(rf"(?<!\d)\d{{3}}{_SEP}\d{{3}}{_SEP}\d{{4}}(?!\d)")),
+    # Dates: 3/7/1958, 03-07-58, 1958-07-03, 03.07.1958 (one separator throughout). Not part
+    # of a longer dotted run, so client addresses (127.0.0.1, 10.20.30.40) stay readable.
+    ("date", re.compile(r"(?<![\d.])\d{1,4}([/\-.])\d{1,2}\1\d{2,4}(?!\d|\.\d)")),
+    # The same, URL-encoded (3%2F7%2F1958).
+    ("date", re.compile(r"(?i)(?<!\d)\d{1,4}%2F\d{1,2}%2F\d{2,4}(?!\d)")),
     (
         "date",
         re.compile(
@@ -39,8 +53,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{2,4}\b"
         ),
     ),
-    # UK postcodes: BL1 1AA, M1 1AE, SW1A 1AA.
-    ("postcode", re.compile(r"(?i)\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b")),
+    # UK postcodes: BL1 1AA, M1 1AE, SW1A 1AA (and BL1%201AA, BL1+1AA in a query string).
+    ("postcode", re.compile(r"(?i)\b[A-Z]{1,2}\d[A-Z\d]?(?:\s*|%20|\+)\d[A-Z]{2}\b")),
 ]
 
 
@@ -119,11 +133,23 @@ def build_handler(stream, *, json: bool = True) -> logging.Handler:
     return handler
 
 
-def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
-    """Install one stderr handler with redaction on the root logger (idempotent)."""
+# Loggers that frameworks give their own handlers or stop from propagating (uvicorn's access
+# log prints query strings such as /sandbox/messages?to=+44...; sanic's loggers, in the action
+# server, propagate to nothing and would fall through to Python's unfiltered last resort).
+_FRAMEWORK_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "sanic.root", "sanic.error",
+                      "sanic.access", "sanic.server", "sanic.websockets")
+
+
+def configure_logging(*, level: str = "INFO", json: bool = True,
+                      replace_handlers: bool = False) -> None:
+    """Install one stderr handler with redaction on the root logger (idempotent).
+
+    `replace_handlers` first removes every root handler, for a process whose framework
+    installed its own unfiltered one (the rasa-sdk action server installs coloredlogs).
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_rebook", False):
+        if replace_handlers or getattr(handler, "_rebook", False):
             root.removeHandler(handler)
     handler = build_handler(sys.stderr, json=json)
     handler._rebook = True  # type: ignore[attr-defined]
@@ -131,8 +157,6 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     root.setLevel(level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # logs To and Body
-    # Uvicorn's access log prints query strings (/sandbox/messages?to=+44...): route it
-    # through our redacting handler instead of its own.
-    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+    for name in _FRAMEWORK_LOGGERS:
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

@@ -17,6 +17,7 @@ from api.logs import configure_logging
 from api.messaging.inbound_webhook import InboundWebhook
 from api.messaging.sandbox_views import router as sandbox_router
 from api.messaging.views import router as twilio_router
+from api.privacy.views import router as privacy_router
 from api.reporting.views import router as reports_router
 from api.scheduling.views import router as scheduling_router
 from api.staff.views import router as staff_router
@@ -49,7 +50,8 @@ def create_app() -> FastAPI:
     webhook = InboundWebhook(settings=settings, session_factory=get_sessionmaker())
     app.router.routes.insert(0, Route(InboundWebhook.path, webhook, methods=["POST"]))
     for router in (system_router, twilio_router, staff_router, handover_router,
-                   scheduling_router, campaigns_router, reports_router, console_router):
+                   scheduling_router, campaigns_router, reports_router, privacy_router,
+                   console_router):
         app.include_router(router)
     if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says
         app.include_router(sandbox_router)

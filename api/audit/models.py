@@ -12,7 +12,9 @@ from api.db import Base, UTCDateTime, utcnow
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),
+                      # The scheduler asks for the latest purge every pass.
+                      Index("ix_audit_event_action", "action", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

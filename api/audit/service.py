@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import getpass
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Integer, cast, exists, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from api.audit.models import AuditEvent
@@ -12,6 +16,42 @@ from api.staff.models import StaffUser
 def actor_of(user: StaffUser) -> str:
     """The audit actor string of a staff user ("staff:<id>")."""
     return f"staff:{user.id}"
+
+
+def cli_actor() -> str:
+    """The audit actor of a command run on the server ("cli:<login name>")."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # a container user with no passwd entry
+        name = "unknown"
+    return f"cli:{name}"[:64]
+
+
+# An event that shows or exports many patients names them in details["patient_ids"], up to
+# this many: a whole trust's breach list or a strike's campaign (a few thousand) fits; past
+# it the event keeps the count and the first ids, and the object it names (the campaign,
+# whose recipients are kept) says who the rest were.
+MAX_PATIENT_IDS = 5000
+
+
+def patient_ids_detail(patient_ids: Iterable[int | None]) -> dict:
+    """The details entry naming the patients an event showed or changed (bounded)."""
+    unique = sorted({int(i) for i in patient_ids if i is not None})
+    detail: dict = {"patient_ids": unique[:MAX_PATIENT_IDS], "patient_count": len(unique)}
+    if len(unique) > MAX_PATIENT_IDS:
+        detail["patient_ids_truncated"] = True
+    return detail
+
+
+def mentions_patient(*, session: Session, patient_id: int) -> ColumnElement[bool]:
+    """Events about one patient: their own (patient_id) or a list naming them in details."""
+    if session.get_bind().dialect.name == "postgresql":
+        listed = cast(AuditEvent.details, JSONB)["patient_ids"].contains([patient_id])
+    else:
+        ids = func.json_each(AuditEvent.details, "$.patient_ids").table_valued("value")
+        listed = exists(select(literal(1)).select_from(ids)
+                        .where(cast(ids.c.value, Integer) == patient_id))
+    return or_(AuditEvent.patient_id == patient_id, listed)
 
 
 def record(*, session: Session, actor: str, action: str, object_type: str, object_id: int | str,
@@ -28,12 +68,13 @@ def list_events(*, session: Session, limit: int = 200, before_id: int | None = N
                 patient_id: int | None = None, actor: str | None = None,
                 object_type: str | None = None, object_id: str | None = None,
                 action: str | None = None) -> list[AuditEvent]:
-    """Audit events, newest first, optionally filtered."""
+    """Audit events, newest first, optionally filtered (a patient's include the lists naming
+    them)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(max(1, min(limit, 1000)))
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
     if patient_id is not None:
-        query = query.where(AuditEvent.patient_id == patient_id)
+        query = query.where(mentions_patient(session=session, patient_id=patient_id))
     if actor is not None:
         query = query.where(AuditEvent.actor == actor)
     if object_type is not None:

@@ -29,6 +29,7 @@ def create(
     whatsapp_content_sid: str = typer.Option(None, help="Approved WhatsApp template (HX...)"),
 ) -> None:
     """Draft a campaign; prints its id."""
+    from api.audit import service as audit_service
     from api.campaigns import content
     from api.campaigns import service as campaigns_service
     from api.db import session_scope
@@ -40,7 +41,7 @@ def create(
             campaign = campaigns_service.create(
                 session=session, name=name, disruption_id=disruption, filters=filters,
                 sms_template=sms_template or content.DEFAULT_SMS_TEMPLATE,
-                whatsapp_content_sid=whatsapp_content_sid)
+                whatsapp_content_sid=whatsapp_content_sid, created_by=audit_service.cli_actor())
             campaign_id = campaign.id
     except (campaigns_service.CampaignError, LookupError) as exc:
         _fail(exc)
@@ -65,6 +66,7 @@ def preview(campaign_id: int) -> None:
 @app.command("send")
 def send(campaign_id: int, watch: bool = typer.Option(True, help="Follow delivery")) -> None:
     """Queue every message (safe to re-run after a crash), then follow progress."""
+    from api.audit import service as audit_service
     from api.campaigns import service as campaigns_service
     from api.config import get_settings
     from api.db import session_scope
@@ -77,6 +79,7 @@ def send(campaign_id: int, watch: bool = typer.Option(True, help="Follow deliver
             with session_scope() as session:
                 campaigns_service.send(
                     session=session, campaign_id=campaign_id, settings=get_settings(),
+                    actor=audit_service.cli_actor(),
                     progress=lambda done, total: bar.update(queue_task, completed=done,
                                                             total=total))
                 counts = campaigns_service.progress(session=session, campaign_id=campaign_id)
@@ -101,6 +104,7 @@ def send(campaign_id: int, watch: bool = typer.Option(True, help="Follow deliver
 
 
 def _transition(verb: str, campaign_id: int) -> None:
+    from api.audit import service as audit_service
     from api.campaigns import service as campaigns_service
     from api.config import get_settings
     from api.db import session_scope
@@ -109,10 +113,12 @@ def _transition(verb: str, campaign_id: int) -> None:
         with session_scope() as session:
             if verb == "resume":
                 changed = campaigns_service.resume(session=session, campaign_id=campaign_id,
-                                                   settings=get_settings())
+                                                   settings=get_settings(),
+                                                   actor=audit_service.cli_actor())
             else:
                 changed = getattr(campaigns_service, verb)(session=session,
-                                                           campaign_id=campaign_id)
+                                                           campaign_id=campaign_id,
+                                                           actor=audit_service.cli_actor())
     except (campaigns_service.CampaignError, LookupError) as exc:
         _fail(exc)
     console.print(f"{verb}: {changed} messages")

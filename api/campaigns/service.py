@@ -7,12 +7,13 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from api.appointments.models import Appointment, AppointmentStatus, Priority
+from api.audit import service as audit_service
 from api.campaigns import content
 from api.campaigns.models import (
     Campaign,
@@ -78,7 +79,27 @@ def create(*, session: Session, name: str, disruption_id: int, sms_template: str
                         chaser_after_hours=chaser_after_hours, created_by=created_by)
     session.add(campaign)
     session.flush()
+    _audit(session, created_by, "create_campaign", campaign, (),
+           disruption_id=disruption_id, filters=filters)
     return campaign
+
+
+def _audit(session: Session, actor: str, action: str, campaign: Campaign,
+           patient_ids, **details) -> None:
+    """Every campaign step is audited, naming the patients whose messages it touched."""
+    audit_service.record(session=session, actor=actor, action=action, object_type="campaign",
+                         object_id=campaign.id,
+                         details={**details, **audit_service.patient_ids_detail(patient_ids)})
+
+
+def _patients_with_messages(session: Session, campaign_id: int,
+                            statuses: tuple[MessageStatus, ...]) -> list[int]:
+    """Recipients with a first message or chaser in one of `statuses`."""
+    return list(session.scalars(
+        select(CampaignRecipient.patient_id).distinct()
+        .join(Message, or_(Message.id == CampaignRecipient.message_id,
+                           Message.id == CampaignRecipient.chaser_message_id))
+        .where(CampaignRecipient.campaign_id == campaign_id, Message.status.in_(statuses))))
 
 
 def _checked_filters(session: Session, filters: dict) -> dict:
@@ -167,7 +188,8 @@ def _insert_recipients(session: Session, rows: list[dict]) -> None:
 
 
 def send(*, session: Session, campaign_id: int, settings: Settings,
-         progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE) -> int:
+         progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE,
+         actor: str = "system") -> int:
     """Put every selected patient's message in the outbox, batch by batch; how many were queued.
 
     Safe to run again after a crash or to resume: a patient is a recipient once per campaign
@@ -222,6 +244,9 @@ def send(*, session: Session, campaign_id: int, settings: Settings,
         session.commit()
         if progress:
             progress(queued, total)
+    _audit(session, actor, "send_campaign", campaign, (row["patient_id"] for row in rows),
+           queued=queued)
+    session.commit()
     log.info("campaign queued", extra={"campaign_id": campaign.id, "queued": queued})
     return queued
 
@@ -245,37 +270,48 @@ def _set_message_status(session: Session, ids: list[int], from_status: MessageSt
     return changed
 
 
-def pause(*, session: Session, campaign_id: int) -> int:
+def pause(*, session: Session, campaign_id: int, actor: str = "system") -> int:
     """Hold every unsent message of the campaign; how many were held."""
     campaign = _campaign(session, campaign_id)
     if campaign.status is not CampaignStatus.SENDING:
         raise CampaignError(f"only a sending campaign can be paused (it is {campaign.status.value})")
     campaign.status = CampaignStatus.PAUSED
-    return _set_message_status(session, _campaign_message_ids(session, campaign_id),
+    patients = _patients_with_messages(session, campaign_id, (MessageStatus.QUEUED,))
+    held = _set_message_status(session, _campaign_message_ids(session, campaign_id),
                                MessageStatus.QUEUED, MessageStatus.HELD)
+    _audit(session, actor, "pause_campaign", campaign, patients, held=held)
+    return held
 
 
-def resume(*, session: Session, campaign_id: int, settings: Settings) -> int:
+def resume(*, session: Session, campaign_id: int, settings: Settings,
+           actor: str = "system") -> int:
     """Release a paused campaign's held messages (inside the send window); how many."""
     campaign = _campaign(session, campaign_id)
     if campaign.status is not CampaignStatus.PAUSED:
         raise CampaignError(f"only a paused campaign can be resumed (it is {campaign.status.value})")
     campaign.status = CampaignStatus.SENDING
-    return _set_message_status(session, _campaign_message_ids(session, campaign_id),
-                               MessageStatus.HELD, MessageStatus.QUEUED,
-                               send_at=messaging_service.next_send_time(settings=settings))
+    patients = _patients_with_messages(session, campaign_id, (MessageStatus.HELD,))
+    released = _set_message_status(session, _campaign_message_ids(session, campaign_id),
+                                   MessageStatus.HELD, MessageStatus.QUEUED,
+                                   send_at=messaging_service.next_send_time(settings=settings))
+    _audit(session, actor, "resume_campaign", campaign, patients, released=released)
+    return released
 
 
-def cancel(*, session: Session, campaign_id: int) -> int:
+def cancel(*, session: Session, campaign_id: int, actor: str = "system") -> int:
     """Withdraw every unsent message; messages already sent stay sent. How many withdrawn."""
     campaign = _campaign(session, campaign_id)
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
         raise CampaignError(f"campaign {campaign_id} is already {campaign.status.value}")
     campaign.status = CampaignStatus.CANCELLED
     campaign.finished_at = utcnow()
+    patients = _patients_with_messages(session, campaign_id,
+                                       (MessageStatus.QUEUED, MessageStatus.HELD))
     ids = _campaign_message_ids(session, campaign_id)
-    return (_set_message_status(session, ids, MessageStatus.QUEUED, MessageStatus.CANCELLED)
-            + _set_message_status(session, ids, MessageStatus.HELD, MessageStatus.CANCELLED))
+    withdrawn = (_set_message_status(session, ids, MessageStatus.QUEUED, MessageStatus.CANCELLED)
+                 + _set_message_status(session, ids, MessageStatus.HELD, MessageStatus.CANCELLED))
+    _audit(session, actor, "cancel_campaign", campaign, patients, withdrawn=withdrawn)
+    return withdrawn
 
 
 def progress(*, session: Session, campaign_id: int) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
+from api.audit import service as audit_service
 from api.campaigns import service as campaigns_service
 from api.campaigns.models import Campaign
 from api.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
@@ -34,7 +35,8 @@ def create_campaign(payload: CampaignCreate, session: SessionDep,
                     user: StaffUser = CampaignStaff) -> Campaign:
     """Draft a campaign for a disruption (templates are checked; nothing is sent)."""
     try:
-        campaign = campaigns_service.create(session=session, created_by=f"staff:{user.id}",
+        campaign = campaigns_service.create(session=session,
+                                            created_by=audit_service.actor_of(user),
                                             **payload.model_dump())
     except campaigns_service.CampaignError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
@@ -62,7 +64,7 @@ def send_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep,
     """Queue the campaign's messages (idempotent: sending again queues nothing twice)."""
     _or_404(session, campaign_id)
     _run(lambda: campaigns_service.send(session=session, campaign_id=campaign_id,
-                                        settings=settings))
+                                        settings=settings, actor=audit_service.actor_of(user)))
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 
 
@@ -78,7 +80,8 @@ def _act(session, campaign_id: int, action) -> dict:
 def pause_campaign(campaign_id: int, session: SessionDep, user: StaffUser = CampaignStaff) -> dict:
     """Hold every unsent message."""
     return _act(session, campaign_id,
-                lambda: campaigns_service.pause(session=session, campaign_id=campaign_id))
+                lambda: campaigns_service.pause(session=session, campaign_id=campaign_id,
+                                                actor=audit_service.actor_of(user)))
 
 
 @router.post("/{campaign_id}/resume", response_model=CampaignProgress)
@@ -86,14 +89,16 @@ def resume_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep
                     user: StaffUser = CampaignStaff) -> dict:
     """Release held messages (inside the send window)."""
     return _act(session, campaign_id, lambda: campaigns_service.resume(
-        session=session, campaign_id=campaign_id, settings=settings))
+        session=session, campaign_id=campaign_id, settings=settings,
+        actor=audit_service.actor_of(user)))
 
 
 @router.post("/{campaign_id}/cancel", response_model=CampaignProgress)
 def cancel_campaign(campaign_id: int, session: SessionDep, user: StaffUser = CampaignStaff) -> dict:
     """Withdraw every unsent message."""
     return _act(session, campaign_id,
-                lambda: campaigns_service.cancel(session=session, campaign_id=campaign_id))
+                lambda: campaigns_service.cancel(session=session, campaign_id=campaign_id,
+                                                 actor=audit_service.actor_of(user)))
 
 
 @router.get("/{campaign_id}/progress", response_model=CampaignProgress)
@@ -107,7 +112,12 @@ def campaign_progress(campaign_id: int, session: SessionDep,
 @router.get("/{campaign_id}/call-list")
 def campaign_call_list(campaign_id: int, session: SessionDep,
                        user: StaffUser = CampaignStaff) -> list[dict]:
-    """Patients to phone instead of text, and why."""
-    _or_404(session, campaign_id)
+    """Patients to phone instead of text, and why. Reading it is audited with their ids."""
+    campaign = _or_404(session, campaign_id)
+    rows = campaigns_service.call_list(session=session, campaign_id=campaign_id)
+    audit_service.record(session=session, actor=audit_service.actor_of(user),
+                         action="view_call_list", object_type="campaign", object_id=campaign.id,
+                         details=audit_service.patient_ids_detail(r.patient_id for r in rows))
+    session.commit()
     return [{"patient_id": r.patient_id, "reason": r.call_reason.value if r.call_reason else None}
-            for r in campaigns_service.call_list(session=session, campaign_id=campaign_id)]
+            for r in rows]

@@ -177,7 +177,8 @@ def _queue_context(session, settings, console) -> dict:
     rows = console_service.queue_rows(session=session, settings=settings)
     audit_service.record(session=session, actor=audit_service.actor_of(console[0]),
                          action="view_queue", object_type="handover_queue", object_id="*",
-                         details={"count": len(rows)})
+                         details={"count": len(rows), **audit_service.patient_ids_detail(
+                             row["handover"].patient_id for row in rows)})
     session.commit()
     return {"rows": rows, "user": console[0], "csrf_token": console[1].csrf,
             "reasons": list(HandoverReason)}
@@ -363,7 +364,9 @@ def dashboard_page(request: Request, session: SessionDep, console: ConsoleDep,
         context |= {"report": report, "breaches": breaches,
                     **console_service.dashboard_charts(report)}
         audit_service.record(session=session, actor=audit_service.actor_of(console[0]),
-                             action="view_dashboard", object_type="disruption", object_id=chosen)
+                             action="view_dashboard", object_type="disruption", object_id=chosen,
+                             details=audit_service.patient_ids_detail(
+                                 b["patient_id"] for b in breaches))
         session.commit()
     return _page(request, "dashboard.html", context)
 

@@ -46,5 +46,9 @@ class Conversation(Base):
     # It expires on its own, so a worker killed mid-turn never strands the conversation.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the retention purge emptied it (api.privacy): its messages' text and addresses,
+    # its handovers' summaries and its Rasa tracker are gone; its own address too, so the
+    # same number writing again starts a new conversation.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

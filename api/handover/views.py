@@ -75,12 +75,13 @@ def list_handovers(session: SessionDep, user: QueueWorker,
                    include_resolved: bool = False,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[schemas.HandoverOut]:
     """The queue: urgent first, then by due time. Listing shows no patient detail beyond the
-    summary, and is audited as a view of the queue."""
+    summary (which quotes the patient), and is audited with the patients it lists."""
     items = handover_service.queue(session=session, include_resolved=include_resolved,
                                    status=status_filter, limit=limit)
     audit_service.record(session=session, actor=audit_service.actor_of(user),
                          action="view_queue", object_type="handover_queue", object_id="*",
-                         details={"count": len(items)})
+                         details={"count": len(items), **audit_service.patient_ids_detail(
+                             h.patient_id for h in items)})
     session.commit()
     return [handover_out(h) for h in items]
 

@@ -50,10 +50,19 @@ def disruption_report_csv(disruption_id: int, session: SessionDep, user: StaffUs
 @router.get("/disruptions/{disruption_id}/breaches.csv")
 def disruption_breaches_csv(disruption_id: int, session: SessionDep,
                             user: StaffUserDep) -> Response:
-    """The breach list as CSV."""
+    """The breach list as CSV. Exporting it is audited with the patients it lists."""
     _report(session, disruption_id)
-    return _csv(reporting_service.breaches(session=session, disruption_id=disruption_id),
-                f"disruption-{disruption_id}-breaches.csv")
+    rows = reporting_service.breaches(session=session, disruption_id=disruption_id)
+    _audit_breach_list(session, user, disruption_id, rows, action="export_breach_list")
+    return _csv(rows, f"disruption-{disruption_id}-breaches.csv")
+
+
+def _audit_breach_list(session, user, disruption_id: int, rows: list[dict], *,
+                       action: str) -> None:
+    audit_service.record(session=session, actor=audit_service.actor_of(user), action=action,
+                         object_type="disruption", object_id=disruption_id,
+                         details=audit_service.patient_ids_detail(r["patient_id"] for r in rows))
+    session.commit()
 
 
 @router.get("/disruptions/{disruption_id}")
@@ -67,8 +76,5 @@ def disruption_breaches(disruption_id: int, session: SessionDep, user: StaffUser
     """Appointments whose new date misses their RTT or cancer target (to act on)."""
     _report(session, disruption_id)
     rows = reporting_service.breaches(session=session, disruption_id=disruption_id)
-    audit_service.record(session=session, actor=audit_service.actor_of(user),
-                         action="view_breach_list", object_type="disruption",
-                         object_id=disruption_id)
-    session.commit()
+    _audit_breach_list(session, user, disruption_id, rows, action="view_breach_list")
     return rows

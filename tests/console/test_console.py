@@ -221,3 +221,13 @@ def test_pages_are_not_cached_or_framed(api_client, desk):
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert api_client.get("/console/static/console.js").status_code == 200
     assert api_client.get("/console/static/..%2Fviews.py").status_code == 404
+
+
+def test_the_queue_page_is_audited_with_the_patients_it_lists(api_client, desk, db_session):
+    cases = [desk.patient_case() for _ in range(2)]
+    sign_in(api_client, "t.clerk")
+
+    assert api_client.get("/console/queue/rows").status_code == 200
+
+    [event] = db_session.query(AuditEvent).filter_by(action="view_queue").all()
+    assert event.details["patient_ids"] == sorted(patient.id for _, patient, *_ in cases)

@@ -58,6 +58,9 @@ def rasa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaServer
     action_url = f"http://127.0.0.1:{action_port}"
     process = start_rasa_server(port=rasa_port, action_server_url=action_url, log_dir=log_dir,
                                 env=dict(os.environ))
+    from tests.conftest import SUITE_LOG_FILES
+
+    SUITE_LOG_FILES.append(process.log_path)  # Rasa's own output: scanned at the end too
     try:
         wait_for_rasa(process, url=f"http://127.0.0.1:{rasa_port}")
         yield RasaServer(url=f"http://127.0.0.1:{rasa_port}", action_server_url=action_url,
@@ -457,3 +460,22 @@ def test_a_greeting_about_the_appointment_starts_identity_then_answers(phone_for
     assert "How can I help" not in hello
     verified = phone.text(dob.strftime("%d/%m/%Y"))
     assert "that's confirmed" in verified
+
+
+def test_the_rasa_and_action_server_logs_carry_no_personal_data(phone_for, live_session_factory,
+                                                                rasa_server, action_server):
+    """A journey that gives a date of birth and a number in free text, then the scan.
+
+    Rasa 3.6 runs at RASA_LOG_LEVEL (INFO, bot/run_rasa.sh), where it logs no message text;
+    the action server logs through the app's redacting handler (actions/__init__.py).
+    """
+    from tests.log_scan import find_personal_data
+
+    _, mobile, dob, _ = rebookable_patient(live_session_factory)
+    phone = phone_for(mobile)
+    phone.say("my number is 07700 900987, nhs 999 123 4567")
+    phone.say(dob.strftime("%d/%m/%Y"))
+    phone.say(f"call me on {mobile} or %2B447700900987")
+    rasa_log = rasa_server.process.log_path
+    assert "Rasa server is up and running" in rasa_log.read_text(errors="replace")
+    assert find_personal_data([rasa_log, action_server.log_path]) == []

@@ -34,6 +34,10 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
     log_dir: Path = tmp_path_factory.mktemp("rasa-stack")
     env = dict(os.environ, TRUST_NAME=TEST_TRUST_NAME)
     with start_stack(log_dir=log_dir, env=env) as stack:
+        from tests.conftest import SUITE_LOG_FILES
+
+        # Both servers' output is scanned for personal data at the end of the run.
+        SUITE_LOG_FILES.extend([stack.rasa.log_path, stack.actions.log_path])
         yield stack
 
 

@@ -1,0 +1,1 @@
+"""Data protection: retention and purge, subject access exports."""
