@@ -43,6 +43,14 @@ def build_app() -> Sanic:
     app = create_app(executor, cors_origins=[])  # no browser ever calls the action server
     expected = get_settings().assistant_token.get_secret_value()
 
+    @app.before_server_start
+    async def log_through_the_redacting_handler(*_):
+        # Sanic sets up its own logging as it starts serving, after main() configured ours:
+        # configure again, so every line (rasa-sdk's included) is redacted JSON.
+        settings = get_settings()
+        configure_logging(level=settings.log_level, json=settings.log_json, replace_handlers=True)
+        logging.captureWarnings(True)  # rasa-sdk warns through `warnings`: redact those too
+
     @app.on_request
     async def require_token(request: Request):
         if request.path.rstrip("/") == "/health":
@@ -62,7 +70,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args(argv)
     settings = settings_or_exit()  # refuses unsafe production settings before anything listens
-    # rasa-sdk's and Sanic's own handlers would print unredacted lines: replace them all.
     configure_logging(level=settings.log_level, json=settings.log_json, replace_handlers=True)
     loader = AppLoader(factory=build_app)
     app = loader.load()

@@ -14,7 +14,12 @@ import httpx
 import pytest
 
 from api.schema import upgrade
-from tests.e2e.rasa_stack import free_ports, start_action_server, wait_for_action_server
+from tests.e2e.rasa_stack import (
+    ASSISTANT_TOKEN,
+    free_ports,
+    start_action_server,
+    wait_for_action_server,
+)
 from tests.log_scan import find_personal_data
 from tests.processes import free_port, running, wait_http
 
@@ -81,7 +86,8 @@ def test_the_action_server_logs_redacted_json(sqlite_env, tmp_path):
         wait_for_action_server(server, url=url)
         # An unknown action is logged at ERROR with its name: a name carrying personal data
         # stands for any exception text an action might raise.
-        response = httpx.post(f"{url}/webhook", timeout=10, json={
+        response = httpx.post(f"{url}/webhook", timeout=10,
+                              headers={"X-Assistant-Token": ASSISTANT_TOKEN}, json={
             "next_action": f"action_for whatsapp:{MOBILE} born 3/7/1958 nhs 999 123 4567",
             "sender_id": "abc", "tracker": {"sender_id": "abc"}, "domain": {},
             "version": "3.6.21"})

@@ -1,6 +1,6 @@
 """Single sign-on: a staff user's identity at the OpenID Connect provider.
 
-Revision ID: 0005_oidc
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-30 06:40:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-30 06:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_oidc'
+revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None

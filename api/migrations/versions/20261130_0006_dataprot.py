@@ -1,15 +1,15 @@
 """Retention: when a conversation was purged; audit events found by action.
 
-Revision ID: 0005_dataprot
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 07:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_dataprot'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
