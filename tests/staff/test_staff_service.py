@@ -18,7 +18,8 @@ def test_password_is_hashed_and_verified(db_session):
 
 @pytest.mark.parametrize(
     ("username", "password", "message"),
-    [("ok.name", "short", "at least"), ("bad name!", "long enough password", "letters")],
+    [("ok.name", "short", "at least"), ("bad name!", "long enough password", "letters"),
+     ("ok.name", "password1234", "too common"), ("j.bloggs", "jbloggs12345", "too common")],
 )
 def test_bad_accounts_are_refused(db_session, username, password, message):
     with pytest.raises(staff_service.StaffError, match=message):
@@ -41,7 +42,7 @@ def test_api_key_authenticates_until_revoked(db_session):
     assert staff_service.authenticate_api_key(session=db_session, key=key + "x") is None
     assert staff_service.authenticate_api_key(session=db_session, key="nonsense") is None
     prefix = key.split("_")[1]
-    staff_service.revoke_api_key(session=db_session, prefix=prefix)
+    staff_service.revoke_api_key(session=db_session, actor="system", prefix=prefix)
     assert staff_service.authenticate_api_key(session=db_session, key=key) is None
 
 
