@@ -31,11 +31,22 @@ def problem(password: str, *, user_inputs: tuple[str, ...] = ()) -> str | None:
         return f"password must be at least {MIN_LENGTH} characters"
     if len(password) > MAX_LENGTH:
         return f"password must be at most {MAX_LENGTH} characters"
+    if not is_encodable(password):
+        return "password holds characters that cannot be stored (lone surrogates)"
     words = [w for w in (*user_inputs, *SERVICE_WORDS) if w]
     if zxcvbn(password, user_inputs=words)["score"] < MIN_SCORE:
         return ("password is too common or too easy to guess (a name, a word with digits, "
                 "a pattern): try three or four unrelated words")
     return None
+
+
+def is_encodable(password: str) -> bool:
+    """False for text no hash can take: JSON may carry lone surrogates ("\\ud800")."""
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def generate() -> str:

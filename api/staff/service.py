@@ -46,12 +46,18 @@ def _check_password(password: str, *, username: str, display_name: str) -> None:
         raise StaffError(reason)
 
 
+def is_valid_username(username: str) -> bool:
+    """True for a name of letters, digits, '.', '-' and '_' that fits the column."""
+    return bool(re.fullmatch(r"[\w.-]{1,64}", username))
+
+
 def create_user(*, session: Session, username: str, display_name: str, password: str,
                 role: Role) -> StaffUser:
     """Add a staff user with an argon2-hashed password."""
     username = username.strip().lower()
-    if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
-        raise StaffError("username may hold letters, digits, '.', '-' and '_' only")
+    if not is_valid_username(username):
+        raise StaffError("username may hold letters, digits, '.', '-' and '_' only "
+                         "(at most 64)")
     _check_password(password, username=username, display_name=display_name)
     if session.scalar(select(StaffUser).where(StaffUser.username == username)):
         raise StaffError(f"a staff user called {username!r} already exists")
@@ -64,6 +70,8 @@ def create_user(*, session: Session, username: str, display_name: str, password:
 
 def verify_password(*, user: StaffUser, password: str) -> bool:
     """True when `password` matches the user's stored hash."""
+    if not passwords.is_encodable(password):
+        return False
     try:
         return _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
@@ -72,7 +80,10 @@ def verify_password(*, user: StaffUser, password: str) -> bool:
 
 def get_user(*, session: Session, username: str) -> StaffUser | None:
     """The staff user with this username, if any."""
-    return session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+    username = username.strip().lower()
+    if not is_valid_username(username):
+        return None  # no such account can exist; and PostgreSQL refuses NUL in a query
+    return session.scalar(select(StaffUser).where(StaffUser.username == username))
 
 
 def user_named(*, session: Session, username: str) -> StaffUser:

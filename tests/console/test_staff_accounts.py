@@ -272,3 +272,9 @@ def test_console_cookies_are_secure_in_production_even_over_http(api_client, des
     use_settings(api_client, environment="production")
     cookie = api_client.get("/console/login").headers["set-cookie"]
     assert "secure" in cookie.lower().split("; ")
+
+
+@pytest.mark.parametrize("username", ["t.clerk\x00", "t clerk", "t.clerk'--"])
+def test_impossible_usernames_get_the_usual_answer_not_an_error(api_client, desk, username):
+    response = sign_in(api_client, username, "a wrong guess here")
+    assert response.status_code == 400 and "username or password is wrong" in response.text

@@ -272,3 +272,4 @@ def test_deactivated_user_cannot_sign_in_to_the_console(api_client, staff, db_se
         "username": "c.clerk", "password": PASSWORD, "csrf_token": token},
         follow_redirects=False)
     assert response.status_code == 400 and "rebook_session" not in response.cookies
+

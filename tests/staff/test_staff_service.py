@@ -63,3 +63,13 @@ def test_lockout_window():
     assert not staff_service.is_locked(user=user)
     user.locked_until = utcnow() + timedelta(minutes=5)
     assert staff_service.is_locked(user=user)
+
+
+def test_passwords_no_hash_can_take_are_refused(db_session):
+    # Non-UTF-8 bytes on a command line reach Python as lone surrogates (surrogateescape).
+    user = staff_service.create_user(session=db_session, username="s.urrogate", display_name="S",
+                                     password="long enough password", role=Role.CLERK)
+    with pytest.raises(staff_service.StaffError, match="cannot be stored"):
+        staff_service.reset_password(session=db_session, actor="system", user=user,
+                                     password="long enough \udcff password")
+    assert not staff_service.verify_password(user=user, password="long enough \udcff password")
