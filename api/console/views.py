@@ -26,8 +26,8 @@ from api.handover.models import HandoverReason, HandoverStatus
 from api.reporting import service as reporting_service
 from api.scheduling.errors import SchedulingError
 from api.staff import auth as staff_auth
-from api.staff.auth import ConsoleSession
 from api.staff import service as staff_service
+from api.staff.auth import ConsoleSession
 from api.staff.models import Role, StaffUser
 from api.system import client_address
 

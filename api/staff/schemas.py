@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from api.db import utcnow
 from api.staff import passwords
 from api.staff.models import Role
 
@@ -23,6 +24,12 @@ class StaffAccountOut(StaffOut):
     active: bool
     locked_until: datetime | None
     created_at: datetime
+
+    @computed_field
+    @property
+    def locked(self) -> bool:
+        """True while a lockout after failed sign-ins stops new password sign-ins."""
+        return self.locked_until is not None and self.locked_until > utcnow()
 
 
 class ApiKeyOut(BaseModel):

@@ -77,7 +77,7 @@ def test_admin_lists_accounts_without_password_hashes(api_client, staff):
     rows = {row["username"]: row for row in response.json()}
     assert set(rows) == {"a.admin", "c.clerk"}
     assert set(rows["c.clerk"]) == {"id", "username", "display_name", "role", "active",
-                                    "locked_until", "created_at"}
+                                    "locked", "locked_until", "created_at"}
     assert "argon2" not in response.text
     [event] = staff.audit("view_staff_users")
     assert event.actor == f"staff:{staff.admin.id}"
@@ -121,9 +121,11 @@ def test_unlock(api_client, staff):
     staff.clerk.locked_until = staff_service.utcnow() + timedelta(minutes=10)
     staff.clerk.failed_logins = 3
     staff.session.flush()
+    listed = api_client.get("/api/v1/staff/users", headers=staff.as_admin).json()
+    assert [row["locked"] for row in listed if row["id"] == staff.clerk.id] == [True]
     response = api_client.post(f"/api/v1/staff/users/{staff.clerk.id}/unlock",
                                headers=staff.as_admin)
-    assert response.status_code == 200 and response.json()["locked_until"] is None
+    assert response.status_code == 200 and response.json()["locked"] is False
     assert not staff_service.is_locked(user=staff.clerk) and staff.clerk.failed_logins == 0
     [event] = staff.audit("unlock_staff_user")
     assert event.details == {"was_locked": True} and event.object_id == str(staff.clerk.id)
