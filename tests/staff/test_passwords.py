@@ -28,6 +28,11 @@ def test_length_limits():
     assert "at most" in passwords.problem("x" * (passwords.MAX_LENGTH + 1))
 
 
+def test_long_passphrases_are_judged_by_their_start():
+    assert passwords.problem(("tea and biscuits at the nurses station " * 7)[:256]) is None
+    assert "too common" in passwords.problem("a" * 200 + " tea and biscuits")
+
+
 def test_generated_passwords_pass_the_policy_and_differ():
     generated = {passwords.generate() for _ in range(20)}
     assert len(generated) == 20
