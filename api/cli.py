@@ -11,6 +11,7 @@ from rich.console import Console
 from api.campaigns.cli import app as campaign_app
 from api.privacy.cli import app as data_app
 from api.scheduling.cli import app as schedule_app
+from api.staff.cli import app as staff_app
 
 
 app = typer.Typer(help="Rebook: patient messaging for rescheduled hospital care.",
@@ -22,6 +23,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(data_app, name="data")
+app.add_typer(staff_app, name="staff")
 
 console = Console(stderr=True)
 
@@ -77,8 +79,16 @@ def serve(
     """Run the web API (Twilio webhooks, staff console, health)."""
     import uvicorn
 
+    from api.config import get_settings
+
+    # Uvicorn believes X-Forwarded-* only from the proxies FORWARDED_ALLOW_IPS lists (by
+    # default none: its own default would trust loopback, where a forged header could then
+    # rotate the client address). Given the app's own setting, request.client, the scheme and
+    # the sign-in limits (api/system/client_address.py) all agree.
+    trusted = get_settings().forwarded_allow_ips
     uvicorn.run("api.main:create_server_app", factory=True, host=host, port=port, workers=workers,
-                log_config=None, proxy_headers=True)
+                log_config=None, proxy_headers=bool(trusted.strip()),
+                forwarded_allow_ips=trusted)
 
 
 @app.command("run")
@@ -90,82 +100,6 @@ def run(
     from api.supervisor import run_stack
 
     raise typer.Exit(code=run_stack(port=port, seed_if_empty=seed_if_empty))
-
-
-staff_app = typer.Typer(help="Staff accounts and API keys.", no_args_is_help=True)
-app.add_typer(staff_app, name="staff")
-
-
-@staff_app.command("create-user")
-def staff_create_user(
-    username: str = typer.Argument(..., help="Sign-in name, e.g. j.bloggs"),
-    role: str = typer.Option("clerk", help="clerk, clinician or admin"),
-    display_name: str = typer.Option("", help="Name shown in the console"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                 envvar="REBOOK_STAFF_PASSWORD"),
-) -> None:
-    """Create a staff user who can sign in to the console."""
-    from api.db import session_scope
-    from api.staff import service as staff_service
-    from api.staff.models import Role
-
-    try:
-        with session_scope() as session:
-            staff_service.create_user(session=session, username=username, password=password,
-                                      display_name=display_name or username, role=Role(role))
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from exc
-    console.print(f"[green]created {role} {username}[/green]")
-
-
-@staff_app.command("create-api-key")
-def staff_create_api_key(
-    username: str = typer.Argument(..., help="The staff user the key acts as"),
-    label: str = typer.Option("", help="What the key is for, e.g. 'PAS integration'"),
-) -> None:
-    """Issue an API key for the staff JSON API; it is printed once and never shown again."""
-    from api.db import session_scope
-    from api.staff import service as staff_service
-
-    with session_scope() as session:
-        user = staff_service.get_user(session=session, username=username)
-        if user is None:
-            console.print(f"[red]error:[/red] no staff user {username!r}")
-            raise typer.Exit(code=2)
-        key = staff_service.create_api_key(session=session, user=user, label=label)
-    typer.echo(key)
-
-
-@staff_app.command("link-oidc")
-def staff_link_oidc(
-    username: str = typer.Argument(..., help="The existing staff user"),
-    subject: str = typer.Argument(..., help="Their object ID in Entra ID (the 'oid' claim; "
-                                            "'sub' for other providers)"),
-) -> None:
-    """Let a staff user sign in through single sign-on (needed when OIDC_AUTO_PROVISION=false)."""
-    from api.audit import service as audit_service
-    from api.config import get_settings
-    from api.db import session_scope
-    from api.staff import service as staff_service
-    from api.staff import sso
-
-    issuer = get_settings().oidc_issuer
-    if not issuer:
-        console.print("[red]error:[/red] set OIDC_ISSUER first")
-        raise typer.Exit(code=2)
-    try:
-        with session_scope() as session:
-            user = staff_service.get_user(session=session, username=username)
-            if user is None:
-                raise staff_service.StaffError(f"no staff user {username!r}")
-            sso.link_user(session=session, user=user, issuer=issuer, subject=subject.strip())
-            audit_service.record(session=session, actor="cli", action="link_oidc",
-                                 object_type="staff_user", object_id=user.id)
-    except staff_service.StaffError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from exc
-    console.print(f"[green]{username} can now sign in with single sign-on[/green]")
 
 
 def _run_until_signalled(loop) -> None:

@@ -141,6 +141,22 @@ class Settings(BaseSettings):
     # How often the scheduler runs the purge.
     purge_interval_hours: float = Field(default=24.0, gt=0)
 
+    # --- staff accounts and sign-in ---
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: comma-separated
+    # addresses or networks ("10.0.0.5,10.1.0.0/16"). Empty (the default) believes no header,
+    # not even from loopback: the socket peer is the client. `rebook serve` hands the same
+    # value to uvicorn, so request.client, the scheme and the sign-in limits all agree.
+    forwarded_allow_ips: str = ""
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _forwarded_allow_ips_parse(cls, value: str) -> str:
+        # Imported here: config is the ground floor, and the parser lives with its user.
+        from api.system.client_address import parse_trusted
+
+        parse_trusted(value)
+        return value
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

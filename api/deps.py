@@ -45,6 +45,10 @@ def get_staff_user(
     if credentials is not None:
         user = staff_service.authenticate_api_key(session=session, key=credentials.credentials)
         if user is not None:
+            if session.dirty:
+                # The key's last-used time was due a refresh (at most every few minutes):
+                # commit it now, in a transaction of its own, since read-only routes never commit.
+                session.commit()
             return user
     else:
         found = staff_auth.read_session(session=session, settings=settings,

@@ -58,7 +58,7 @@ def callback(request: Request, session: SessionDep, settings: SettingsDep) -> HT
     # next page would not get the SameSite=Strict session cookie set here.
     target = _safe_next(next_url)
     response = _page(request, "oidc_signed_in.html", {"next": target, "user": None})
-    _set_cookie(request, response, staff_auth.SESSION_COOKIE,
+    _set_cookie(request, settings, response, staff_auth.SESSION_COOKIE,
                 staff_auth.issue_session(settings=settings, user=user),
                 staff_auth.SESSION_MAX_AGE)
     response.delete_cookie(oidc.FLOW_COOKIE, path=router.prefix)

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from api.audit import service as audit_service
 from api.config import Settings
 from api.db import utcnow
+from api.errors import RefusedRequest
 from api.staff import service as staff_service
 from api.staff.models import StaffUser
+from api.system import client_address
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +60,20 @@ def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
 
 def issue_session(*, settings: Settings, user: StaffUser) -> str:
     """A signed cookie value naming the user, with a fresh CSRF token."""
-    # The password hash's tail ties the session to the password: changing it ends sessions;
-    # the generation ties it to the user's last sign-out (end_sessions).
+    # The generation ties the session to the user's last sign-out, password change or reset
+    # and deactivation (staff_service.end_sessions). The cookie is signed, not encrypted, so
+    # it carries nothing derived from the password.
     return _serializer(settings, "console-session").dumps(
-        {"u": user.id, "c": secrets.token_urlsafe(24), "p": user.password_hash[-12:],
-         "g": user.session_generation or 0})
+        {"u": user.id, "c": secrets.token_urlsafe(24), "g": user.session_generation or 0})
 
 
 def read_session(*, session: Session, settings: Settings,
                  cookie: str | None) -> tuple[StaffUser, ConsoleSession] | None:
-    """The active, unlocked user a session cookie belongs to, or None."""
+    """The active user a session cookie belongs to, or None.
+
+    A lockout does not end sessions: it stops new password sign-ins only, so an attacker
+    guessing a password cannot throw the real user out of a shift's work.
+    """
     if not cookie:
         return None
     try:
@@ -77,19 +83,11 @@ def read_session(*, session: Session, settings: Settings,
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
     user = session.get(StaffUser, data["u"])
-    if user is None or not user.active or staff_service.is_locked(user=user):
-        return None
-    if not hmac.compare_digest(str(data.get("p", "")), user.password_hash[-12:]):
+    if user is None or not user.active:
         return None
     if data.get("g") != (user.session_generation or 0):
-        return None  # signed out since: a copied cookie is worthless
+        return None  # signed out, password changed or reset since: a copied cookie is worthless
     return user, ConsoleSession(user_id=user.id, csrf=str(data.get("c", "")))
-
-
-def end_sessions(*, user: StaffUser) -> None:
-    """End every console session of `user`, on any device (sign-out on a shared PC must not
-    leave a copied cookie usable until it expires)."""
-    user.session_generation = (user.session_generation or 0) + 1
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
@@ -125,7 +123,7 @@ def reset_rate_limits() -> None:
     _limiter.cache_clear()
 
 
-class LoginRefused(Exception):
+class LoginRefused(RefusedRequest):
     """Sign-in failed; the message is safe to show (it never says which part was wrong)."""
 
     def __init__(self, message: str, status_code: int = 400):
@@ -133,23 +131,36 @@ class LoginRefused(Exception):
         self.status_code = status_code
 
 
+# One answer for an unknown user, a wrong password, an inactive and a locked account: anything
+# else would tell a guesser which usernames exist. It still tells the real user what to do.
+WRONG_OR_LOCKED = ("Your username or password is wrong, or the account is locked for "
+                   f"{int(LOCKOUT.total_seconds() // 60)} minutes after "
+                   f"{MAX_FAILED_LOGINS} failed sign-ins. Try again later or ask an admin.")
+
+
+def throttle(*, settings: Settings, username: str, address: str) -> None:
+    """Count one password attempt against the user's and the address's limits (else 429)."""
+    limiter = _limiter(settings.redis_url)
+    if not (limiter.hit(LOGIN_RATE_PER_ADDRESS, "login-address", client_address.bucket(address))
+            and limiter.hit(LOGIN_RATE_PER_USERNAME, "login-user",
+                            username.strip().lower()[:64])):
+        raise LoginRefused("Too many sign-in attempts. Wait a minute and try again.", 429)
+
+
 def login(*, session: Session, settings: Settings, username: str, password: str,
           address: str) -> StaffUser:
     """Check a username and password under rate limits and lockout; the user, or LoginRefused."""
-    limiter = _limiter(settings.redis_url)
     name = username.strip().lower()[:64]
-    if not (limiter.hit(LOGIN_RATE_PER_ADDRESS, "login-address", address)
-            and limiter.hit(LOGIN_RATE_PER_USERNAME, "login-user", name)):
-        raise LoginRefused("Too many sign-in attempts. Wait a minute and try again.", 429)
+    throttle(settings=settings, username=name, address=address)
     user = staff_service.get_user(session=session, username=name) if name else None
     if user is None:
         _spend_a_password_check(password)
-        raise LoginRefused("Your username or password is wrong.")
+        raise LoginRefused(WRONG_OR_LOCKED)
     if staff_service.is_locked(user=user):
+        _spend_a_password_check(password)  # as slow as a real check: the timing tells nothing
         audit_service.record(session=session, actor=f"staff:{user.id}", action="login_locked",
                              object_type="staff_user", object_id=user.id)
-        raise LoginRefused("This account is locked after too many failed sign-ins. "
-                           "Try again later or ask an admin.", 423)
+        raise LoginRefused(WRONG_OR_LOCKED)
     if not user.active or not staff_service.verify_password(user=user, password=password):
         user.failed_logins = (user.failed_logins or 0) + 1
         details = {"failed_logins": user.failed_logins}
@@ -158,11 +169,23 @@ def login(*, session: Session, settings: Settings, username: str, password: str,
             user.failed_logins = 0
             details["locked"] = True
             log.warning("staff account locked", extra={"staff_user_id": user.id})
+            audit_service.record(session=session, actor="system", action="lock_staff_user",
+                                 object_type="staff_user", object_id=user.id,
+                                 details={"until": user.locked_until.isoformat()})
         audit_service.record(session=session, actor=f"staff:{user.id}", action="login_failed",
                              object_type="staff_user", object_id=user.id, details=details)
-        raise LoginRefused("Your username or password is wrong.")
+        raise LoginRefused(WRONG_OR_LOCKED)
     user.failed_logins = 0
     user.locked_until = None
     audit_service.record(session=session, actor=f"staff:{user.id}", action="login",
                          object_type="staff_user", object_id=user.id)
     return user
+
+
+def change_own_password(*, session: Session, settings: Settings, user: StaffUser,
+                        current_password: str, new_password: str, address: str) -> None:
+    """A signed-in user changes their password; the current one is checked under the sign-in
+    limits, so a stolen session cannot be used to guess it quickly."""
+    throttle(settings=settings, username=user.username, address=address)
+    staff_service.change_password(session=session, user=user, current_password=current_password,
+                                  new_password=new_password)

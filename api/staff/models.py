@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
 
@@ -29,7 +29,8 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Part of every console session cookie; raising it (on sign-out) ends all of them.
+    # Part of every console session cookie; raising it ends all of them: on sign-out, a
+    # password change or reset, and deactivation. (The cookie carries nothing of the password.)
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Single sign-on: the identity provider and its immutable id for this person (Entra's
     # "oid", else "sub"); never the e-mail or username, which people and admins can change.
@@ -50,3 +51,8 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Refreshed at most every few minutes (see staff.service), so a burst of requests does
+    # not write, and on SQLite take the database's write lock, once per request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Loaded with the key in one query: every bearer request needs both.
+    staff_user: Mapped[StaffUser] = relationship(lazy="joined")

@@ -89,20 +89,33 @@ def test_signing_out_ends_the_session_on_the_server(api_client, desk):
     assert api_client.get("/console/queue").status_code == 200
 
 
-def test_wrong_passwords_lock_the_account(api_client, desk, db_session):
+def test_wrong_passwords_lock_the_account_with_the_same_answer_as_a_wrong_password(
+        api_client, desk, db_session):
     clerk = desk.users[Role.CLERK]
+    answers = []
     for _ in range(staff_auth.MAX_FAILED_LOGINS):
         response = sign_in(api_client, "t.clerk", "wrong password number")
-        assert response.status_code == 400
-        assert "username or password is wrong" in response.text
+        answers.append((response.status_code, _error_text(response.text)))
     db_session.refresh(clerk)
     assert clerk.locked_until is not None
     locked = sign_in(api_client, "t.clerk")  # even the right password
-    assert locked.status_code == 423 and "locked" in locked.text
     assert staff_auth.SESSION_COOKIE not in locked.cookies
-    # Unknown usernames get the same answer as wrong passwords.
     unknown = sign_in(api_client, "nobody.here", "whatever it is")
-    assert unknown.status_code == 400 and "username or password is wrong" in unknown.text
+    # Wrong, locked and unknown read the same: no 423 to confirm that a username exists.
+    assert len({*answers, (locked.status_code, _error_text(locked.text)),
+                (unknown.status_code, _error_text(unknown.text))}) == 1
+    assert answers[0] == (400, staff_auth.WRONG_OR_LOCKED)
+    actions = [e.action for e in db_session.query(AuditEvent).filter_by(
+        object_type="staff_user", object_id=str(clerk.id)).order_by(AuditEvent.id)]
+    assert actions.count("login_failed") == staff_auth.MAX_FAILED_LOGINS
+    assert "lock_staff_user" in actions and actions[-1] == "login_locked"
+
+
+def _error_text(html: str) -> str:
+    import html as html_module
+
+    match = re.search(r'<div class="error-summary".*?<p>(.*?)</p>', html, re.S)
+    return html_module.unescape(match.group(1)) if match else ""
 
 
 def test_sign_in_attempts_are_rate_limited(api_client, desk):

@@ -18,7 +18,8 @@ def test_password_is_hashed_and_verified(db_session):
 
 @pytest.mark.parametrize(
     ("username", "password", "message"),
-    [("ok.name", "short", "at least"), ("bad name!", "long enough password", "letters")],
+    [("ok.name", "short", "at least"), ("bad name!", "long enough password", "letters"),
+     ("ok.name", "password1234", "too common"), ("j.bloggs", "jbloggs12345", "too common")],
 )
 def test_bad_accounts_are_refused(db_session, username, password, message):
     with pytest.raises(staff_service.StaffError, match=message):
@@ -41,7 +42,7 @@ def test_api_key_authenticates_until_revoked(db_session):
     assert staff_service.authenticate_api_key(session=db_session, key=key + "x") is None
     assert staff_service.authenticate_api_key(session=db_session, key="nonsense") is None
     prefix = key.split("_")[1]
-    staff_service.revoke_api_key(session=db_session, prefix=prefix)
+    staff_service.revoke_api_key(session=db_session, actor="system", prefix=prefix)
     assert staff_service.authenticate_api_key(session=db_session, key=key) is None
 
 
@@ -62,3 +63,13 @@ def test_lockout_window():
     assert not staff_service.is_locked(user=user)
     user.locked_until = utcnow() + timedelta(minutes=5)
     assert staff_service.is_locked(user=user)
+
+
+def test_passwords_no_hash_can_take_are_refused(db_session):
+    # Non-UTF-8 bytes on a command line reach Python as lone surrogates (surrogateescape).
+    user = staff_service.create_user(session=db_session, username="s.urrogate", display_name="S",
+                                     password="long enough password", role=Role.CLERK)
+    with pytest.raises(staff_service.StaffError, match="cannot be stored"):
+        staff_service.reset_password(session=db_session, actor="system", user=user,
+                                     password="long enough \udcff password")
+    assert not staff_service.verify_password(user=user, password="long enough \udcff password")
