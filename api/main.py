@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
+from api.console.account_views import router as console_account_router
 from api.console.oidc_views import router as console_oidc_router
 from api.console.views import router as console_router
 from api.db import get_sessionmaker
@@ -51,7 +52,7 @@ def create_app() -> FastAPI:
     app.router.routes.insert(0, Route(InboundWebhook.path, webhook, methods=["POST"]))
     for router in (system_router, twilio_router, staff_router, handover_router,
                    scheduling_router, campaigns_router, reports_router, privacy_router,
-                   console_router):
+                   console_router, console_account_router):
         app.include_router(router)
     if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says
         app.include_router(sandbox_router)

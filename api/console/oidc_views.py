@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.console.views import _page, _safe_next, _set_cookie
+from api.console.pages import render, safe_next, set_cookie
 from api.deps import SessionDep, SettingsDep
 from api.staff import auth as staff_auth
 from api.staff import oidc, sso
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/console/login/oidc", include_in_schema=False)
 
 
 def _refused(request: Request, exc: oidc.SignInRefused) -> HTMLResponse:
-    response = _page(request, "oidc_refused.html", {"message": str(exc), "user": None},
+    response = render(request, "oidc_refused.html", {"message": str(exc), "user": None},
                      exc.status_code)
     response.delete_cookie(oidc.FLOW_COOKIE, path=router.prefix)
     return response
@@ -29,7 +29,7 @@ def start(request: Request, settings: SettingsDep, next: str = ""):
     try:
         # A long `next` would make the flow cookie too big to keep: then go to the queue.
         url, cookie = oidc.start(settings=settings,
-                                 next_url=_safe_next(next if len(next) <= 300 else ""))
+                                 next_url=safe_next(next if len(next) <= 300 else ""))
     except oidc.SignInRefused as exc:
         return _refused(request, exc)
     response = RedirectResponse(url, status.HTTP_303_SEE_OTHER)
@@ -56,9 +56,9 @@ def callback(request: Request, session: SessionDep, settings: SettingsDep) -> HT
     # A page that moves on by itself, not a redirect: this request came from the provider's
     # site, and browsers treat a redirect chain that started cross-site as cross-site, so the
     # next page would not get the SameSite=Strict session cookie set here.
-    target = _safe_next(next_url)
-    response = _page(request, "oidc_signed_in.html", {"next": target, "user": None})
-    _set_cookie(request, settings, response, staff_auth.SESSION_COOKIE,
+    target = safe_next(next_url)
+    response = render(request, "oidc_signed_in.html", {"next": target, "user": None})
+    set_cookie(request, settings, response, staff_auth.SESSION_COOKIE,
                 staff_auth.issue_session(settings=settings, user=user),
                 staff_auth.SESSION_MAX_AGE)
     response.delete_cookie(oidc.FLOW_COOKIE, path=router.prefix)

@@ -19,8 +19,8 @@ from anyio import to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.console import charts
 from api.config import Settings
+from api.console import charts
 from api.db import utcnow
 from api.handover import service as handover_service
 from api.handover.models import Handover

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
-from fastapi import Path as FastApiPath
+from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
-from fastapi.templating import Jinja2Templates
 
 from api.audit import service as audit_service
 from api.campaigns import service as campaigns_service
-from api.config import Settings
 from api.console import service as console_service
+from api.console.pages import (
+    DONE_MESSAGES,
+    ConsoleDep,
+    FormUserDep,
+    render,
+    safe_next,
+    set_cookie,
+)
 from api.db import get_sessionmaker
 from api.deps import SessionDep, SettingsDep
 from api.handover import service as handover_service
@@ -27,85 +31,12 @@ from api.reporting import service as reporting_service
 from api.scheduling.errors import SchedulingError
 from api.staff import auth as staff_auth
 from api.staff import service as staff_service
-from api.staff.auth import ConsoleSession
-from api.staff.models import Role, StaffUser
+from api.staff.models import Role
 from api.system import client_address
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix="/console", include_in_schema=False)
 STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
-# What a successful action says on the page it returns to (codes, so no text is reflected).
-DONE_MESSAGES = {
-    "claimed": "You have claimed this handover.",
-    "status": "Status updated.",
-    "note": "Note added.",
-    "reply": "Reply queued: it is sent on the patient's channel.",
-    "slots": "Slots held for the patient. Offer them, then book the one they choose.",
-    "booked": "Appointment booked.",
-    "resolved": "Handover resolved.",
-    "password": "Your password is changed. Every other session of yours has ended.",
-    "deactivated": "Account deactivated: its sessions ended and its API keys are revoked.",
-    "reactivated": "Account reactivated.",
-    "unlocked": "Account unlocked.",
-    "reset": "Temporary password set. Every session of that account has ended.",
-    "revoked": "API key revoked.",
-}
-WORK_ROLES = (Role.CLERK, Role.CLINICIAN, Role.ADMIN)
-
-
-class _NeedsSignIn(Exception):
-    pass
-
-
-def _console_session(request: Request, session: SessionDep,
-                     settings: SettingsDep) -> tuple[StaffUser, ConsoleSession]:
-    found = staff_auth.read_session(session=session, settings=settings,
-                                    cookie=request.cookies.get(staff_auth.SESSION_COOKIE))
-    if found is None:
-        if request.method == "GET":
-            raise HTTPException(status.HTTP_303_SEE_OTHER, headers={
-                "Location": f"/console/login?next={quote(request.url.path)}"})
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="sign in first")
-    if found[0].role not in WORK_ROLES:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="your role cannot use the console")
-    return found
-
-
-ConsoleDep = Annotated[tuple[StaffUser, ConsoleSession], Depends(_console_session)]
-
-
-async def _csrf_checked(request: Request, console: ConsoleDep) -> tuple[StaffUser, ConsoleSession]:
-    form = await request.form()
-    if not staff_auth.csrf_matches(console[1].csrf, str(form.get("csrf_token") or "")):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="the form expired: reload the page")
-    return console
-
-
-FormUserDep = Annotated[tuple[StaffUser, ConsoleSession], Depends(_csrf_checked)]
-
-
-def _page(request: Request, name: str, context: dict, status_code: int = 200) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'")
-    return response
-
-
-def _set_cookie(request: Request, settings: Settings, response, key: str, value: str,
-                max_age: int, path: str = "/") -> None:
-    # Secure in production whatever the scheme says: behind a TLS-terminating proxy that is
-    # not in FORWARDED_ALLOW_IPS the request looks like plain http, and the cookie must still
-    # never travel without TLS.
-    secure = settings.environment == "production" or request.url.scheme == "https"
-    response.set_cookie(key, value, max_age=max_age, httponly=True, samesite="strict",
-                        secure=secure, path=path)
-
-
 # --- sign in --------------------------------------------------------------------------------
 
 
@@ -117,29 +48,21 @@ def static(name: str) -> FileResponse:
                         headers={"Cache-Control": "max-age=300"})
 
 
-def _safe_next(target: str | None) -> str:
-    # Only our own console pages: never an open redirect.
-    if target and target.startswith("/console/") and not target.startswith("//") \
-            and "\\" not in target:
-        return target
-    return "/console/queue"
-
-
 def _login_page(request: Request, settings, error: str = "", username: str = "",
                 next_url: str = "", status_code: int = 200) -> HTMLResponse:
     cookie, token = staff_auth.issue_login_csrf(settings=settings)
-    response = _page(request, "login.html", {"csrf_token": token, "error": error,
+    response = render(request, "login.html", {"csrf_token": token, "error": error,
                                              "username": username, "next": next_url,
                                              "oidc": settings.oidc_enabled, "user": None},
                      status_code)
-    _set_cookie(request, settings, response, staff_auth.LOGIN_CSRF_COOKIE, cookie, 3600,
+    set_cookie(request, settings, response, staff_auth.LOGIN_CSRF_COOKIE, cookie, 3600,
                 "/console/login")
     return response
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, settings: SettingsDep, next: str = "") -> HTMLResponse:
-    return _login_page(request, settings, next_url=_safe_next(next))
+    return _login_page(request, settings, next_url=safe_next(next))
 
 
 @router.post("/login")
@@ -151,18 +74,18 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
     if not staff_auth.login_csrf_ok(settings=settings, token=csrf_token,
                                     cookie=request.cookies.get(staff_auth.LOGIN_CSRF_COOKIE)):
         return _login_page(request, settings, "The form expired. Please try again.", username,
-                           _safe_next(next), 403)
+                           safe_next(next), 403)
     address = client_address.of_request(request, forwarded_allow_ips=settings.forwarded_allow_ips)
     try:
         user = staff_auth.login(session=session, settings=settings, username=username,
                                 password=password, address=address)
     except staff_auth.LoginRefused as exc:
         session.commit()  # failed attempts and lockouts must stick
-        return _login_page(request, settings, str(exc), username, _safe_next(next),
+        return _login_page(request, settings, str(exc), username, safe_next(next),
                            exc.status_code)
     session.commit()
-    response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
-    _set_cookie(request, settings, response, staff_auth.SESSION_COOKIE,
+    response = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
+    set_cookie(request, settings, response, staff_auth.SESSION_COOKIE,
                 staff_auth.issue_session(settings=settings, user=user),
                 staff_auth.SESSION_MAX_AGE)
     response.delete_cookie(staff_auth.LOGIN_CSRF_COOKIE, path="/console/login")
@@ -202,13 +125,13 @@ def _queue_context(session, settings, console) -> dict:
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(request: Request, session: SessionDep, settings: SettingsDep,
                console: ConsoleDep) -> HTMLResponse:
-    return _page(request, "queue.html", _queue_context(session, settings, console))
+    return render(request, "queue.html", _queue_context(session, settings, console))
 
 
 @router.get("/queue/rows", response_class=HTMLResponse)
 def queue_rows(request: Request, session: SessionDep, settings: SettingsDep,
                console: ConsoleDep) -> HTMLResponse:
-    return _page(request, "_queue_rows.html", _queue_context(session, settings, console))
+    return render(request, "_queue_rows.html", _queue_context(session, settings, console))
 
 
 @router.get("/queue/events")
@@ -232,11 +155,11 @@ def _handover_page(request: Request, session, settings, console, handover_id: in
     try:
         handover = handover_service.get(session=session, handover_id=handover_id)
     except handover_service.NotFound:
-        return _page(request, "error.html", {"user": console[0], "csrf_token": console[1].csrf,
+        return render(request, "error.html", {"user": console[0], "csrf_token": console[1].csrf,
                                              "message": "There is no such handover."}, 404)
     case = handover_service.case_file(session=session, handover=handover, user=console[0])
     session.commit()
-    return _page(request, "handover.html", case | {
+    return render(request, "handover.html", case | {
         "user": console[0], "csrf_token": console[1].csrf, "settings": settings,
         "done": DONE_MESSAGES.get(done, ""), "error": error,
         "statuses": [s for s in HandoverStatus if s is not HandoverStatus.RESOLVED],
@@ -346,7 +269,7 @@ def audit_page(request: Request, session: SessionDep, settings: SettingsDep, con
         audit_service.record(session=session, actor=audit_service.actor_of(user),
                              action="audit_denied", object_type="audit_event", object_id="*")
         session.commit()
-        return _page(request, "error.html", {
+        return render(request, "error.html", {
             "user": user, "csrf_token": console[1].csrf,
             "message": "Only admins can read the audit log."}, 403)
     events = audit_service.list_events(session=session, limit=100, before_id=before_id,
@@ -355,155 +278,10 @@ def audit_page(request: Request, session: SessionDep, settings: SettingsDep, con
                          action="view_audit", object_type="audit_event", object_id="*",
                          patient_id=patient_id)
     session.commit()
-    return _page(request, "audit.html", {
+    return render(request, "audit.html", {
         "user": user, "csrf_token": console[1].csrf, "events": events,
         "patient_id": patient_id,
         "local_time": lambda m: console_service.local_time(m, settings)})
-
-
-# --- your account: change your own password -------------------------------------------------
-
-
-def _account_page(request: Request, console, done: str = "", error: str = "",
-                  status_code: int = 200) -> HTMLResponse:
-    return _page(request, "account.html", {
-        "user": console[0], "csrf_token": console[1].csrf, "done": DONE_MESSAGES.get(done, ""),
-        "error": error, "min_length": staff_service.MIN_PASSWORD_LENGTH}, status_code)
-
-
-@router.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, console: ConsoleDep, done: str = "") -> HTMLResponse:
-    return _account_page(request, console, done=done)
-
-
-@router.post("/account/password")
-def change_password(request: Request, session: SessionDep, settings: SettingsDep,
-                    console: FormUserDep,
-                    current_password: Annotated[str, Form(max_length=256)] = "",
-                    new_password: Annotated[str, Form(max_length=256)] = "",
-                    confirm_password: Annotated[str, Form(max_length=256)] = ""):
-    user = console[0]
-    if new_password != confirm_password:
-        return _account_page(request, console, error="The new passwords do not match.",
-                             status_code=400)
-    try:
-        staff_auth.change_own_password(
-            session=session, settings=settings, user=user, current_password=current_password,
-            new_password=new_password,
-            address=client_address.of_request(request,
-                                              forwarded_allow_ips=settings.forwarded_allow_ips))
-    except (staff_service.StaffError, staff_auth.LoginRefused) as exc:
-        session.commit()  # a refused attempt is audited
-        return _account_page(request, console, error=str(exc), status_code=exc.status_code)
-    session.commit()
-    # Every session ended with the old password; this browser carries on in a new one.
-    response = RedirectResponse("/console/account?done=password", status.HTTP_303_SEE_OTHER)
-    _set_cookie(request, settings, response, staff_auth.SESSION_COOKIE,
-                staff_auth.issue_session(settings=settings, user=user),
-                staff_auth.SESSION_MAX_AGE)
-    return response
-
-
-# --- staff accounts (admins) ----------------------------------------------------------------
-
-
-def _staff_page(request: Request, session, settings, console, done: str = "", error: str = "",
-                generated: tuple[str, str] | None = None, status_code: int = 200):
-    user = console[0]
-    session.rollback()  # a refused action leaves nothing half-done behind
-    if user.role is not Role.ADMIN:
-        audit_service.record(session=session, actor=audit_service.actor_of(user),
-                             action="staff_accounts_denied", object_type="staff_user",
-                             object_id="*")
-        session.commit()
-        return _page(request, "error.html", {
-            "user": user, "csrf_token": console[1].csrf,
-            "message": "Only admins can manage staff accounts."}, 403)
-    actor = audit_service.actor_of(user)
-    users = staff_service.list_users(session=session, actor=actor)
-    keys = staff_service.list_api_keys(session=session, actor=actor)
-    session.commit()
-    return _page(request, "staff.html", {
-        "user": user, "csrf_token": console[1].csrf, "users": users, "keys": keys,
-        "usernames": {u.id: u.username for u in users},
-        "is_locked": lambda u: staff_service.is_locked(user=u),
-        "done": DONE_MESSAGES.get(done, ""), "error": error, "generated": generated,
-        "min_length": staff_service.MIN_PASSWORD_LENGTH,
-        "local_time": lambda m: console_service.local_time(m, settings) if m else "-"},
-        status_code)
-
-
-@router.get("/staff", response_class=HTMLResponse)
-def staff_page(request: Request, session: SessionDep, settings: SettingsDep,
-               console: ConsoleDep, done: str = "") -> HTMLResponse:
-    return _staff_page(request, session, settings, console, done=done)
-
-
-def _admin_act(request, session, settings, console, done: str, action):
-    """Run one account action as an admin; back to the staff page, with what happened."""
-    if console[0].role is not Role.ADMIN:
-        return _staff_page(request, session, settings, console)
-    try:
-        result = action(audit_service.actor_of(console[0]))
-        session.commit()
-    except staff_service.StaffError as exc:
-        return _staff_page(request, session, settings, console, error=str(exc),
-                           status_code=exc.status_code)
-    if isinstance(result, tuple):  # a generated password: shown on this answer, never again
-        return _staff_page(request, session, settings, console, generated=result)
-    return RedirectResponse(f"/console/staff?done={done}", status.HTTP_303_SEE_OTHER)
-
-
-StaffUserId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]
-
-
-@router.post("/staff/{user_id}/deactivate")
-def deactivate_user(request: Request, user_id: StaffUserId, session: SessionDep,
-                    settings: SettingsDep, console: FormUserDep):
-    return _admin_act(request, session, settings, console, "deactivated",
-                      lambda actor: staff_service.deactivate(
-                          session=session, actor=actor,
-                          user=staff_service.user_by_id(session=session, user_id=user_id)))
-
-
-@router.post("/staff/{user_id}/reactivate")
-def reactivate_user(request: Request, user_id: StaffUserId, session: SessionDep,
-                    settings: SettingsDep, console: FormUserDep):
-    return _admin_act(request, session, settings, console, "reactivated",
-                      lambda actor: staff_service.reactivate(
-                          session=session, actor=actor,
-                          user=staff_service.user_by_id(session=session, user_id=user_id)))
-
-
-@router.post("/staff/{user_id}/unlock")
-def unlock_user(request: Request, user_id: StaffUserId, session: SessionDep,
-                settings: SettingsDep, console: FormUserDep):
-    return _admin_act(request, session, settings, console, "unlocked",
-                      lambda actor: staff_service.unlock(
-                          session=session, actor=actor,
-                          user=staff_service.user_by_id(session=session, user_id=user_id)))
-
-
-@router.post("/staff/{user_id}/password")
-def reset_password(request: Request, user_id: StaffUserId, session: SessionDep,
-                   settings: SettingsDep, console: FormUserDep,
-                   password: Annotated[str, Form(max_length=256)] = ""):
-    def action(actor):
-        target = staff_service.user_by_id(session=session, user_id=user_id)
-        generated = staff_service.reset_password(session=session, actor=actor, user=target,
-                                                 password=password or None)
-        return (target.username, generated) if generated else None
-
-    return _admin_act(request, session, settings, console, "reset", action)
-
-
-@router.post("/staff/api-keys/{prefix}/revoke")
-def revoke_api_key(request: Request, session: SessionDep, settings: SettingsDep,
-                   console: FormUserDep,
-                   prefix: Annotated[str, FastApiPath(pattern=r"^[0-9a-f]{1,16}$")]):
-    return _admin_act(request, session, settings, console, "revoked",
-                      lambda actor: staff_service.revoke_api_key(session=session, actor=actor,
-                                                                 prefix=prefix))
 
 
 # --- dashboard and campaigns ----------------------------------------------------------------
@@ -528,13 +306,13 @@ def dashboard_page(request: Request, session: SessionDep, console: ConsoleDep,
                              details=audit_service.patient_ids_detail(
                                  b["patient_id"] for b in breaches))
         session.commit()
-    return _page(request, "dashboard.html", context)
+    return render(request, "dashboard.html", context)
 
 
 @router.get("/campaigns", response_class=HTMLResponse)
 def campaigns_page(request: Request, session: SessionDep, settings: SettingsDep,
                    console: ConsoleDep) -> HTMLResponse:
-    return _page(request, "campaigns.html", {
+    return render(request, "campaigns.html", {
         "user": console[0], "csrf_token": console[1].csrf,
         "campaigns": campaigns_service.list_campaigns(session=session),
         "local_time": lambda moment: console_service.local_time(moment, settings)})
@@ -548,6 +326,6 @@ def campaign_page(request: Request, campaign_id: int, session: SessionDep,
     except LookupError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such campaign") from exc
     campaign = campaigns_service.get(session=session, campaign_id=campaign_id)
-    return _page(request, "campaign.html", {
+    return render(request, "campaign.html", {
         "user": console[0], "csrf_token": console[1].csrf, "campaign": campaign,
         "progress": progress, "progress_chart": console_service.progress_chart(progress)})
