@@ -14,6 +14,7 @@ from api.errors import RefusedRequest, answer_refused
 from api.handover.views import router as handover_router
 from api.logs import configure_logging
 from api.messaging.inbound_webhook import InboundWebhook
+from api.messaging.parked_views import router as parked_router
 from api.messaging.sandbox_views import router as sandbox_router
 from api.messaging.views import router as twilio_router
 from api.reporting.views import router as reports_router
@@ -39,7 +40,7 @@ def create_app() -> FastAPI:
     # dependency injection: see api/messaging/inbound_webhook.py.
     webhook = InboundWebhook(settings=settings, session_factory=get_sessionmaker())
     app.router.routes.insert(0, Route(InboundWebhook.path, webhook, methods=["POST"]))
-    for router in (system_router, twilio_router, staff_router, handover_router,
+    for router in (system_router, twilio_router, staff_router, handover_router, parked_router,
                    scheduling_router, campaigns_router, reports_router, console_router):
         app.include_router(router)
     if settings.messaging_mode == "sandbox":

@@ -132,7 +132,7 @@ def test_stop_opts_out_at_once_with_one_confirmation(live_client, live_session_f
         outbound = session.scalars(
             select(Message).where(Message.direction == Direction.OUTBOUND)).all()
     assert len(outbound) == 1
-    assert outbound[0].category is MessageCategory.SERVICE
+    assert outbound[0].category is MessageCategory.OPT_OUT_CONFIRMATION
     assert "START" in outbound[0].body
 
     assert post_signed(live_client, inbound_form(from_=PATIENT, body="START")).status_code == 200
@@ -145,9 +145,7 @@ def test_yes_from_a_subscribed_patient_is_not_a_keyword(live_client, live_sessio
     assert _count(live_session_factory, status=MessageStatus.RECEIVED) == 1
 
 
-def test_help_gets_the_bookings_phone_number(live_client, live_session_factory, live_settings):
+def test_help_is_left_to_the_worker_which_answers_it_in_turn(live_client, live_session_factory):
     assert post_signed(live_client, inbound_form(from_=PATIENT, body="HELP")).status_code == 200
-    with live_session_factory() as session:
-        reply = session.scalars(
-            select(Message).where(Message.direction == Direction.OUTBOUND)).one()
-    assert live_settings.bookings_phone in reply.body
+    assert _count(live_session_factory, status=MessageStatus.RECEIVED) == 1
+    assert _count(live_session_factory, direction=Direction.OUTBOUND) == 0
