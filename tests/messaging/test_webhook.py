@@ -91,6 +91,34 @@ def test_body_over_twilios_limit_is_a_clear_400(live_client, live_session_factor
     assert _count(live_session_factory) == 0
 
 
+@pytest.mark.parametrize("length", [41, 64])
+def test_a_sender_longer_than_the_conversation_column_is_a_clear_400(
+        live_client, live_session_factory, length):
+    sender = "whatsapp:+" + "4" * (length - len("whatsapp:+"))
+    response = post_signed(live_client, inbound_form(from_=sender, body="hiya"))
+    assert response.status_code == 400
+    assert "From" in response.json()["detail"]
+    assert _count(live_session_factory) == 0
+
+
+def test_the_longest_sender_the_columns_hold_is_stored(live_client, live_session_factory):
+    sender = "whatsapp:+" + "4" * 30  # 40 characters, Conversation.address's size
+    assert post_signed(live_client, inbound_form(from_=sender, body="hiya")).status_code == 200
+    assert _count(live_session_factory) == 1
+
+
+@pytest.mark.parametrize("field", ["MessageSid", "From", "To", "Body", "MediaUrl0"])
+def test_a_nul_character_in_any_stored_field_is_a_clear_400(live_client, live_session_factory,
+                                                            field):
+    form = inbound_form(from_=PATIENT, body="hiya", NumMedia="1",
+                        MediaUrl0="https://api.twilio.com/media/ME1")
+    form[field] = form[field][:4] + "\x00" + form[field][4:]
+    response = post_signed(live_client, form)
+    assert response.status_code == 400
+    assert field.rstrip("0") in response.json()["detail"].replace("media_urls", "MediaUrl")
+    assert _count(live_session_factory) == 0
+
+
 def test_malformed_form_is_a_clear_400(live_client, live_session_factory):
     form = {"Body": "hello", "From": PATIENT}  # no MessageSid, no To
     response = post_signed(live_client, form)
