@@ -234,8 +234,8 @@ def test_the_red_flag_summary_stays_bounded_after_sixty_messages(
     worker = _worker(live_settings, live_session_factory)
     lengths = []
     for i in range(60):
-        post_signed(live_client, inbound_form(
-            from_=PATIENT, body=f"message {i:02d}: crushing chest pain and cant breathe " + "x" * 40))
+        body = f"message {i:02d}: crushing chest pain and cant breathe " + "x" * 40
+        post_signed(live_client, inbound_form(from_=PATIENT, body=body))
         worker.drain()
         lengths.append(len(_handovers(live_session_factory)[0].summary))
     [handover] = _handovers(live_session_factory)
