@@ -381,27 +381,35 @@ class Worker:
         handled = 0
         with self.session_factory() as session:
             for failed in messaging_service.failed_unhandled(session=session):
-                if not messaging_service.mark_failure_handled(session=session,
-                                                              message_id=failed.id):
-                    continue
-                handled += 1
-                if failed.category is MessageCategory.SAFETY_NET:
-                    # Whatever the reason, someone phones the patient now; a WhatsApp one
-                    # also goes again by SMS (a WhatsApp block is not an SMS opt-out).
-                    self._safety_net_undelivered(session, failed)
-                    if failed.channel is Channel.WHATSAPP:
-                        self._resend_by_sms(session, failed)
-                    continue
-                if failed.error_code in OPTED_OUT_CODES:
-                    continue  # the patient said STOP: respecting it is the right outcome
-                # Over the daily cap SMS would be refused too: the same number, the same cap.
-                if (failed.channel is Channel.WHATSAPP
-                        and failed.parked_reason != PARKED_BY_DAILY_CAP):
-                    self._resend_by_sms(session, failed)
-                    continue
-                self._call_list(session, failed)
+                try:
+                    # One that cannot be followed up now is tried again on the next sweep,
+                    # without holding back the others.
+                    with session.begin_nested():
+                        handled += self._follow_up(session, failed)
+                except Exception:
+                    log.exception("delivery failure follow-up failed; tried again later",
+                                  extra={"message_id": failed.id})
             session.commit()
         return handled
+
+    def _follow_up(self, session: Session, failed: Message) -> int:
+        if not messaging_service.mark_failure_handled(session=session, message_id=failed.id):
+            return 0
+        if failed.category is MessageCategory.SAFETY_NET:
+            # Whatever the reason, someone phones the patient now; a WhatsApp one also goes
+            # again by SMS (a WhatsApp block is not an SMS opt-out).
+            self._safety_net_undelivered(session, failed)
+            if failed.channel is Channel.WHATSAPP:
+                self._resend_by_sms(session, failed)
+            return 1
+        if failed.error_code in OPTED_OUT_CODES:
+            return 1  # the patient said STOP: respecting it is the right outcome
+        # Over the daily cap SMS would be refused too: the same number, the same cap.
+        if failed.channel is Channel.WHATSAPP and failed.parked_reason != PARKED_BY_DAILY_CAP:
+            self._resend_by_sms(session, failed)
+            return 1
+        self._call_list(session, failed)
+        return 1
 
     def _resend_by_sms(self, session: Session, failed: Message) -> None:
         messaging_service.queue_message(

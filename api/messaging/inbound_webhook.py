@@ -57,6 +57,12 @@ class RejectedRequest(Exception):
 
 def parse_inbound(params: dict[str, str]) -> InboundMessage:
     """Twilio's form as an InboundMessage, or a 400 naming the fields that are wrong."""
+    # PostgreSQL can neither store nor compare NUL, and Twilio never sends it: a form with one
+    # anywhere, stored field or not, is not Twilio's.
+    with_nul = sorted(name for name, value in params.items() if "\x00" in name + value)
+    if with_nul:
+        names = ", ".join(name.replace("\x00", "\\0") for name in with_nul)
+        raise RejectedRequest(400, f"malformed Twilio message: NUL character in {names}")
     media = [params[f"MediaUrl{i}"] for i in range(10) if f"MediaUrl{i}" in params]
     try:
         return InboundMessage.model_validate({**params, "media_urls": media})

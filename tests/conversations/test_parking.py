@@ -141,3 +141,35 @@ def test_a_message_that_fails_every_turn_is_parked_and_the_next_one_is_answered(
     with live_session_factory() as session:
         assert session.scalars(select(Message.category).where(
             Message.direction == Direction.OUTBOUND)).all() == [MessageCategory.HOLDING]
+
+
+def test_a_failed_delivery_that_cannot_be_followed_up_does_not_hold_back_the_others(
+        live_settings, live_session_factory, monkeypatch):
+    from api.messaging import service as messaging_service
+
+    with live_session_factory() as session:
+        for number in OTHERS:
+            message = messaging_service.queue_message(
+                session=session, settings=live_settings, channel=Channel.SMS,
+                to_address=number, text="Your appointment has changed",
+                category=MessageCategory.NOTIFICATION)
+            message.status, message.error_code = MessageStatus.UNDELIVERED, 30003
+        session.commit()
+    worker = Worker(settings=live_settings, session_factory=live_session_factory,
+                    rasa=EchoAssistant())
+    real = worker._call_list
+
+    def breaking(session, failed):
+        if failed.to_address == OTHERS[0]:
+            raise RuntimeError("a bug in the follow-up")
+        real(session, failed)
+
+    monkeypatch.setattr(worker, "_call_list", breaking)
+    assert worker.handle_failed_deliveries() == 2
+    with live_session_factory() as session:
+        handled = {m.to_address: m.failure_handled_at is not None
+                   for m in session.scalars(select(Message))}
+        assert len(session.scalars(select(Handover)).all()) == 2
+    assert handled == {OTHERS[0]: False, OTHERS[1]: True, OTHERS[2]: True}
+    monkeypatch.setattr(worker, "_call_list", real)
+    assert worker.handle_failed_deliveries() == 1  # tried again on the next sweep
