@@ -157,6 +157,12 @@ class Settings(BaseSettings):
         parse_trusted(value)
         return value
 
+    # --- messaging: outbound cost ---
+    # While a red-flag handover is open, the same safety net is not sent to one number again
+    # within this many minutes (each repeat held back is noted on the handover); 0 repeats it
+    # every time. The daily cap never holds back a safety net.
+    safety_net_repeat_minutes: int = Field(default=10, ge=0, le=24 * 60)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

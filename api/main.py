@@ -16,6 +16,7 @@ from api.errors import RefusedRequest, answer_refused
 from api.handover.views import router as handover_router
 from api.logs import configure_logging
 from api.messaging.inbound_webhook import InboundWebhook
+from api.messaging.parked_views import router as parked_router
 from api.messaging.sandbox_views import router as sandbox_router
 from api.messaging.views import router as twilio_router
 from api.privacy.views import router as privacy_router
@@ -50,7 +51,7 @@ def create_app() -> FastAPI:
     # dependency injection: see api/messaging/inbound_webhook.py.
     webhook = InboundWebhook(settings=settings, session_factory=get_sessionmaker())
     app.router.routes.insert(0, Route(InboundWebhook.path, webhook, methods=["POST"]))
-    for router in (system_router, twilio_router, staff_router, handover_router,
+    for router in (system_router, twilio_router, staff_router, handover_router, parked_router,
                    scheduling_router, campaigns_router, reports_router, privacy_router,
                    console_router, console_account_router):
         app.include_router(router)

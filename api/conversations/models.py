@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
-from api.messaging.models import Channel
+from api.messaging.models import ADDRESS_CHARS, Channel
 
 
 class ConversationState(enum.StrEnum):
@@ -32,7 +32,7 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
-    address: Mapped[str] = mapped_column(String(40))  # E.164, "whatsapp:+44..." or email
+    address: Mapped[str] = mapped_column(String(ADDRESS_CHARS))  # E.164, "whatsapp:+44..." or email
     state: Mapped[ConversationState] = mapped_column(
         str_enum(ConversationState), default=ConversationState.ACTIVE
     )

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from api.conversations.models import Conversation, ConversationState, new_public_id
 from api.db import utcnow
-from api.messaging.models import Direction, Message, MessageStatus
+from api.messaging.models import (
+    ADDRESS_CHARS,
+    PARKED_REASON_CHARS,
+    Direction,
+    Message,
+    MessageStatus,
+)
+
+log = logging.getLogger(__name__)
 
 
 def get_or_create(*, session: Session, channel, address: str) -> Conversation:
@@ -36,7 +46,12 @@ def get_or_create(*, session: Session, channel, address: str) -> Conversation:
 
 
 def assign_inbound(*, session: Session, limit: int = 500) -> int:
-    """Give newly stored inbound messages their conversation; how many were assigned."""
+    """Give newly stored inbound messages their conversation; how many had to be parked.
+
+    A message that cannot be attached (an address longer than the column, whatever else the
+    database refuses) is parked with its reason instead of failing the pass: before, one such
+    row made every pass fail and held up every message behind it.
+    """
     query = (
         select(Message)
         .where(Message.direction == Direction.INBOUND, Message.conversation_id.is_(None),
@@ -48,13 +63,45 @@ def assign_inbound(*, session: Session, limit: int = 500) -> int:
         # Workers racing to assign the same rows would deadlock; each takes what is free.
         query = query.with_for_update(skip_locked=True)
     messages = list(session.scalars(query))
+    parked = 0
     for message in messages:
-        conversation = get_or_create(session=session, channel=message.channel,
-                                     address=message.from_address)
-        message.conversation_id = conversation.id
-        if conversation.last_inbound_at is None or conversation.last_inbound_at < message.created_at:
-            conversation.last_inbound_at = message.created_at
-    return len(messages)
+        if len(message.from_address) > ADDRESS_CHARS:
+            park(message=message, reason=f"sender address longer than {ADDRESS_CHARS} characters")
+            parked += 1
+    try:
+        with session.begin_nested():  # the usual case: the whole batch at once
+            for message in messages:
+                if message.status is MessageStatus.RECEIVED:
+                    _assign(session, message)
+        return parked
+    except SQLAlchemyError:
+        log.warning("assigning a batch failed; assigning its messages one by one", exc_info=True)
+    for message in messages:
+        if message.status is not MessageStatus.RECEIVED or message.conversation_id is not None:
+            continue
+        try:
+            with session.begin_nested():
+                _assign(session, message)
+        except SQLAlchemyError as exc:
+            park(message=message,
+                 reason=f"could not be attached to a conversation ({type(exc).__name__})")
+            parked += 1
+    return parked
+
+
+def _assign(session: Session, message: Message) -> None:
+    conversation = get_or_create(session=session, channel=message.channel,
+                                 address=message.from_address)
+    message.conversation_id = conversation.id
+    if conversation.last_inbound_at is None or conversation.last_inbound_at < message.created_at:
+        conversation.last_inbound_at = message.created_at
+
+
+def park(*, message: Message, reason: str) -> None:
+    """Set an inbound message aside for staff, with why, so the rest of the queue flows."""
+    message.status = MessageStatus.PARKED
+    message.parked_reason = reason[:PARKED_REASON_CHARS]
+    log.error("inbound message parked", extra={"message_id": message.id, "reason": reason})
 
 
 def conversations_with_work(*, session: Session, owner: str, limit: int = 50) -> list[int]:

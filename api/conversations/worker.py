@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from limits import RateLimitItemPerHour, RateLimitItemPerMinute, storage, strategies
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import texts
@@ -31,7 +31,8 @@ from api.handover import service as handover_service
 from api.handover.models import Handover, HandoverReason, Urgency
 from api.logs import correlation_id
 from api.messaging import service as messaging_service
-from api.messaging.dispatcher import LOCAL_OPTED_OUT
+from api.messaging.dispatcher import LOCAL_OPTED_OUT, PARKED_BY_DAILY_CAP
+from api.messaging.keywords import Keyword, classify
 from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
 from api.messaging.notify import wait_for_work, wake_workers
 
@@ -49,6 +50,14 @@ POLL_SECONDS_WITH_WAKEUPS = 1.0
 OPTED_OUT_CODES = frozenset({LOCAL_OPTED_OUT, 63014})
 RASA_TURN_SECONDS = Histogram("rebook_rasa_turn_seconds", "Rasa REST turn latency")
 TURN_SECONDS = Histogram("rebook_worker_turn_seconds", "Whole inbound turn, screen to outbox")
+REPLIES_WITHHELD = Counter(
+    "rebook_replies_withheld_total",
+    "Automatic replies not queued: daily_cap (the number had its day's share) or "
+    "safety_net_repeat (the same net went minutes ago while its handover is open)",
+    ["reason", "category"])
+MESSAGES_PARKED = Counter("rebook_worker_parked_total",
+                          "Inbound messages parked for staff instead of blocking the queue",
+                          ["stage"])
 
 
 def worker_name() -> str:
@@ -78,8 +87,10 @@ class Worker:
         self._in_flight = {cid: f for cid, f in self._in_flight.items() if not f.done()}
         with self.session_factory() as session:
             skip_commit_flush(session)  # a lost assignment is simply made again
-            conversations_service.assign_inbound(session=session)
+            parked = conversations_service.assign_inbound(session=session)
             session.commit()
+            if parked:
+                MESSAGES_PARKED.labels("assign").inc(parked)
             candidates = conversations_service.conversations_with_work(session=session,
                                                                        owner=self.name)
         started = 0
@@ -154,7 +165,7 @@ class Worker:
                         self._give_up(session, conversation, message)
                     else:
                         self.handle_message(session, conversation, message)
-                    message.status = MessageStatus.PROCESSED
+                        message.status = MessageStatus.PROCESSED
                     TURN_SECONDS.observe(time.perf_counter() - started)
                     claimed = self._claim_next(session, conversation_id)
                     session.commit()
@@ -172,16 +183,30 @@ class Worker:
             seconds=self.settings.worker_lease_seconds)
 
     def _give_up(self, session: Session, conversation: Conversation, message: Message) -> None:
-        log.error("message failed repeatedly; handed to staff", extra={"message_id": message.id})
-        handover_service.open_handover(
-            session=session, settings=self.settings, reason=HandoverReason.NOT_UNDERSTOOD,
-            urgency=Urgency.HIGH, created_by="gateway", conversation_id=conversation.id,
-            patient_id=conversation.verified_patient_id,
-            summary=f"This message could not be processed automatically: {message.body}")
+        """Park a message that failed every attempt, so the conversation's next ones flow."""
+        log.error("message failed repeatedly; parked and handed to staff",
+                  extra={"message_id": message.id})
+        message.status = MessageStatus.PARKED
+        message.parked_reason = (f"failed {MAX_TURN_ATTEMPTS} times in the worker; the "
+                                 f"worker log has the error (correlation msg-{message.id})")
+        MESSAGES_PARKED.labels("turn").inc()
+        try:  # the case is a help to staff; whatever broke the turn must not keep it stuck
+            with session.begin_nested():
+                handover_service.open_handover(
+                    session=session, settings=self.settings,
+                    reason=HandoverReason.NOT_UNDERSTOOD, urgency=Urgency.HIGH,
+                    created_by="gateway", conversation_id=conversation.id,
+                    patient_id=conversation.verified_patient_id,
+                    summary=("This message could not be processed automatically: "
+                             f"\u201c{handover_service.quote_patient(message.body)}\u201d"))
+        except Exception:
+            log.exception("could not open a handover for a parked message",
+                          extra={"message_id": message.id})
 
     def handle_message(self, session: Session, conversation: Conversation,
                        message: Message) -> None:
-        """One inbound message: safety screen, staff or assistant, replies to the outbox."""
+        """One inbound message: the safety screen first, then the inbound rate limit, then at
+        most one kind of automatic reply, each within the number's daily cap."""
         text = message.body or ""
         result = safety.screen(text)
         if result.red_flag:
@@ -189,11 +214,25 @@ class Worker:
             return
         handover = handover_service.open_for_conversation(session=session,
                                                           conversation_id=conversation.id)
-        if messaging_service.is_opted_out(session=session, address=conversation.address):
+        if handover is not None:
+            # The message joins the case whatever happens next (a case waiting for the
+            # patient goes back in the queue); staff read it in the transcript.
+            handover_service.patient_wrote_again(session=session, handover=handover)
+        opted_out = messaging_service.is_opted_out(session=session, address=conversation.address)
+        if not self._limiter.hit(self._inbound_rate, "inbound", conversation.address):
+            if not opted_out and self._limiter.hit(self._notice_rate, "inbound-notice",
+                                                   conversation.address):
+                self._reply(session, conversation, message, MessageCategory.SERVICE,
+                            texts.text("slow_down", phone=self.settings.bookings_phone))
+            return
+        if classify(text) is Keyword.HELP:
+            # Carriers expect HELP to be answered even after STOP (a service message).
+            self._reply(session, conversation, message, MessageCategory.SERVICE,
+                        messaging_service.help_text(settings=self.settings))
+            return
+        if opted_out:
             # After STOP nothing goes out but the safety net and the keyword answers; the
             # message still reaches staff in the transcript of any open case.
-            if handover is not None:
-                handover_service.patient_wrote_again(session=session, handover=handover)
             log.info("message from an opted-out number; no reply", extra={
                 "message_id": message.id})
             return
@@ -203,15 +242,12 @@ class Worker:
         if message.media:
             self._reply(session, conversation, message, MessageCategory.SERVICE,
                         texts.text("media_not_supported"))
-            if not text:
-                return
         if not text:
             return
-        if not self._limiter.hit(self._inbound_rate, "inbound", conversation.address):
-            if self._limiter.hit(self._notice_rate, "inbound-notice", conversation.address):
-                self._reply(session, conversation, message, MessageCategory.SERVICE,
-                            texts.text("slow_down", phone=self.settings.bookings_phone))
-            return
+        if messaging_service.daily_cap_reached(session=session, settings=self.settings,
+                                               address=conversation.address):
+            self._withheld_by_cap(session, conversation, message, MessageCategory.REPLY)
+            return  # the assistant is not asked for replies that could not be sent
         self._ask_assistant(session, conversation, message, text)
 
     def _ask_assistant(self, session: Session, conversation: Conversation, message: Message,
@@ -233,7 +269,8 @@ class Worker:
                 reason=HandoverReason.ASSISTANT_UNAVAILABLE, urgency=Urgency.HIGH,
                 created_by="gateway", conversation_id=conversation.id,
                 patient_id=conversation.verified_patient_id,
-                summary=f"The assistant was unavailable. The patient wrote: {text}")
+                summary=("The assistant was unavailable. The patient wrote: "
+                         f"\u201c{handover_service.quote_patient(text)}\u201d"))
             return
         finally:
             RASA_TURN_SECONDS.observe(time.perf_counter() - started)
@@ -250,7 +287,6 @@ class Worker:
         The message joins the case (a case waiting for the patient goes back in the queue)
         and the patient hears, at most once an hour, that the team has it and by when.
         """
-        handover_service.patient_wrote_again(session=session, handover=handover)
         log.info("message added to an open handover", extra={"message_id": message.id})
         if messaging_service.sent_since(session=session, conversation_id=conversation.id,
                                         category=MessageCategory.HOLDING,
@@ -262,28 +298,80 @@ class Worker:
 
     def _safety_net(self, session: Session, conversation: Conversation, message: Message,
                     result: safety.ScreenResult) -> None:
+        """A red flag: the urgent handover is opened or escalated, and the safety net goes,
+        past every rate limit and cap, unless the same net went minutes ago on this open case."""
         categories = ", ".join(result.categories)
         log.warning("red flag screened", extra={"category": categories,
                                                 "layers": ",".join(result.layers),
                                                 "message_id": message.id})
         group = safety.reply_group(result.categories)
-        self._reply(session, conversation, message, MessageCategory.SAFETY_NET,
-                    texts.text(f"safety_net_{group}", trust_name=self.settings.trust_name))
+        net = texts.text(f"safety_net_{group}", trust_name=self.settings.trust_name)
+        already_open = handover_service.open_for_conversation(session=session,
+                                                              conversation_id=conversation.id)
+        repeat = (already_open is not None
+                  and already_open.reason in handover_service.SAFETY_REASONS
+                  and self._same_net_went_recently(session, conversation, net))
         reason = (HandoverReason.SAFEGUARDING if group == "safeguarding"
                   else HandoverReason.RED_FLAG)
-        handover_service.open_handover(
+        quoted = handover_service.quote_patient(message.body)
+        handover = handover_service.open_handover(
             session=session, settings=self.settings, reason=reason,
             urgency=Urgency.URGENT, created_by="safety_screen", conversation_id=conversation.id,
             patient_id=conversation.verified_patient_id,
-            summary=f"Red flag ({categories}). The patient wrote: {message.body}")
+            summary=(f"Red flag ({categories}). The patient wrote: \u201c{quoted}\u201d"
+                     + (" Safety net not repeated (sent minutes ago)." if repeat else "")))
+        handover_service.patient_wrote_again(session=session, handover=handover)
+        if not repeat:
+            self._reply(session, conversation, message, MessageCategory.SAFETY_NET, net)
+            return
+        minutes = self.settings.safety_net_repeat_minutes
+        handover_service.add_system_note(
+            session=session, handover=handover, actor="safety_screen",
+            action="safety_net_not_repeated", message_id=message.id,
+            text=(f"Another red flag ({categories}). The same safety net went to the patient "
+                  f"less than {minutes} minutes ago, so it was not sent again; the message is "
+                  "in the transcript."))
+        REPLIES_WITHHELD.labels("safety_net_repeat", MessageCategory.SAFETY_NET.value).inc()
+        log.info("safety net not repeated", extra={"message_id": message.id})
+
+    def _same_net_went_recently(self, session: Session, conversation: Conversation,
+                                net: str) -> bool:
+        minutes = self.settings.safety_net_repeat_minutes
+        return minutes > 0 and messaging_service.sent_same_since(
+            session=session, conversation_id=conversation.id,
+            category=MessageCategory.SAFETY_NET, channel=conversation.channel, text=net,
+            since=utcnow() - timedelta(minutes=minutes))
 
     def _reply(self, session: Session, conversation: Conversation, message: Message,
                category: MessageCategory, text: str, buttons: list[dict] | None = None) -> None:
+        """Queue an automatic reply; any but the safety net only within the daily cap."""
+        if category is not MessageCategory.SAFETY_NET and messaging_service.daily_cap_reached(
+                session=session, settings=self.settings, address=conversation.address):
+            self._withheld_by_cap(session, conversation, message, category)
+            return
         messaging_service.queue_message(
             session=session, settings=self.settings, channel=conversation.channel,
             to_address=conversation.address, text=text, buttons=buttons, category=category,
             conversation_id=conversation.id, patient_id=conversation.verified_patient_id,
             reply_to=message)
+
+    def _withheld_by_cap(self, session: Session, conversation: Conversation, message: Message,
+                         category: MessageCategory) -> None:
+        """The number had its day's share: nothing more goes automatically, and staff hear
+        of it once (the assistant pauses while they have the case)."""
+        REPLIES_WITHHELD.labels("daily_cap", category.value).inc()
+        log.warning("daily cap reached; automatic reply withheld",
+                    extra={"message_id": message.id, "category": category.value})
+        if handover_service.open_for_conversation(session=session,
+                                                  conversation_id=conversation.id) is None:
+            handover_service.open_handover(
+                session=session, settings=self.settings, reason=HandoverReason.DAILY_CAP,
+                urgency=Urgency.NORMAL, created_by="gateway", conversation_id=conversation.id,
+                patient_id=conversation.verified_patient_id,
+                summary=(f"This number has had {self.settings.daily_cap_per_number} messages "
+                         "in 24 hours, the most we send automatically: automatic replies are "
+                         "withheld until the oldest is a day old. Reply by hand or call if the "
+                         "patient needs it; every message is in the transcript."))
 
     # -- failed deliveries ------------------------------------------------------------------
 
@@ -293,25 +381,35 @@ class Worker:
         handled = 0
         with self.session_factory() as session:
             for failed in messaging_service.failed_unhandled(session=session):
-                if not messaging_service.mark_failure_handled(session=session,
-                                                              message_id=failed.id):
-                    continue
-                handled += 1
-                if failed.category is MessageCategory.SAFETY_NET:
-                    # Whatever the reason, someone phones the patient now; a WhatsApp one
-                    # also goes again by SMS (a WhatsApp block is not an SMS opt-out).
-                    self._safety_net_undelivered(session, failed)
-                    if failed.channel is Channel.WHATSAPP:
-                        self._resend_by_sms(session, failed)
-                    continue
-                if failed.error_code in OPTED_OUT_CODES:
-                    continue  # the patient said STOP: respecting it is the right outcome
-                if failed.channel is Channel.WHATSAPP:
-                    self._resend_by_sms(session, failed)
-                    continue
-                self._call_list(session, failed)
+                try:
+                    # One that cannot be followed up now is tried again on the next sweep,
+                    # without holding back the others.
+                    with session.begin_nested():
+                        handled += self._follow_up(session, failed)
+                except Exception:
+                    log.exception("delivery failure follow-up failed; tried again later",
+                                  extra={"message_id": failed.id})
             session.commit()
         return handled
+
+    def _follow_up(self, session: Session, failed: Message) -> int:
+        if not messaging_service.mark_failure_handled(session=session, message_id=failed.id):
+            return 0
+        if failed.category is MessageCategory.SAFETY_NET:
+            # Whatever the reason, someone phones the patient now; a WhatsApp one also goes
+            # again by SMS (a WhatsApp block is not an SMS opt-out).
+            self._safety_net_undelivered(session, failed)
+            if failed.channel is Channel.WHATSAPP:
+                self._resend_by_sms(session, failed)
+            return 1
+        if failed.error_code in OPTED_OUT_CODES:
+            return 1  # the patient said STOP: respecting it is the right outcome
+        # Over the daily cap SMS would be refused too: the same number, the same cap.
+        if failed.channel is Channel.WHATSAPP and failed.parked_reason != PARKED_BY_DAILY_CAP:
+            self._resend_by_sms(session, failed)
+            return 1
+        self._call_list(session, failed)
+        return 1
 
     def _resend_by_sms(self, session: Session, failed: Message) -> None:
         messaging_service.queue_message(

@@ -22,6 +22,7 @@ class HandoverReason(enum.StrEnum):
     DELIVERY_FAILURE = "delivery_failure"
     COMMUNICATION_NEEDS = "communication_needs"
     ASSISTANT_UNAVAILABLE = "assistant_unavailable"
+    DAILY_CAP = "daily_cap"  # the number had its day's share of automatic messages
 
 
 class Urgency(enum.StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,6 +73,53 @@ def due_at(*, urgency: Urgency, settings: Settings, now: datetime | None = None)
 # Reasons that outrank whatever a conversation's open case was about.
 SAFETY_REASONS = frozenset({HandoverReason.RED_FLAG, HandoverReason.SAFEGUARDING})
 
+# A case's summary stays short however often the patient writes: what opened it (and what
+# first made it a safety case), the latest few updates and how many earlier ones are not
+# shown. Every message stays in the conversation's transcript, which staff see beside it.
+MAX_SUMMARY_CHARS = 3000
+MAX_OPENING_CHARS = 1600
+MAX_UPDATE_CHARS = 240
+LATEST_UPDATES_SHOWN = 3
+UPDATES_HEADING = "\n\nSince then:\n"
+_NOT_SHOWN = re.compile(
+    r"\((\d+) earlier updates? not shown; every message is in the transcript\.\)")
+
+
+def quote_patient(text: str, limit: int = MAX_UPDATE_CHARS // 2) -> str:
+    """A patient's words for a summary: on one line, shortened to `limit` characters."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "\u2026"
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "\u2026"
+
+
+def summary_with_update(*, summary: str, update: str, pinned: bool = False) -> str:
+    """`summary` with one more update: the opening part is kept (a `pinned` update joins it),
+    the latest LATEST_UPDATES_SHOWN updates follow, and older ones are counted, not shown."""
+    line = _shorten(" ".join(update.split()), MAX_UPDATE_CHARS)
+    if not line:
+        return summary
+    # Updates are single lines, so the last heading is always the real one.
+    head, heading, tail = summary.rpartition(UPDATES_HEADING)
+    if not heading:
+        head, tail = summary, ""
+    updates = [u.removeprefix("- ") for u in tail.split("\n") if u]
+    hidden = 0
+    if updates and (counted := _NOT_SHOWN.fullmatch(updates[0])):
+        hidden, updates = int(counted[1]), updates[1:]
+    if pinned:
+        head = f"{head.rstrip()}\n{line}"
+    else:
+        updates.append(line)
+    hidden += max(0, len(updates) - LATEST_UPDATES_SHOWN)
+    updates = updates[-LATEST_UPDATES_SHOWN:]
+    lines = ([f"({hidden} earlier update{'s' if hidden != 1 else ''} not shown; every message "
+              "is in the transcript.)"] if hidden else []) + [f"- {u}" for u in updates]
+    rest = UPDATES_HEADING + "\n".join(lines) if lines else ""
+    return _shorten(head, MAX_SUMMARY_CHARS - len(rest)) + rest
+
 
 def open_for_conversation(*, session: Session, conversation_id: int) -> Handover | None:
     """The unresolved handover of a conversation, if staff have it."""
@@ -103,9 +151,12 @@ def open_handover(
         if URGENCY_ORDER[urgency] < URGENCY_ORDER[existing.urgency]:
             existing.urgency = urgency
             existing.due_at = min(existing.due_at, due_at(urgency=urgency, settings=settings))
-        if reason in SAFETY_REASONS and existing.reason not in SAFETY_REASONS:
+        escalated = reason in SAFETY_REASONS and existing.reason not in SAFETY_REASONS
+        if escalated:
             existing.reason = reason
-        existing.summary = f"{existing.summary}\n{summary}".strip()
+        # What first made this a safety case is never pushed out by later updates.
+        existing.summary = summary_with_update(summary=existing.summary, update=summary,
+                                               pinned=escalated)
         existing.patient_id = existing.patient_id or patient_id
         return existing
     try:  # the automatic summary is a help to staff; it must never stop a handover opening
@@ -115,6 +166,7 @@ def open_handover(
         summary = f"{summary.strip()}\n\n{details}".strip()
     except Exception:
         log.exception("automatic handover summary failed")
+    summary = _shorten(summary, MAX_OPENING_CHARS)
     handover = Handover(
         conversation_id=conversation_id,
         patient_id=patient_id,
@@ -297,12 +349,25 @@ def add_note(*, session: Session, handover: Handover, user: StaffUser, text: str
     return _audit(session, user, "add_note", handover, text=text)
 
 
+def add_system_note(*, session: Session, handover: Handover, actor: str, action: str,
+                    text: str, **details) -> AuditEvent:
+    """Note something the system did (not a person) on a handover, where staff read notes."""
+    return audit_service.record(session=session, actor=actor, action=action,
+                                object_type="handover", object_id=handover.id,
+                                patient_id=handover.patient_id, details={"text": text, **details})
+
+
+# Audit events shown as a handover's notes: staff notes, resolutions, and what the gateway
+# held back on the case (a repeated safety net).
+NOTE_ACTIONS = ("add_note", "resolve_handover", "safety_net_not_repeated")
+
+
 def notes(*, session: Session, handover_id: int) -> list[AuditEvent]:
     """The notes of a handover, oldest first."""
     return list(session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == "handover",
                                  AuditEvent.object_id == str(handover_id),
-                                 AuditEvent.action.in_(["add_note", "resolve_handover"]))
+                                 AuditEvent.action.in_(NOTE_ACTIONS))
         .order_by(AuditEvent.id)))
 
 
@@ -426,7 +491,7 @@ def build_summary(*, session: Session, reason: HandoverReason, conversation_id: 
                                        Message.direction == Direction.INBOUND)
             .order_by(Message.id.desc()).limit(3)))
         if asked:
-            quoted = " / ".join(f"\u201c{body}\u201d" for body in reversed(asked))
+            quoted = " / ".join(f"\u201c{quote_patient(body)}\u201d" for body in reversed(asked))
             lines.append(f"Patient wrote: {quoted}")
         verified = (conversation.verified_patient_id is not None
                     and conversation.verified_until is not None

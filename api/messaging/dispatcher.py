@@ -18,7 +18,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from limits import RateLimitItemPerSecond, storage, strategies
+from prometheus_client import Counter
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import RetryCallState, wait_random_exponential
 
@@ -26,7 +28,7 @@ from api.config import Settings
 from api.db import utcnow
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Direction, Message, MessageStatus
-from api.messaging.senders import SendFailed, Sender, SendResult
+from api.messaging.senders import Sender, SendFailed, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,9 @@ CLAIM_LEASE = timedelta(seconds=20)
 _BACKOFF = wait_random_exponential(multiplier=0.5, max=600)
 LOCAL_OPTED_OUT = 21610  # same code Twilio would give
 LOCAL_OUTSIDE_WINDOW = 63016
+PARKED_BY_DAILY_CAP = "daily cap per number reached"
+MESSAGES_PARKED = Counter("rebook_dispatcher_parked_total",
+                          "Outbound messages parked for staff, by why", ["reason"])
 
 
 def dispatcher_name() -> str:
@@ -126,12 +131,16 @@ class Dispatcher:
                 and not messaging_service.whatsapp_window_open(session=session,
                                                                address=message.to_address)):
             return LOCAL_OUTSIDE_WINDOW
-        if message.category not in messaging_service.SENT_DESPITE_OPT_OUT:
-            since = utcnow() - timedelta(days=1)
+        if message.category not in messaging_service.NEVER_REFUSED_BY_CAP:
+            # The last line of the cap (the worker withholds automatic replies before they
+            # are queued): what actually went to the number, both channels, in 24 hours.
+            since = utcnow() - messaging_service.DAILY_CAP_WINDOW
             sent_today = session.scalar(
                 select(func.count()).select_from(Message).where(
+                    Message.to_address.in_(
+                        messaging_service.addresses_of_number(message.to_address)),
                     Message.direction == Direction.OUTBOUND,
-                    Message.to_address == message.to_address,
+                    Message.category.notin_(messaging_service.NOT_COUNTED_BY_CAP),
                     Message.sent_at >= since,
                 )
             )
@@ -140,7 +149,27 @@ class Dispatcher:
         return None
 
     def process(self, message_id: int, interrupted: bool = False) -> MessageStatus | None:
-        """Send one claimed message and record what happened."""
+        """Send one claimed message and record what happened; park it if that breaks."""
+        try:
+            return self._process(message_id, interrupted)
+        except OperationalError:
+            raise  # the database is away: the claim runs out and the message is tried again
+        except Exception as exc:  # noqa: BLE001 - one bad row must not come back every lease
+            log.exception("sending failed unexpectedly; message parked",
+                          extra={"message_id": message_id})
+            self._park_broken(message_id, f"the dispatcher failed on it ({type(exc).__name__})")
+            return MessageStatus.PARKED
+
+    def _park_broken(self, message_id: int, reason: str) -> None:
+        with self.session_factory() as session:
+            session.execute(
+                update(Message).where(Message.id == message_id, Message.claimed_by == self.name)
+                .values(status=MessageStatus.PARKED, parked_reason=reason, claimed_by=None,
+                        claimed_until=None, updated_at=utcnow()))
+            session.commit()
+        MESSAGES_PARKED.labels("error").inc()
+
+    def _process(self, message_id: int, interrupted: bool) -> MessageStatus | None:
         with self.session_factory() as session:
             message = session.get(Message, message_id)
             if message is None or message.claimed_by != self.name:
@@ -172,8 +201,10 @@ class Dispatcher:
                 return message.status
             if refusal == "daily cap":
                 message.status = MessageStatus.PARKED
+                message.parked_reason = PARKED_BY_DAILY_CAP
                 message.claimed_by = None
                 session.commit()
+                MESSAGES_PARKED.labels("daily_cap").inc()
                 log.warning("daily cap reached; message parked", extra={"message_id": message.id})
                 return message.status
             if refusal is not None:
@@ -205,6 +236,9 @@ class Dispatcher:
             message.next_attempt_at = now + timedelta(seconds=backoff_delay(message.attempts))
         elif result.retryable:
             message.status = MessageStatus.PARKED
+            message.parked_reason = (f"not sent after {message.attempts} attempts (last "
+                                     f"error {result.error_code or 'none'})")
+            MESSAGES_PARKED.labels("attempts").inc()
             log.warning("message parked after repeated failures",
                         extra={"message_id": message.id, "error_code": result.error_code})
         else:

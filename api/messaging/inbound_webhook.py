@@ -9,8 +9,9 @@ queued into hundreds of milliseconds. So this endpoint:
 - hands ordinary messages to an `InboundRecorder`, which stores everything that arrived while
   the previous commit was in flight in one INSERT and one commit (a group commit), and only
   then lets each request acknowledge. Nothing is acknowledged before it is durable;
-- sends carrier keywords (STOP, START, HELP) down the one-at-a-time path, because they change
-  the patient's record at once and must not wait behind anything.
+- sends the consent keywords (STOP, START) down the one-at-a-time path, because they change
+  the patient's record at once and must not wait behind anything. HELP changes nothing and
+  goes with the rest: the worker answers it after the inbound rate limit.
 
 The contract is the same as before: 403 and nothing stored for a bad signature, 400 with a
 `detail` for a malformed form, 503 when the database cannot take the message (Twilio retries),
@@ -33,7 +34,7 @@ from api.config import Settings
 from api.logs import new_correlation_id
 from api.messaging import service as messaging_service
 from api.messaging import signature
-from api.messaging.keywords import classify
+from api.messaging.keywords import CONSENT_KEYWORDS, classify
 from api.messaging.notify import wake_workers
 from api.messaging.schemas import InboundMessage
 
@@ -56,6 +57,12 @@ class RejectedRequest(Exception):
 
 def parse_inbound(params: dict[str, str]) -> InboundMessage:
     """Twilio's form as an InboundMessage, or a 400 naming the fields that are wrong."""
+    # PostgreSQL can neither store nor compare NUL, and Twilio never sends it: a form with one
+    # anywhere, stored field or not, is not Twilio's.
+    with_nul = sorted(name for name, value in params.items() if "\x00" in name + value)
+    if with_nul:
+        names = ", ".join(name.replace("\x00", "\\0") for name in with_nul)
+        raise RejectedRequest(400, f"malformed Twilio message: NUL character in {names}")
     media = [params[f"MediaUrl{i}"] for i in range(10) if f"MediaUrl{i}" in params]
     try:
         return InboundMessage.model_validate({**params, "media_urls": media})
@@ -174,7 +181,7 @@ class InboundWebhook:
 
     async def _store(self, inbound: InboundMessage) -> None:
         try:
-            if classify(inbound.text) is None:
+            if classify(inbound.text) not in CONSENT_KEYWORDS:
                 message_id = await self.recorder.record(inbound)
             else:
                 # STOP must take effect at once, not after the queue ahead of it.

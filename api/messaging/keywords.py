@@ -17,6 +17,9 @@ OPT_OUT_WORDS = frozenset(
 )
 OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
+# Acted on by the webhook the moment they arrive, because they change what may be sent. HELP
+# changes nothing: the worker answers it in turn, after the inbound rate limit.
+CONSENT_KEYWORDS = frozenset({Keyword.OPT_OUT, Keyword.OPT_IN})
 
 
 def classify(text: str) -> Keyword | None:

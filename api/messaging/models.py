@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
 
+# A patient's address as conversations and opt-outs store it: E.164 ("+447700900123", at most
+# 16 characters) or "whatsapp:+..." (25), with room to spare. The webhook refuses longer ones.
+ADDRESS_CHARS = 40
+PARKED_REASON_CHARS = 200
+
 
 class Channel(enum.StrEnum):
     SMS = "sms"
@@ -34,7 +39,7 @@ class MessageStatus(enum.StrEnum):
     READ = "read"
     UNDELIVERED = "undelivered"
     FAILED = "failed"
-    PARKED = "parked"  # failed too often; waits for staff
+    PARKED = "parked"  # could not be handled (see parked_reason); waits for staff
     HELD = "held"  # not to be sent until released (a paused campaign)
     CANCELLED = "cancelled"  # withdrawn before sending (a cancelled campaign)
 
@@ -50,7 +55,8 @@ class MessageCategory(enum.StrEnum):
     REMINDER = "reminder"  # before a rebooked appointment
     SAFETY_NET = "safety_net"
     HOLDING = "holding"  # the assistant is unavailable; staff will reply
-    SERVICE = "service"  # opt-out confirmation, HELP, media and rate-limit notices
+    SERVICE = "service"  # HELP, START, media and rate-limit notices, booking confirmations
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the answer to STOP
 
 
 class Message(Base):
@@ -58,6 +64,8 @@ class Message(Base):
     __table_args__ = (
         Index("ix_message_outbox", "direction", "status", "next_attempt_at"),
         Index("ix_message_conversation", "conversation_id", "id"),
+        # The per-number daily cap counts a number's recent messages on every reply.
+        Index("ix_message_recipient", "to_address", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -92,6 +100,8 @@ class Message(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set once the conversation layer has acted on a failed delivery (fallback or call list).
     failure_handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why a message is parked (status `parked`): what staff read before acting on it.
+    parked_reason: Mapped[str | None] = mapped_column(String(PARKED_REASON_CHARS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -107,5 +117,6 @@ class OptOut(Base):
 
     __tablename__ = "opt_out"
 
-    number: Mapped[str] = mapped_column(String(40), primary_key=True)  # E.164, no "whatsapp:"
+    # E.164, no "whatsapp:"
+    number: Mapped[str] = mapped_column(String(ADDRESS_CHARS), primary_key=True)
     opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,17 +6,30 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.messaging.models import Channel
+from api.messaging.models import ADDRESS_CHARS, Channel, Direction, MessageCategory
 
 MAX_BODY_CHARS = 1600  # Twilio's own limit for one message
+# Twilio's SIDs are 34 characters; the column (provider_sid) holds 64.
+SID_CHARS = 64
+# Twilio's media URLs are about 150 characters; anything near this is not Twilio.
+MAX_MEDIA_URL_CHARS = 1000
+
+
+def _refuse_nul(value: str | None) -> str | None:
+    # No phone or Twilio sends NUL, and PostgreSQL cannot store or even compare it (a query
+    # with one raises): refused up front, as a 400.
+    if value is not None and "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value
 
 
 class InboundMessage(BaseModel):
     """Twilio's inbound message form (SMS and WhatsApp), validated."""
 
-    message_sid: str = Field(alias="MessageSid", min_length=2, max_length=64)
-    from_: str = Field(alias="From", min_length=3, max_length=64)
-    to: str = Field(alias="To", min_length=3, max_length=64)
+    # Lengths are the columns' own (a longer From once stopped the worker on PostgreSQL).
+    message_sid: str = Field(alias="MessageSid", min_length=2, max_length=SID_CHARS)
+    from_: str = Field(alias="From", min_length=3, max_length=ADDRESS_CHARS)
+    to: str = Field(alias="To", min_length=3, max_length=ADDRESS_CHARS)
     body: str = Field(default="", alias="Body")
     num_media: int = Field(default=0, alias="NumMedia", ge=0, le=10)
     profile_name: str | None = Field(default=None, alias="ProfileName")
@@ -29,10 +42,16 @@ class InboundMessage(BaseModel):
                      "button_text", "button_payload")
     @classmethod
     def _no_nul(cls, value: str | None) -> str | None:
-        # No phone sends NUL; the database could not store it, so it is refused up front.
-        if value is not None and "\x00" in value:
-            raise ValueError("contains a NUL character")
-        return value
+        return _refuse_nul(value)
+
+    @field_validator("media_urls")
+    @classmethod
+    def _sane_media_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            _refuse_nul(url)
+            if len(url) > MAX_MEDIA_URL_CHARS:
+                raise ValueError(f"MediaUrl longer than {MAX_MEDIA_URL_CHARS} characters")
+        return urls
 
     @field_validator("body")
     @classmethod
@@ -60,9 +79,15 @@ class InboundMessage(BaseModel):
 class StatusCallback(BaseModel):
     """Twilio's delivery status callback."""
 
-    message_sid: str = Field(alias="MessageSid", min_length=2, max_length=64)
+    message_sid: str = Field(alias="MessageSid", min_length=2, max_length=SID_CHARS)
     message_status: str = Field(alias="MessageStatus", max_length=32)
-    error_code: int | None = Field(default=None, alias="ErrorCode")
+    # Twilio's error codes have five digits; the column is a 32-bit integer.
+    error_code: int | None = Field(default=None, alias="ErrorCode", ge=0, le=999_999)
+
+    @field_validator("message_sid", "message_status")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        return _refuse_nul(value)
 
 
 class SandboxMessageOut(BaseModel):
@@ -73,4 +98,19 @@ class SandboxMessageOut(BaseModel):
     channel: Channel
     body: str
     status: str
+    created_at: datetime
+
+
+class ParkedMessageOut(BaseModel):
+    """A message set aside for staff instead of holding up its queue."""
+
+    id: int
+    direction: Direction
+    channel: Channel
+    category: MessageCategory
+    address: str = Field(description="The patient's side: who wrote it, or who it was for")
+    body: str
+    parked_reason: str | None
+    conversation_id: int | None
+    patient_id: int | None
     created_at: datetime

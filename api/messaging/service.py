@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from api.config import Settings
 from api.db import utcnow
 from api.messaging import render
-from api.messaging.keywords import Keyword, classify
+from api.messaging.keywords import CONSENT_KEYWORDS, Keyword, classify
 from api.messaging.models import (
     Channel,
     Direction,
@@ -55,7 +55,16 @@ TWILIO_STATUSES = {
     "failed": MessageStatus.FAILED,
 }
 # Messages a patient must still get after opting out: the confirmation, safety advice.
-SENT_DESPITE_OPT_OUT = frozenset({MessageCategory.SERVICE, MessageCategory.SAFETY_NET})
+SENT_DESPITE_OPT_OUT = frozenset({MessageCategory.SERVICE, MessageCategory.SAFETY_NET,
+                                  MessageCategory.OPT_OUT_CONFIRMATION})
+# The per-number daily cap: every message to a number in the last 24 hours counts, except the
+# safety net, which is never counted and never refused. The cap refuses automatic messages
+# only: a staff reply is a person's decision, and the one opt-out confirmation a day that
+# handle_keyword sends uncapped has been counted already when it was queued.
+DAILY_CAP_WINDOW = timedelta(days=1)
+NOT_COUNTED_BY_CAP = frozenset({MessageCategory.SAFETY_NET})
+NEVER_REFUSED_BY_CAP = frozenset({MessageCategory.SAFETY_NET, MessageCategory.STAFF_REPLY,
+                                  MessageCategory.OPT_OUT_CONFIRMATION})
 # Messages we start (not replies): only inside the send window, never at night.
 UNSOLICITED = frozenset(
     {MessageCategory.NOTIFICATION, MessageCategory.CHASER, MessageCategory.REMINDER}
@@ -75,6 +84,44 @@ def sent_since(*, session: Session, conversation_id: int, category: MessageCateg
 def bare_number(address: str) -> str:
     """"whatsapp:+447700900123" -> "+447700900123"."""
     return address.removeprefix("whatsapp:")
+
+
+def addresses_of_number(address: str) -> list[str]:
+    """Every address one number is written to: SMS and WhatsApp (a cap is per number)."""
+    if "@" in address:
+        return [address]
+    return [bare_number(address), f"whatsapp:{bare_number(address)}"]
+
+
+def messages_today(*, session: Session, address: str, now: datetime | None = None) -> int:
+    """Messages queued for the number behind `address` in the last 24 hours that count
+    against its daily cap (everything but the safety net; withdrawn messages aside)."""
+    since = (now or utcnow()) - DAILY_CAP_WINDOW
+    return session.scalar(
+        select(func.count()).select_from(Message).where(
+            Message.to_address.in_(addresses_of_number(address)),
+            Message.created_at >= since,
+            Message.direction == Direction.OUTBOUND,
+            Message.category.notin_(NOT_COUNTED_BY_CAP),
+            Message.status.notin_([MessageStatus.CANCELLED, MessageStatus.HELD])))
+
+
+def daily_cap_reached(*, session: Session, settings: Settings, address: str) -> bool:
+    """True when the number behind `address` has had its day's share of messages."""
+    return messages_today(session=session, address=address) >= settings.daily_cap_per_number
+
+
+def sent_same_since(*, session: Session, conversation_id: int, category: MessageCategory,
+                    channel: Channel, text: str, since: datetime) -> bool:
+    """True when this very text went to the conversation after `since` (and did not fail)."""
+    body, _ = render_for(channel=channel, text=text)
+    return session.scalar(
+        select(Message.id).where(
+            Message.conversation_id == conversation_id, Message.direction == Direction.OUTBOUND,
+            Message.category == category, Message.created_at >= since, Message.body == body,
+            Message.status.notin_([MessageStatus.FAILED, MessageStatus.UNDELIVERED,
+                                   MessageStatus.PARKED, MessageStatus.CANCELLED]))
+        .limit(1)) is not None
 
 
 def sender_for(*, settings: Settings, channel: Channel) -> str:
@@ -220,33 +267,76 @@ def set_opt_out(*, session: Session, address: str, opted_out: bool) -> int:
     return changed
 
 
+def help_text(*, settings: Settings) -> str:
+    """The answer to HELP: who we are, how to reach a person, where to get urgent help."""
+    return (f"This is the appointments service of {settings.trust_name}. Reply to talk to "
+            f"our assistant, or call the bookings team on {settings.bookings_phone} "
+            "(Mon-Fri 8am-6pm). If you are unwell, use NHS 111 online or call 111; "
+            "in an emergency call 999. Reply STOP to stop messages.")
+
+
 def handle_keyword(*, session: Session, message_id: int, body: str, settings: Settings) -> bool:
-    """Act on STOP / START / HELP at once; True when the message was one of them."""
+    """Act on STOP / START at once; True when the message was one of them.
+
+    HELP is left to the worker, which answers it after the safety screen and the inbound
+    rate limit like any other message.
+    """
     keyword = classify(body)
-    if keyword is None:
+    if keyword not in CONSENT_KEYWORDS:
         return False  # the common case costs no query
     message = session.get(Message, message_id)
-    if keyword is Keyword.OPT_IN and not is_opted_out(session=session, address=message.from_address):
+    address = message.from_address
+    if keyword is Keyword.OPT_IN and not is_opted_out(session=session, address=address):
         return False  # "yes" from a subscribed patient is an answer, not a keyword
     if keyword is Keyword.OPT_OUT:
-        set_opt_out(session=session, address=message.from_address, opted_out=True)
+        set_opt_out(session=session, address=address, opted_out=True)
         text = (f"You will get no more messages from {settings.trust_name}. To start again, "
                 f"reply START. To talk to the bookings team call {settings.bookings_phone}.")
-    elif keyword is Keyword.OPT_IN:
-        set_opt_out(session=session, address=message.from_address, opted_out=False)
-        text = f"Thank you, messages from {settings.trust_name} are switched back on."
+        category = MessageCategory.OPT_OUT_CONFIRMATION
+        # UK practice (and Twilio's own opt-out handling) is one confirmation that a STOP
+        # took effect, so the first one a day goes even past the daily cap: the patient must
+        # know the messages will stop. Further STOPs that day (a repeated STOP, or STOP and
+        # START alternated to run up our bill) are ordinary replies: capped, so the number
+        # gets at most its cap plus one.
+        uncapped = not sent_to_number_since(
+            session=session, address=address, category=category,
+            since=utcnow() - DAILY_CAP_WINDOW)
     else:
-        text = (f"This is the appointments service of {settings.trust_name}. Reply to talk to "
-                f"our assistant, or call the bookings team on {settings.bookings_phone} "
-                "(Mon-Fri 8am-6pm). If you are unwell, use NHS 111 online or call 111; "
-                "in an emergency call 999. Reply STOP to stop messages.")
-    if settings.keyword_replies or keyword is Keyword.HELP:
-        queue_message(session=session, settings=settings, channel=message.channel,
-                      to_address=message.from_address, text=text,
-                      category=MessageCategory.SERVICE, reply_to=message)
+        set_opt_out(session=session, address=address, opted_out=False)
+        text = f"Thank you, messages from {settings.trust_name} are switched back on."
+        category, uncapped = MessageCategory.SERVICE, False
     message.status = MessageStatus.PROCESSED
     log.info("carrier keyword handled", extra={"keyword": keyword.value, "message_id": message.id})
+    if not settings.keyword_replies:
+        return True  # Twilio's Advanced Opt-Out confirms instead
+    if uncapped or not daily_cap_reached(session=session, settings=settings, address=address):
+        queue_message(session=session, settings=settings, channel=message.channel,
+                      to_address=address, text=text, category=category, reply_to=message)
+    else:
+        log.info("keyword confirmation withheld: daily cap reached",
+                 extra={"message_id": message.id})
     return True
+
+
+def sent_to_number_since(*, session: Session, address: str, category: MessageCategory,
+                         since: datetime) -> bool:
+    """True when a message of this category was queued for the number after `since`."""
+    return session.scalar(
+        select(Message.id).where(Message.to_address.in_(addresses_of_number(address)),
+                                 Message.direction == Direction.OUTBOUND,
+                                 Message.category == category, Message.created_at >= since)
+        .limit(1)) is not None
+
+
+def render_for(*, channel: Channel, text: str,
+               buttons: list[dict] | None = None) -> tuple[str, list[dict] | None]:
+    """The body and buttons as they are stored and sent on `channel`."""
+    if channel is Channel.SMS:
+        return render.render_sms(text, buttons), None
+    if channel is Channel.WHATSAPP:
+        body, quick = render.render_whatsapp(text, buttons)
+        return body, quick or None
+    return text, None
 
 
 def queue_message(
@@ -269,13 +359,7 @@ def queue_message(
     flush: bool = True,
 ) -> Message:
     """Add an outbound message to the outbox, rendered for its channel; the dispatcher sends it."""
-    if channel is Channel.SMS:
-        body, rendered_buttons = render.render_sms(text, buttons), None
-    elif channel is Channel.WHATSAPP:
-        body, quick = render.render_whatsapp(text, buttons)
-        rendered_buttons = quick or None
-    else:
-        body, rendered_buttons = text, None
+    body, rendered_buttons = render_for(channel=channel, text=text, buttons=buttons)
     message = Message(
         direction=Direction.OUTBOUND,
         channel=channel,
@@ -373,3 +457,10 @@ def transcript(*, session: Session, conversation_id: int) -> list[Message]:
             select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
         )
     )
+
+
+def parked(*, session: Session, limit: int = 200) -> list[Message]:
+    """Messages set aside for staff (either direction), newest first, with why."""
+    return list(session.scalars(
+        select(Message).where(Message.status == MessageStatus.PARKED)
+        .order_by(Message.id.desc()).limit(limit)))

@@ -15,7 +15,7 @@ from starlette.types import Message as Message_
 from api.db import get_sessionmaker, utcnow
 from api.handover.models import Handover, HandoverStatus, Urgency
 from api.messaging.dispatcher import oldest_queued_age
-from api.messaging.models import Message, MessageStatus
+from api.messaging.models import Direction, Message, MessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ REQUEST_SECONDS = Histogram(
 INBOUND_PENDING = Gauge("rebook_inbound_pending", "Inbound messages waiting for the worker")
 OUTBOX_QUEUED = Gauge("rebook_outbox_queued", "Outbound messages waiting to be sent")
 OUTBOX_PARKED = Gauge("rebook_outbox_parked", "Outbound messages parked for staff")
+INBOUND_PARKED = Gauge("rebook_inbound_parked",
+                       "Inbound messages set aside for staff (GET /api/v1/messages/parked)")
 OUTBOX_LAG = Gauge("rebook_outbox_lag_seconds", "Age of the oldest due outbound message")
 SEND_RATE = Gauge("rebook_dispatcher_sent_per_second",
                   "Outbound messages sent per second over the last 5 minutes (all dispatchers)")
@@ -78,17 +80,16 @@ def refresh_queue_gauges() -> None:
 
 def _read_queue_depths() -> None:
     with get_sessionmaker()() as session:
-        counts = dict(
-            session.execute(
-                select(Message.status, func.count()).where(
+        counts = {
+            (direction, status): count for direction, status, count in session.execute(
+                select(Message.direction, Message.status, func.count()).where(
                     Message.status.in_([MessageStatus.RECEIVED, MessageStatus.QUEUED,
                                         MessageStatus.PARKED]))
-                .group_by(Message.status)
-            ).all()
-        )
-        INBOUND_PENDING.set(counts.get(MessageStatus.RECEIVED, 0))
-        OUTBOX_QUEUED.set(counts.get(MessageStatus.QUEUED, 0))
-        OUTBOX_PARKED.set(counts.get(MessageStatus.PARKED, 0))
+                .group_by(Message.direction, Message.status))}
+        INBOUND_PENDING.set(counts.get((Direction.INBOUND, MessageStatus.RECEIVED), 0))
+        INBOUND_PARKED.set(counts.get((Direction.INBOUND, MessageStatus.PARKED), 0))
+        OUTBOX_QUEUED.set(counts.get((Direction.OUTBOUND, MessageStatus.QUEUED), 0))
+        OUTBOX_PARKED.set(counts.get((Direction.OUTBOUND, MessageStatus.PARKED), 0))
         OUTBOX_LAG.set(oldest_queued_age(session=session))
         # Read from the database, so one scrape of any api process sees every dispatcher.
         now = utcnow()

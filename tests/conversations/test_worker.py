@@ -173,11 +173,30 @@ def test_after_stop_only_the_safety_net_is_sent(live_client, live_settings,
     post_signed(live_client, inbound_form(from_=PATIENT, body="hello?"))
     worker.drain()
     assert assistant.seen == []
-    assert [m.category for m in _outbound(live_session_factory)] == [MessageCategory.SERVICE]
+    assert [m.category for m in _outbound(live_session_factory)] == [
+        MessageCategory.OPT_OUT_CONFIRMATION]
     post_signed(live_client, inbound_form(from_=PATIENT, body="i took all my tablets"))
     worker.drain()
     categories = [m.category for m in _outbound(live_session_factory)]
-    assert categories == [MessageCategory.SERVICE, MessageCategory.SAFETY_NET]
+    assert categories == [MessageCategory.OPT_OUT_CONFIRMATION, MessageCategory.SAFETY_NET]
+
+
+def test_help_gets_the_bookings_phone_number_even_after_stop(live_client, live_settings,
+                                                             live_session_factory):
+    assistant = EchoAssistant()
+    worker = _worker(live_settings, live_session_factory, assistant)
+    post_signed(live_client, inbound_form(from_=PATIENT, body="HELP"))
+    worker.drain()
+    post_signed(live_client, inbound_form(from_=PATIENT, body="STOP"))
+    post_signed(live_client, inbound_form(from_=PATIENT, body="help"))
+    worker.drain()
+    assert assistant.seen == []  # a keyword, never the assistant's business
+    replies = _outbound(live_session_factory)
+    assert [m.category for m in replies] == [MessageCategory.SERVICE,
+                                             MessageCategory.OPT_OUT_CONFIRMATION,
+                                             MessageCategory.SERVICE]
+    assert live_settings.bookings_phone in replies[0].body and "999" in replies[0].body
+    assert replies[2].body == replies[0].body
 
 
 def test_safety_net_wording_fits_the_category(live_client, live_settings, live_session_factory):
@@ -391,7 +410,7 @@ def test_a_number_with_no_patient_record_that_said_stop_gets_no_reply(
     worker.drain()
     assert assistant.seen == []
     assert [m.category for m in _outbound(live_session_factory, to=stranger)] == [
-        MessageCategory.SERVICE]
+        MessageCategory.OPT_OUT_CONFIRMATION]
     post_signed(live_client, inbound_form(from_=stranger, body="START"))
     post_signed(live_client, inbound_form(from_=stranger, body="hello again"))
     worker.drain()

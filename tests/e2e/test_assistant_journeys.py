@@ -413,7 +413,7 @@ def test_red_flags_reach_the_safety_net_while_with_staff_and_after_stop(phone_fo
         assert (handover.reason, handover.urgency) == (HandoverReason.RED_FLAG, Urgency.URGENT)
 
     [stopped] = phone.say("STOP")
-    assert stopped.category is MessageCategory.SERVICE
+    assert stopped.category is MessageCategory.OPT_OUT_CONFIRMATION
     assert phone.say("hello?") == []  # opted out: nothing but the safety net
     _assert_safety_net(phone.say(HELD_OUT["chest_pain"][2]), "chest_pain")
 

@@ -207,6 +207,61 @@ def test_daily_cap_parks_a_runaway_loop(live_settings, live_session_factory, mon
                                                MessageStatus.PARKED: 2}
 
 
+def test_the_cap_counts_every_category_and_refuses_all_but_the_safety_net_and_staff(
+        live_settings, live_session_factory):
+    settings = live_settings.model_copy(update={"daily_cap_per_number": 2})
+    number = "+447700900410"
+    categories = [MessageCategory.SERVICE, MessageCategory.HOLDING, MessageCategory.SERVICE,
+                  MessageCategory.SAFETY_NET, MessageCategory.STAFF_REPLY,
+                  MessageCategory.NOTIFICATION]
+    with live_session_factory() as session:
+        for i, category in enumerate(categories):
+            address = f"whatsapp:{number}" if i == 1 else number  # one number, two channels
+            channel = Channel.WHATSAPP if i == 1 else Channel.SMS
+            messaging_service.queue_message(
+                session=session, settings=settings, channel=channel, to_address=address,
+                text=f"message {i}", category=category,
+                content_sid="HXtemplate" if i == 1 else None)
+        session.commit()
+    _drain(Dispatcher(settings=settings, session_factory=live_session_factory,
+                      sender=SandboxSender(), concurrency=1, batch_size=1))
+    with live_session_factory() as session:
+        outcome = [(m.category, m.status, m.parked_reason)
+                   for m in session.scalars(select(Message).order_by(Message.id))]
+    capped = "daily cap per number reached"
+    assert outcome == [
+        (MessageCategory.SERVICE, MessageStatus.DELIVERED, None),
+        (MessageCategory.HOLDING, MessageStatus.DELIVERED, None),
+        (MessageCategory.SERVICE, MessageStatus.PARKED, capped),
+        (MessageCategory.SAFETY_NET, MessageStatus.DELIVERED, None),
+        (MessageCategory.STAFF_REPLY, MessageStatus.DELIVERED, None),
+        (MessageCategory.NOTIFICATION, MessageStatus.PARKED, capped),
+    ]
+
+
+def test_a_message_the_sender_chokes_on_is_parked_and_the_rest_are_sent(
+        live_settings, live_session_factory):
+    class Choking(SandboxSender):
+        def send(self, message):
+            if message.to_address.endswith("01"):
+                raise ValueError("a bug in the sender")
+            return super().send(message)
+
+    _queue(live_session_factory, live_settings, 3, to_prefix="+4477009006")
+    dispatcher = Dispatcher(settings=live_settings, session_factory=live_session_factory,
+                            sender=Choking())
+    _drain(dispatcher)
+    with live_session_factory() as session:
+        outcome = {m.to_address: (m.status, m.parked_reason)
+                   for m in session.scalars(select(Message))}
+    assert outcome == {
+        "+447700900600": (MessageStatus.DELIVERED, None),
+        "+447700900601": (MessageStatus.PARKED, "the dispatcher failed on it (ValueError)"),
+        "+447700900602": (MessageStatus.DELIVERED, None),
+    }
+    assert dispatcher.run_once() == 0  # parked: not claimed again lease after lease
+
+
 def test_sandbox_messages_contract(live_client, live_settings, live_session_factory):
     _queue(live_session_factory, live_settings, 2, to_prefix="+4477009005")
     _queue(live_session_factory, live_settings, 1, to_prefix="+4477009005")

@@ -1,5 +1,6 @@
 """POST /twilio/status: signed, moves status forward only, feeds the fallbacks."""
 
+import pytest
 
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Message, MessageStatus
@@ -63,3 +64,18 @@ def test_whatsapp_read_receipt(live_client, live_settings, live_session_factory)
     with live_session_factory() as session:
         message = session.get(Message, message_id)
     assert message.status is MessageStatus.READ and message.delivered_at is not None
+
+
+@pytest.mark.parametrize("form", [
+    {"MessageSid": "SM\x00abc123", "MessageStatus": "delivered"},
+    {"MessageSid": "SMabc123", "MessageStatus": "deliv\x00ered"},
+    {"MessageSid": "SMabc123", "MessageStatus": "failed", "ErrorCode": "99999999999"},
+    {"MessageSid": "SM" + "a" * 70, "MessageStatus": "delivered"},
+])
+def test_what_the_database_cannot_hold_is_a_clear_400_not_a_500(
+        live_client, live_settings, live_session_factory, form):
+    message_id = _sent_message(live_session_factory, live_settings)
+    response = post_signed(live_client, form, path="/twilio/status")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "malformed status callback"}
+    assert _status(live_session_factory, message_id) == (MessageStatus.SENT, None)

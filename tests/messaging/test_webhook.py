@@ -91,6 +91,34 @@ def test_body_over_twilios_limit_is_a_clear_400(live_client, live_session_factor
     assert _count(live_session_factory) == 0
 
 
+@pytest.mark.parametrize("length", [41, 64])
+def test_a_sender_longer_than_the_conversation_column_is_a_clear_400(
+        live_client, live_session_factory, length):
+    sender = "whatsapp:+" + "4" * (length - len("whatsapp:+"))
+    response = post_signed(live_client, inbound_form(from_=sender, body="hiya"))
+    assert response.status_code == 400
+    assert "From" in response.json()["detail"]
+    assert _count(live_session_factory) == 0
+
+
+def test_the_longest_sender_the_columns_hold_is_stored(live_client, live_session_factory):
+    sender = "whatsapp:+" + "4" * 30  # 40 characters, Conversation.address's size
+    assert post_signed(live_client, inbound_form(from_=sender, body="hiya")).status_code == 200
+    assert _count(live_session_factory) == 1
+
+
+@pytest.mark.parametrize("field", ["MessageSid", "From", "To", "Body", "MediaUrl0",
+                                   "AccountSid", "ProfileName"])
+def test_a_nul_character_in_any_field_is_a_clear_400(live_client, live_session_factory, field):
+    form = inbound_form(from_=PATIENT, body="hiya", NumMedia="1",
+                        MediaUrl0="https://api.twilio.com/media/ME1", ProfileName="Pat Example")
+    form[field] = form[field][:4] + "\x00" + form[field][4:]
+    response = post_signed(live_client, form)
+    assert response.status_code == 400
+    assert response.json()["detail"] == f"malformed Twilio message: NUL character in {field}"
+    assert _count(live_session_factory) == 0
+
+
 def test_malformed_form_is_a_clear_400(live_client, live_session_factory):
     form = {"Body": "hello", "From": PATIENT}  # no MessageSid, no To
     response = post_signed(live_client, form)
@@ -132,7 +160,7 @@ def test_stop_opts_out_at_once_with_one_confirmation(live_client, live_session_f
         outbound = session.scalars(
             select(Message).where(Message.direction == Direction.OUTBOUND)).all()
     assert len(outbound) == 1
-    assert outbound[0].category is MessageCategory.SERVICE
+    assert outbound[0].category is MessageCategory.OPT_OUT_CONFIRMATION
     assert "START" in outbound[0].body
 
     assert post_signed(live_client, inbound_form(from_=PATIENT, body="START")).status_code == 200
@@ -145,9 +173,7 @@ def test_yes_from_a_subscribed_patient_is_not_a_keyword(live_client, live_sessio
     assert _count(live_session_factory, status=MessageStatus.RECEIVED) == 1
 
 
-def test_help_gets_the_bookings_phone_number(live_client, live_session_factory, live_settings):
+def test_help_is_left_to_the_worker_which_answers_it_in_turn(live_client, live_session_factory):
     assert post_signed(live_client, inbound_form(from_=PATIENT, body="HELP")).status_code == 200
-    with live_session_factory() as session:
-        reply = session.scalars(
-            select(Message).where(Message.direction == Direction.OUTBOUND)).one()
-    assert live_settings.bookings_phone in reply.body
+    assert _count(live_session_factory, status=MessageStatus.RECEIVED) == 1
+    assert _count(live_session_factory, direction=Direction.OUTBOUND) == 0
