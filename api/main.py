@@ -6,11 +6,11 @@ from fastapi import FastAPI
 from sqlalchemy.orm import configure_mappers
 from starlette.routing import Route
 
+from api import errors
 from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
 from api.console.views import router as console_router
 from api.db import get_sessionmaker
-from api.errors import RefusedRequest, answer_refused
 from api.handover.views import router as handover_router
 from api.logs import configure_logging
 from api.messaging.inbound_webhook import InboundWebhook
@@ -19,6 +19,7 @@ from api.messaging.views import router as twilio_router
 from api.reporting.views import router as reports_router
 from api.scheduling.views import router as scheduling_router
 from api.staff.views import router as staff_router
+from api.system.admission import Admission
 from api.system.metrics import RequestTimer
 from api.system.runtime import freeze_startup_heap
 from api.system.views import router as system_router
@@ -32,9 +33,10 @@ def create_app() -> FastAPI:
         summary="Patient messaging for appointments rescheduled by industrial action",
         version="0.1.0",
     )
+    # Outermost last: the timer sees queued requests and their 503s too.
+    app.add_middleware(Admission, settings=settings)
     app.add_middleware(RequestTimer)
-    # A service's refusal (a 4xx with a reason) reads the same on every route.
-    app.add_exception_handler(RefusedRequest, answer_refused)
+    errors.install(app)
     # Every patient message comes through here, so it skips FastAPI's form parsing and
     # dependency injection: see api/messaging/inbound_webhook.py.
     webhook = InboundWebhook(settings=settings, session_factory=get_sessionmaker())

@@ -159,7 +159,7 @@ def test_work_a_handover_in_the_console(api_client, desk, db_session, role):
     booked = api_client.post(f"{base}/book", data={"csrf_token": token, "offer_id": offer_id})
     assert "Appointment booked" in booked.text and "rebooked" in booked.text
     bad = api_client.post(f"{base}/resolve", data={"csrf_token": token, "outcome": "maybe"})
-    assert bad.status_code == 400 and "There is a problem" in bad.text
+    assert bad.status_code == 422 and "There is a problem" in bad.text
     done = api_client.post(f"{base}/resolve", data={"csrf_token": token,
                                                     "outcome": "hand_back"})
     assert "Handover resolved" in done.text
