@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     api_concurrency: int = Field(default=32, ge=1, le=1000)
     api_queue_seconds: float = Field(default=10.0, gt=0, le=300)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # How long a write waits for SQLite's write lock before the request answers 503.
+    sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
     @property
     def is_sqlite(self) -> bool:

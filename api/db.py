@@ -70,7 +70,7 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 32) -> Enum:
     )
 
 
-def _prepare_sqlite(engine: Engine) -> None:
+def _prepare_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - driver hook
         # The sqlite3 driver's own transaction handling defers BEGIN and breaks
@@ -79,7 +79,7 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -111,8 +111,10 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         else:
             pool = {}  # one in-memory database per connection: SQLAlchemy pools it its own way
-        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **pool)
-        _prepare_sqlite(engine)
+        busy_timeout = settings.sqlite_busy_timeout_seconds
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True,
+                               **pool)
+        _prepare_sqlite(engine, busy_timeout_ms=int(busy_timeout * 1000))
         return engine
     # hide_parameters: SQL errors must not carry phone numbers or NHS numbers into logs.
     return create_engine(url, pool_pre_ping=True, hide_parameters=True, **pool)

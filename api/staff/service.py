@@ -89,6 +89,8 @@ def revoke_api_key(*, session: Session, prefix: str) -> None:
 
 def get_user(*, session: Session, username: str) -> StaffUser | None:
     """The staff user with this username, if any."""
+    if "\x00" in username:
+        return None  # no username holds NUL, and PostgreSQL cannot even compare one that does
     return session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
 
 

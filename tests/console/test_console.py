@@ -105,6 +105,11 @@ def test_wrong_passwords_lock_the_account(api_client, desk, db_session):
     assert unknown.status_code == 400 and "username or password is wrong" in unknown.text
 
 
+def test_a_nul_in_the_username_is_just_a_wrong_username(api_client, desk):
+    response = sign_in(api_client, "t.cl\x00erk")
+    assert response.status_code == 400 and "username or password is wrong" in response.text
+
+
 def test_sign_in_attempts_are_rate_limited(api_client, desk):
     statuses = [sign_in(api_client, f"guess{n}", "guess password").status_code
                 for n in range(22)]
