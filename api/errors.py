@@ -96,7 +96,7 @@ def is_busy(exc: BaseException) -> bool:
         return True
     # SQLite: another connection held the write lock for longer than the busy timeout, or
     # a deferred (read) transaction could not be upgraded to write.
-    return "database is locked" in str(original) or "database is busy" in str(original)
+    return "database is locked" in str(original)
 
 
 def busy_response() -> JSONResponse:

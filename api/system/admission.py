@@ -18,12 +18,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.config import Settings
 from api.errors import busy_response
+from api.messaging.inbound_webhook import InboundWebhook
 
 log = logging.getLogger(__name__)
 
-# Never queued: the liveness probe must answer while the api is busy, and an event stream
-# lives for minutes (it takes a thread only for a moment at each poll).
-UNQUEUED_PATHS = frozenset({"/healthz", "/console/queue/events"})
+# Never queued: the liveness probe must answer while the api is busy; an event stream lives
+# for minutes (it takes a thread only for a moment at each poll); and Twilio's inbound webhook
+# must be acknowledged in milliseconds (Twilio does not retry a 503, so a patient's message
+# would be lost). The webhook stores in a single trip to its own executor, so it cannot hold
+# a lock while waiting for a thread.
+UNQUEUED_PATHS = frozenset({"/healthz", "/console/queue/events", InboundWebhook.path})
 
 
 class Admission:
@@ -34,16 +38,14 @@ class Admission:
         self.threads = settings.api_threads
         self.queue_seconds = settings.api_queue_seconds
         self.slots = anyio.Semaphore(settings.api_concurrency)  # waiters are served FIFO
-        self.sized = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNQUEUED_PATHS:
             await self.app(scope, receive, send)
             return
-        if not self.sized:
-            # The thread pool can only be sized from inside the event loop.
-            current_default_thread_limiter().total_tokens = self.threads
-            self.sized = True
+        threads = current_default_thread_limiter()  # one per event loop, sized from inside it
+        if threads.total_tokens != self.threads:
+            threads.total_tokens = self.threads
         admitted = False
         with anyio.move_on_after(self.queue_seconds):
             await self.slots.acquire()
