@@ -17,19 +17,19 @@ from api.staff import service as staff_service
 from api.staff.models import Role, StaffUser
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_READS_ONLY = "reads_only"
+_READS_ONLY_MARK = "reads_only"
 
 
 def reads_only(endpoint: Callable) -> Callable:
     """Mark a GET route whose request never writes (no audit event either): on SQLite its
     transaction then takes no write lock, so it neither waits for writers nor delays them."""
-    setattr(endpoint, _READS_ONLY, True)
+    setattr(endpoint, _READS_ONLY_MARK, True)
     return endpoint
 
 
 def _reads_only(request: Request) -> bool:
     endpoint = getattr(request.scope.get("route"), "endpoint", None)
-    return request.method in _SAFE_METHODS and getattr(endpoint, _READS_ONLY, False)
+    return request.method in _SAFE_METHODS and getattr(endpoint, _READS_ONLY_MARK, False)
 
 
 def get_session(request: Request) -> Iterator[Session]:
