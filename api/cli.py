@@ -13,7 +13,6 @@ from api.privacy.cli import app as data_app
 from api.scheduling.cli import app as schedule_app
 from api.staff.cli import app as staff_app
 
-
 app = typer.Typer(help="Rebook: patient messaging for rescheduled hospital care.",
                   no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

@@ -163,6 +163,19 @@ class Settings(BaseSettings):
     # every time. The daily cap never holds back a safety net.
     safety_net_repeat_minutes: int = Field(default=10, ge=0, le=24 * 60)
 
+    # --- robustness under load ---
+    # Threads that run sync routes and their database work in one api process (anyio's
+    # default is 40); the database pool holds as many connections.
+    api_threads: int = Field(default=40, ge=2, le=1000)
+    # Requests one api process works on at once; more wait in line (in the event loop, cheaply)
+    # for up to `api_queue_seconds`, then get 503 with Retry-After. Fewer than `api_threads`,
+    # so a request holding a lock never waits for a thread.
+    api_concurrency: int = Field(default=32, ge=1, le=1000)
+    api_queue_seconds: float = Field(default=10.0, gt=0, le=300)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # How long a write waits for SQLite's write lock before the request answers 503.
+    sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -179,6 +192,13 @@ class Settings(BaseSettings):
     @property
     def serve_api_docs(self) -> bool:
         return self.api_docs if self.api_docs is not None else not self.is_production
+
+    @model_validator(mode="after")
+    def _concurrency_below_threads(self) -> Settings:
+        if self.api_concurrency >= self.api_threads:
+            raise ValueError("API_CONCURRENCY must be less than API_THREADS: the threads left "
+                             "over serve health checks and live updates")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_settings(self) -> Settings:

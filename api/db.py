@@ -70,7 +70,7 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 32) -> Enum:
     )
 
 
-def _prepare_sqlite(engine: Engine) -> None:
+def _prepare_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - driver hook
         # The sqlite3 driver's own transaction handling defers BEGIN and breaks
@@ -79,28 +79,45 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # pragma: no cover - driver hook
-        # IMMEDIATE takes the write lock up front: two writers queue on the
-        # busy timeout instead of failing with "database is locked" mid-transaction.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock up front: two writers queue on the busy timeout
+        # instead of failing with "database is locked" mid-transaction. A session that only
+        # reads asks for a deferred BEGIN (see `read_only_session`): in WAL mode it then never
+        # waits for, nor holds up, a writer.
+        if connection.get_execution_options().get(_READS_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_READS_ONLY = "rebook_reads_only"
 
 
 def make_engine(url: str) -> Engine:
     """Create an engine for `url`, with SQLite tuned for several processes."""
+    settings = get_settings()
+    # A connection for every thread that may run a request's database work (the api admits
+    # fewer requests than it has threads: api.system.admission), so a request never waits for
+    # a connection while holding a thread; the timeout only guards against the unforeseen.
+    pool = {"pool_size": settings.api_threads, "max_overflow": 0,
+            "pool_timeout": settings.db_pool_timeout_seconds}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-        _prepare_sqlite(engine)
+        else:
+            pool = {}  # one in-memory database per connection: SQLAlchemy pools it its own way
+        busy_timeout = settings.sqlite_busy_timeout_seconds
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True,
+                               **pool)
+        _prepare_sqlite(engine, busy_timeout_ms=int(busy_timeout * 1000))
         return engine
     # hide_parameters: SQL errors must not carry phone numbers or NHS numbers into logs.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         hide_parameters=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **pool)
 
 
 def skip_commit_flush(session: Session) -> None:
@@ -129,6 +146,13 @@ def get_sessionmaker() -> sessionmaker[Session]:
     import api.models  # noqa: F401
 
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def read_only_session() -> Session:
+    """A session for work that only reads: on SQLite its transaction does not take the write
+    lock (a write in it may fail with "database is locked" when another writer is busy)."""
+    engine = get_engine()
+    return get_sessionmaker()(bind=engine.execution_options(**{_READS_ONLY: True}))
 
 
 @contextmanager

@@ -10,15 +10,30 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.config import Settings, get_settings
-from api.db import get_sessionmaker
+from api.db import get_sessionmaker, read_only_session
 from api.messaging import signature
 from api.staff import auth as staff_auth
 from api.staff import service as staff_service
 from api.staff.models import Role, StaffUser
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READS_ONLY_MARK = "reads_only"
 
-def get_session() -> Iterator[Session]:
-    session = get_sessionmaker()()
+
+def reads_only(endpoint: Callable) -> Callable:
+    """Mark a GET route whose request never writes (no audit event either): on SQLite its
+    transaction then takes no write lock, so it neither waits for writers nor delays them."""
+    setattr(endpoint, _READS_ONLY_MARK, True)
+    return endpoint
+
+
+def _reads_only(request: Request) -> bool:
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    return request.method in _SAFE_METHODS and getattr(endpoint, _READS_ONLY_MARK, False)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    session = read_only_session() if _reads_only(request) else get_sessionmaker()()
     try:
         yield session
     finally:
@@ -29,9 +44,6 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="A key from `rebook staff create-api-key`")
-
-
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_staff_user(

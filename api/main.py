@@ -6,13 +6,13 @@ from fastapi import FastAPI
 from sqlalchemy.orm import configure_mappers
 from starlette.routing import Route
 
+from api import errors
 from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
 from api.console.account_views import router as console_account_router
 from api.console.oidc_views import router as console_oidc_router
 from api.console.views import router as console_router
 from api.db import get_sessionmaker
-from api.errors import RefusedRequest, answer_refused
 from api.handover.views import router as handover_router
 from api.logs import configure_logging
 from api.messaging.inbound_webhook import InboundWebhook
@@ -23,6 +23,7 @@ from api.privacy.views import router as privacy_router
 from api.reporting.views import router as reports_router
 from api.scheduling.views import router as scheduling_router
 from api.staff.views import router as staff_router
+from api.system.admission import Admission
 from api.system.edge import BodySizeLimit, SecurityHeaders
 from api.system.metrics import RequestTimer
 from api.system.runtime import freeze_startup_heap
@@ -41,12 +42,14 @@ def create_app() -> FastAPI:
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
-    # Outermost first: the size limit refuses a huge body before anything reads it.
-    app.add_middleware(RequestTimer)
-    app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    # Added innermost first. Outermost, the timer sees every answer (413s and 503s too); the
+    # headers go on every answer; the size limit refuses a huge body before anything reads or
+    # queues it; admission queues the rest (503 with Retry-After when the wait is too long).
+    app.add_middleware(Admission, settings=settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    # A service's refusal (a 4xx with a reason) reads the same on every route.
-    app.add_exception_handler(RefusedRequest, answer_refused)
+    app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    app.add_middleware(RequestTimer)
+    errors.install(app)
     # Every patient message comes through here, so it skips FastAPI's form parsing and
     # dependency injection: see api/messaging/inbound_webhook.py.
     webhook = InboundWebhook(settings=settings, session_factory=get_sessionmaker())

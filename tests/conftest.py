@@ -105,7 +105,7 @@ TEST_AUTH_TOKEN = "test-twilio-auth-token-0123456789"
 TEST_PUBLIC_BASE_URL = "https://rebook.test.example"
 
 
-def _clear_caches() -> None:
+def clear_app_caches() -> None:
     from api import db
     from api.config import get_settings
 
@@ -138,10 +138,16 @@ def live_database_url(request, tmp_path_factory) -> Iterator[str]:
 @pytest.fixture
 def live_settings(live_database_url, monkeypatch):
     """Settings (and the app's engine) pointed at the live database; emptied afterwards."""
-    import api.models  # noqa: F401
     from api.config import get_settings
-    from api.db import Base
 
+    point_at_live_database(monkeypatch, live_database_url)
+    clear_app_caches()
+    yield get_settings()
+    empty_live_database()
+
+
+def point_at_live_database(monkeypatch, live_database_url: str) -> None:
+    """The environment the live fixtures run the app in."""
     monkeypatch.setenv("DATABASE_URL", live_database_url)
     monkeypatch.setenv("PUBLIC_BASE_URL", TEST_PUBLIC_BASE_URL)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TEST_AUTH_TOKEN)
@@ -151,15 +157,18 @@ def live_settings(live_database_url, monkeypatch):
     monkeypatch.setenv("SEND_WINDOW_START", "00:00")
     monkeypatch.setenv("SEND_WINDOW_END", "23:59:59.999999")
     monkeypatch.delenv("REDIS_URL", raising=False)
-    _clear_caches()
-    yield get_settings()
-    from api.db import get_engine
+
+
+def empty_live_database() -> None:
+    """Delete every row the test committed, and forget the engine and settings."""
+    import api.models  # noqa: F401
+    from api.db import Base, get_engine
 
     with get_engine().begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
     get_engine().dispose()
-    _clear_caches()
+    clear_app_caches()
 
 
 @pytest.fixture

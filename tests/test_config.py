@@ -36,3 +36,11 @@ def test_database_url_defaults_to_an_sqlite_file(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     settings = Settings(_env_file=None)
     assert settings.database_url.startswith("sqlite:///") and settings.is_sqlite
+
+
+def test_the_api_admits_fewer_requests_than_it_has_threads():
+    # Otherwise a request holding SQLite's write lock could wait for a thread held by requests
+    # waiting for that lock (api.system.admission).
+    with pytest.raises(ValidationError, match="API_CONCURRENCY must be less than API_THREADS"):
+        Settings(api_concurrency=40, api_threads=40)
+    assert Settings(api_concurrency=8, api_threads=12).api_concurrency == 8

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from api.audit.models import AuditEvent
+from api.patients.models import Patient
 from api.staff.models import StaffUser
 
 
@@ -84,3 +85,13 @@ def list_events(*, session: Session, limit: int = 200, before_id: int | None = N
     if action is not None:
         query = query.where(AuditEvent.action == action)
     return list(session.scalars(query))
+
+
+def record_log_read(*, session: Session, actor: str, patient_id: int | None) -> AuditEvent:
+    """Audit a read of the audit log, with the patient it was filtered by."""
+    # The log outlives patients (and admins mistype ids): a filter by an id with no patient
+    # row is kept in the details, as the foreign key cannot point at it.
+    known = patient_id is not None and session.get(Patient, patient_id) is not None
+    return record(session=session, actor=actor, action="view_audit", object_type="audit_event",
+                  object_id="*", patient_id=patient_id if known else None,
+                  details={"patient_id": patient_id} if patient_id is not None else None)

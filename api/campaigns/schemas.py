@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.campaigns.models import CampaignStatus
+from api.fields import Id, Number, Text
+
+Key = Annotated[Text, Field(max_length=64)]
 
 
 class CampaignCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
-    disruption_id: int
-    sms_template: str = Field(min_length=1, max_length=640)
-    filters: dict[str, list[str]] = Field(default_factory=dict)
-    email_subject: str = ""
-    email_template: str = ""
-    whatsapp_content_sid: str | None = None
-    whatsapp_variables: dict[str, str] = Field(default_factory=dict)
-    chaser_after_hours: int = 48
+    name: Text = Field(min_length=1, max_length=120)
+    disruption_id: Id
+    sms_template: Text = Field(min_length=1, max_length=640)
+    filters: dict[Key, list[Annotated[Text, Field(max_length=120)]]] = Field(default_factory=dict)
+    email_subject: Text = Field("", max_length=200)
+    email_template: Text = Field("", max_length=10_000)
+    whatsapp_content_sid: Text | None = Field(None, max_length=64)
+    whatsapp_variables: dict[Key, Annotated[Text, Field(max_length=640)]] = Field(
+        default_factory=dict)
+    chaser_after_hours: Number = Field(48, ge=1, le=14 * 24)
 
 
 class CampaignOut(BaseModel):

@@ -8,10 +8,12 @@ from api.audit import service as audit_service
 from api.campaigns import service as campaigns_service
 from api.campaigns.models import Campaign
 from api.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
-from api.deps import SessionDep, SettingsDep, require_role
+from api.deps import SessionDep, SettingsDep, reads_only, require_role
+from api.errors import STAFF_ERRORS, error_responses
+from api.fields import IdPath
 from api.staff.models import Role, StaffUser
 
-router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=STAFF_ERRORS)
 # Campaigns message thousands of patients: clerks (the bookings team) and admins only.
 CampaignStaff = Depends(require_role(Role.CLERK, Role.ADMIN))
 
@@ -45,21 +47,23 @@ def create_campaign(payload: CampaignCreate, session: SessionDep,
 
 
 @router.get("", response_model=list[CampaignOut])
+@reads_only
 def list_campaigns(session: SessionDep, user: StaffUser = CampaignStaff) -> list[Campaign]:
     """Every campaign, newest first."""
     return campaigns_service.list_campaigns(session=session)
 
 
-@router.get("/{campaign_id}/preview")
-def preview_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep,
+@router.get("/{campaign_id}/preview", responses=error_responses(404))
+def preview_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDep,
                      user: StaffUser = CampaignStaff) -> dict:
     """Counts per channel and the rendered messages, before anything is sent."""
     _or_404(session, campaign_id)
     return campaigns_service.preview(session=session, campaign_id=campaign_id, settings=settings)
 
 
-@router.post("/{campaign_id}/send", response_model=CampaignProgress)
-def send_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep,
+@router.post("/{campaign_id}/send", response_model=CampaignProgress,
+             responses=error_responses(404, 409))
+def send_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDep,
                   user: StaffUser = CampaignStaff) -> dict:
     """Queue the campaign's messages (idempotent: sending again queues nothing twice)."""
     _or_404(session, campaign_id)
@@ -76,16 +80,19 @@ def _act(session, campaign_id: int, action) -> dict:
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 
 
-@router.post("/{campaign_id}/pause", response_model=CampaignProgress)
-def pause_campaign(campaign_id: int, session: SessionDep, user: StaffUser = CampaignStaff) -> dict:
+@router.post("/{campaign_id}/pause", response_model=CampaignProgress,
+             responses=error_responses(404, 409))
+def pause_campaign(campaign_id: IdPath, session: SessionDep,
+                   user: StaffUser = CampaignStaff) -> dict:
     """Hold every unsent message."""
     return _act(session, campaign_id,
                 lambda: campaigns_service.pause(session=session, campaign_id=campaign_id,
                                                 actor=audit_service.actor_of(user)))
 
 
-@router.post("/{campaign_id}/resume", response_model=CampaignProgress)
-def resume_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep,
+@router.post("/{campaign_id}/resume", response_model=CampaignProgress,
+             responses=error_responses(404, 409))
+def resume_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDep,
                     user: StaffUser = CampaignStaff) -> dict:
     """Release held messages (inside the send window)."""
     return _act(session, campaign_id, lambda: campaigns_service.resume(
@@ -93,24 +100,28 @@ def resume_campaign(campaign_id: int, session: SessionDep, settings: SettingsDep
         actor=audit_service.actor_of(user)))
 
 
-@router.post("/{campaign_id}/cancel", response_model=CampaignProgress)
-def cancel_campaign(campaign_id: int, session: SessionDep, user: StaffUser = CampaignStaff) -> dict:
+@router.post("/{campaign_id}/cancel", response_model=CampaignProgress,
+             responses=error_responses(404, 409))
+def cancel_campaign(campaign_id: IdPath, session: SessionDep,
+                    user: StaffUser = CampaignStaff) -> dict:
     """Withdraw every unsent message."""
     return _act(session, campaign_id,
                 lambda: campaigns_service.cancel(session=session, campaign_id=campaign_id,
                                                  actor=audit_service.actor_of(user)))
 
 
-@router.get("/{campaign_id}/progress", response_model=CampaignProgress)
-def campaign_progress(campaign_id: int, session: SessionDep,
+@router.get("/{campaign_id}/progress", response_model=CampaignProgress,
+            responses=error_responses(404))
+@reads_only
+def campaign_progress(campaign_id: IdPath, session: SessionDep,
                       user: StaffUser = CampaignStaff) -> dict:
     """Queued, sent, delivered, failed, replied, rebooked and call-list counts."""
     _or_404(session, campaign_id)
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 
 
-@router.get("/{campaign_id}/call-list")
-def campaign_call_list(campaign_id: int, session: SessionDep,
+@router.get("/{campaign_id}/call-list", responses=error_responses(404))
+def campaign_call_list(campaign_id: IdPath, session: SessionDep,
                        user: StaffUser = CampaignStaff) -> list[dict]:
     """Patients to phone instead of text, and why. Reading it is audited with their ids."""
     campaign = _or_404(session, campaign_id)

@@ -23,8 +23,8 @@ from api.console.pages import (
     safe_next,
     set_cookie,
 )
-from api.db import get_sessionmaker
-from api.deps import SessionDep, SettingsDep
+from api.db import read_only_session
+from api.deps import SessionDep, SettingsDep, reads_only
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, HandoverStatus
 from api.reporting import service as reporting_service
@@ -135,12 +135,13 @@ def queue_rows(request: Request, session: SessionDep, settings: SettingsDep,
 
 
 @router.get("/queue/events")
+@reads_only
 async def queue_events(request: Request, session: SessionDep, settings: SettingsDep,
                        console: ConsoleDep) -> StreamingResponse:
     # The request's session only signed the user in: end its transaction now, or it would
     # stay open (on SQLite: hold the write lock) for as long as the stream runs.
     session.close()
-    stream = console_service.queue_events(settings=settings, session_factory=get_sessionmaker(),
+    stream = console_service.queue_events(settings=settings, session_factory=read_only_session,
                                           is_disconnected=request.is_disconnected)
     return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.appointments.models import AppointmentStatus, Priority
+from api.fields import Id, Number, Text
 from api.handover.models import HandoverReason, HandoverStatus, Urgency
 from api.handover.service import MAX_NOTE_CHARS, MAX_REPLY_CHARS
 
@@ -35,10 +36,10 @@ class HandoverOut(BaseModel):
 class HandoverIn(BaseModel):
     reason: HandoverReason
     urgency: Urgency = Urgency.NORMAL
-    patient_id: int | None = None
-    conversation_id: int | None = None
-    appointment_id: int | None = None
-    note: str = Field("", max_length=MAX_NOTE_CHARS)
+    patient_id: Id | None = None
+    conversation_id: Id | None = None
+    appointment_id: Id | None = None
+    note: Text = Field("", max_length=MAX_NOTE_CHARS)
 
 
 class StatusIn(BaseModel):
@@ -46,7 +47,7 @@ class StatusIn(BaseModel):
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
+    text: Text = Field(min_length=1, max_length=MAX_NOTE_CHARS)
 
 
 class NoteOut(BaseModel):
@@ -58,9 +59,10 @@ class NoteOut(BaseModel):
 
 
 class ReplyIn(BaseModel):
-    text: str | None = Field(None, max_length=MAX_REPLY_CHARS)
-    template: str | None = Field(None, description="A template key; needed outside WhatsApp's "
-                                                   "24-hour window")
+    text: Text | None = Field(None, max_length=MAX_REPLY_CHARS)
+    template: Text | None = Field(None, max_length=64,
+                                  description="A template key; needed outside WhatsApp's "
+                                              "24-hour window")
 
 
 class ReplyOut(BaseModel):
@@ -72,12 +74,12 @@ class ReplyOut(BaseModel):
 class ResolveIn(BaseModel):
     outcome: Literal["hand_back", "close"] = Field(
         description="hand_back: the assistant answers again; close: the conversation is closed")
-    note: str = Field("", max_length=MAX_NOTE_CHARS)
+    note: Text = Field("", max_length=MAX_NOTE_CHARS)
 
 
 class FindSlotsIn(BaseModel):
-    appointment_id: int
-    limit: int = Field(3, ge=1, le=10)
+    appointment_id: Id
+    limit: Number = Field(3, ge=1, le=10)
 
 
 class OfferOut(BaseModel):
@@ -91,7 +93,7 @@ class OfferOut(BaseModel):
 
 
 class BookIn(BaseModel):
-    offer_id: int
+    offer_id: Id
 
 
 class AppointmentOut(BaseModel):

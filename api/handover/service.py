@@ -229,7 +229,9 @@ REPLY_TEMPLATES: dict[str, dict[str, str]] = {
 class HandoverError(RefusedRequest):
     """A request on a handover that cannot be honoured; nothing was changed."""
 
-    status_code = 400
+    # Input the schema cannot check (a missing choice, an unknown template): 422, as for any
+    # other invalid input.
+    status_code = 422
 
 
 class NotFound(HandoverError):

@@ -8,12 +8,15 @@ from fastapi import APIRouter, Depends, Query, status
 
 from api.audit import service as audit_service
 from api.deps import SessionDep, SettingsDep, require_role
+from api.errors import STAFF_ERRORS, error_responses
+from api.fields import IdPath, IdQuery, TextQuery
 from api.handover import schemas
 from api.handover import service as handover_service
 from api.handover.models import Handover, HandoverStatus
 from api.staff.models import Role, StaffUser
 
-router = APIRouter(prefix="/api/v1", tags=["handover"])
+router = APIRouter(prefix="/api/v1", tags=["handover"], responses=STAFF_ERRORS)
+ONE_HANDOVER = error_responses(400, 404, 409)
 # Every staff role works the queue; the audit log is for admins only.
 QueueWorker = Annotated[StaffUser, Depends(require_role(Role.CLERK, Role.CLINICIAN, Role.ADMIN))]
 Admin = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]
@@ -87,7 +90,7 @@ def list_handovers(session: SessionDep, user: QueueWorker,
 
 
 @router.post("/handovers", response_model=schemas.HandoverOut,
-             status_code=status.HTTP_201_CREATED)
+             status_code=status.HTTP_201_CREATED, responses=error_responses(400, 404, 409))
 def create_handover(body: schemas.HandoverIn, session: SessionDep, settings: SettingsDep,
                     user: QueueWorker) -> schemas.HandoverOut:
     """Open a handover for a patient or conversation; the summary is written automatically."""
@@ -100,8 +103,10 @@ def create_handover(body: schemas.HandoverIn, session: SessionDep, settings: Set
     return handover_out(handover)
 
 
-@router.get("/handovers/{handover_id}", response_model=schemas.CaseFileOut)
-def get_handover(handover_id: int, session: SessionDep, user: QueueWorker) -> schemas.CaseFileOut:
+@router.get("/handovers/{handover_id}", response_model=schemas.CaseFileOut,
+            responses=ONE_HANDOVER)
+def get_handover(handover_id: IdPath, session: SessionDep,
+                 user: QueueWorker) -> schemas.CaseFileOut:
     """The case file: transcript, patient, appointments and priority, open offers, notes."""
     case = handover_service.case_file(session=session, handover=_load(session, handover_id),
                                       user=user)
@@ -110,8 +115,9 @@ def get_handover(handover_id: int, session: SessionDep, user: QueueWorker) -> sc
     return out
 
 
-@router.post("/handovers/{handover_id}/claim", response_model=schemas.HandoverOut)
-def claim(handover_id: int, session: SessionDep, settings: SettingsDep,
+@router.post("/handovers/{handover_id}/claim", response_model=schemas.HandoverOut,
+             responses=ONE_HANDOVER)
+def claim(handover_id: IdPath, session: SessionDep, settings: SettingsDep,
           user: QueueWorker) -> schemas.HandoverOut:
     """Take the handover: it is assigned to you."""
     handover = handover_service.claim(session=session, handover=_load(session, handover_id),
@@ -121,8 +127,9 @@ def claim(handover_id: int, session: SessionDep, settings: SettingsDep,
     return handover_out(handover)
 
 
-@router.post("/handovers/{handover_id}/status", response_model=schemas.HandoverOut)
-def set_status(handover_id: int, body: schemas.StatusIn, session: SessionDep,
+@router.post("/handovers/{handover_id}/status", response_model=schemas.HandoverOut,
+             responses=ONE_HANDOVER)
+def set_status(handover_id: IdPath, body: schemas.StatusIn, session: SessionDep,
                settings: SettingsDep, user: QueueWorker) -> schemas.HandoverOut:
     """Mark open, claimed or waiting for the patient (resolve with /resolve)."""
     handover = handover_service.set_status(session=session, handover=_load(session, handover_id),
@@ -133,8 +140,8 @@ def set_status(handover_id: int, body: schemas.StatusIn, session: SessionDep,
 
 
 @router.post("/handovers/{handover_id}/notes", response_model=schemas.NoteOut,
-             status_code=status.HTTP_201_CREATED)
-def add_note(handover_id: int, body: schemas.NoteIn, session: SessionDep,
+             status_code=status.HTTP_201_CREATED, responses=ONE_HANDOVER)
+def add_note(handover_id: IdPath, body: schemas.NoteIn, session: SessionDep,
              user: QueueWorker) -> schemas.NoteOut:
     """Add a note to the handover (append-only)."""
     event = handover_service.add_note(session=session, handover=_load(session, handover_id),
@@ -144,8 +151,8 @@ def add_note(handover_id: int, body: schemas.NoteIn, session: SessionDep,
 
 
 @router.post("/handovers/{handover_id}/reply", response_model=schemas.ReplyOut,
-             status_code=status.HTTP_202_ACCEPTED)
-def reply(handover_id: int, body: schemas.ReplyIn, session: SessionDep, settings: SettingsDep,
+             status_code=status.HTTP_202_ACCEPTED, responses=ONE_HANDOVER)
+def reply(handover_id: IdPath, body: schemas.ReplyIn, session: SessionDep, settings: SettingsDep,
           user: QueueWorker) -> schemas.ReplyOut:
     """Reply to the patient on their channel (a template outside WhatsApp's 24-hour window)."""
     message = handover_service.reply(session=session, settings=settings,
@@ -156,8 +163,9 @@ def reply(handover_id: int, body: schemas.ReplyIn, session: SessionDep, settings
                             status=message.status.value)
 
 
-@router.post("/handovers/{handover_id}/slots", response_model=list[schemas.OfferOut])
-def find_slots(handover_id: int, body: schemas.FindSlotsIn, session: SessionDep,
+@router.post("/handovers/{handover_id}/slots", response_model=list[schemas.OfferOut],
+             responses=ONE_HANDOVER)
+def find_slots(handover_id: IdPath, body: schemas.FindSlotsIn, session: SessionDep,
                user: QueueWorker) -> list[schemas.OfferOut]:
     """Hold the best matching slots for one of the patient's appointments."""
     offers = handover_service.find_slots(session=session, handover=_load(session, handover_id),
@@ -167,8 +175,9 @@ def find_slots(handover_id: int, body: schemas.FindSlotsIn, session: SessionDep,
     return [_offer_out(o, o.slot) for o in offers]
 
 
-@router.post("/handovers/{handover_id}/book", response_model=schemas.AppointmentOut)
-def book(handover_id: int, body: schemas.BookIn, session: SessionDep,
+@router.post("/handovers/{handover_id}/book", response_model=schemas.AppointmentOut,
+             responses=ONE_HANDOVER)
+def book(handover_id: IdPath, body: schemas.BookIn, session: SessionDep,
          user: QueueWorker) -> schemas.AppointmentOut:
     """Book an offered slot for the handover's patient."""
     appointment = handover_service.book(session=session, handover=_load(session, handover_id),
@@ -182,8 +191,9 @@ def book(handover_id: int, body: schemas.BookIn, session: SessionDep,
         breach_date=appointment.breach_date, start_at=slot.start_at if slot else None)
 
 
-@router.post("/handovers/{handover_id}/resolve", response_model=schemas.HandoverOut)
-def resolve(handover_id: int, body: schemas.ResolveIn, session: SessionDep,
+@router.post("/handovers/{handover_id}/resolve", response_model=schemas.HandoverOut,
+             responses=ONE_HANDOVER)
+def resolve(handover_id: IdPath, body: schemas.ResolveIn, session: SessionDep,
             settings: SettingsDep, user: QueueWorker) -> schemas.HandoverOut:
     """Resolve: hand back to the assistant or close. Clinical reviews: clinician or admin."""
     handover = handover_service.resolve(session=session, handover=_load(session, handover_id),
@@ -196,9 +206,9 @@ def resolve(handover_id: int, body: schemas.ResolveIn, session: SessionDep,
 
 @router.get("/audit", response_model=list[schemas.AuditOut], tags=["audit"])
 def audit_log(session: SessionDep, user: Admin,
-              patient_id: int | None = None, actor: str | None = None,
-              object_type: str | None = None, object_id: str | None = None,
-              action: str | None = None, before_id: int | None = None,
+              patient_id: IdQuery = None, actor: TextQuery = None,
+              object_type: TextQuery = None, object_id: TextQuery = None,
+              action: TextQuery = None, before_id: IdQuery = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[schemas.AuditOut]:
     """The audit log, newest first (admins only). Reading it is itself audited."""
     events = audit_service.list_events(session=session, limit=limit, before_id=before_id,
@@ -206,8 +216,7 @@ def audit_log(session: SessionDep, user: Admin,
                                        object_type=object_type, object_id=object_id,
                                        action=action)
     out = [schemas.AuditOut.model_validate(e) for e in events]
-    audit_service.record(session=session, actor=audit_service.actor_of(user),
-                         action="view_audit", object_type="audit_event", object_id="*",
-                         patient_id=patient_id)
+    audit_service.record_log_read(session=session, actor=audit_service.actor_of(user),
+                                  patient_id=patient_id)
     session.commit()
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -11,23 +12,27 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep
+from api.errors import error_responses
+from api.fields import NO_NUL, Text
 from api.messaging import sandbox
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel
 from api.messaging.schemas import MAX_BODY_CHARS, SandboxMessageOut
 
-router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+router = APIRouter(prefix="/sandbox", tags=["sandbox"], responses=error_responses(422, 503))
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# An address as messages store it: +44..., whatsapp:+44... or an email (up to 254 characters).
+Address = Annotated[str, Query(min_length=3, max_length=254, pattern=NO_NUL)]
 
 
 class SandboxSend(BaseModel):
-    mobile: str = Field(min_length=5, max_length=20)
+    mobile: Text = Field(min_length=5, max_length=20)
     channel: Channel = Channel.SMS
-    body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
+    body: Text = Field(min_length=1, max_length=MAX_BODY_CHARS)
 
 
 @router.get("/messages", response_model=list[SandboxMessageOut], response_model_by_alias=True)
-def recorded_messages(session: SessionDep, to: str = Query(..., min_length=3)) -> list[dict]:
+def recorded_messages(session: SessionDep, to: Address) -> list[dict]:
     """Outbound messages recorded for one address, oldest first."""
     return [
         {"to": m.to_address, "from_": m.from_address, "channel": m.channel, "body": m.body,
@@ -43,7 +48,7 @@ def phone(request: Request, session: SessionDep) -> HTMLResponse:
         request, "sandbox.html", {"phones": sandbox.demo_phones(session=session)})
 
 
-@router.post("/send", status_code=202)
+@router.post("/send", status_code=202, responses=error_responses(400, 403))
 async def send_as_patient(payload: SandboxSend, request: Request, settings: SettingsDep) -> dict:
     """Post a signed inbound message to the real webhook, as Twilio would."""
     form = sandbox.inbound_form(settings=settings, from_number=payload.mobile,
@@ -58,7 +63,7 @@ async def send_as_patient(payload: SandboxSend, request: Request, settings: Sett
 
 
 @router.get("/thread")
-def conversation_thread(session: SessionDep, address: str = Query(..., min_length=3)) -> list[dict]:
+def conversation_thread(session: SessionDep, address: Address) -> list[dict]:
     """Both sides of the demo phone's conversation."""
     return [
         {"direction": m.direction.value, "body": m.body, "buttons": m.buttons or [],

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import ValidationError
 
 from api.deps import SessionDep, TwilioRequest
+from api.errors import error_responses
 from api.messaging import service as messaging_service
 from api.messaging.inbound_webhook import EMPTY_TWIML
 from api.messaging.schemas import StatusCallback
@@ -20,7 +21,8 @@ def _twiml() -> Response:
     return Response(content=EMPTY_TWIML, media_type="text/xml")
 
 
-@router.post("/status", summary="Twilio delivery status callbacks")
+@router.post("/status", summary="Twilio delivery status callbacks",
+             responses=error_responses(400, 403, 503))
 def status_callback(params: TwilioRequest, session: SessionDep) -> Response:
     """Record a delivery status; failures are followed up by the worker."""
     try:

@@ -9,10 +9,14 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import Response
 
 from api.audit import service as audit_service
-from api.deps import SessionDep, StaffUserDep
+from api.deps import SessionDep, StaffUserDep, reads_only
+from api.errors import STAFF_ERRORS, error_responses
+from api.fields import IdPath
 from api.reporting import service as reporting_service
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=STAFF_ERRORS)
+ONE_DISRUPTION = error_responses(404)
+CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"}
 
 
 def _report(session, disruption_id: int) -> dict:
@@ -23,6 +27,7 @@ def _report(session, disruption_id: int) -> dict:
 
 
 @router.get("/disruptions")
+@reads_only
 def list_disruptions(session: SessionDep, user: StaffUserDep) -> list[dict]:
     """Disruptions with how many appointments each postponed."""
     return reporting_service.disruptions(session=session)
@@ -40,15 +45,19 @@ def _csv(rows: list[dict], filename: str) -> Response:
 
 # The CSV routes are declared before "/disruptions/{disruption_id}": Starlette matches in
 # order, and "12.csv" would otherwise reach the JSON route and fail as a non-integer id.
-@router.get("/disruptions/{disruption_id}.csv")
-def disruption_report_csv(disruption_id: int, session: SessionDep, user: StaffUserDep) -> Response:
+@router.get("/disruptions/{disruption_id}.csv", response_class=Response,
+            responses={200: CSV, **ONE_DISRUPTION})
+@reads_only
+def disruption_report_csv(disruption_id: IdPath, session: SessionDep,
+                          user: StaffUserDep) -> Response:
     """The by-specialty-and-priority table as CSV."""
     report = _report(session, disruption_id)
     return _csv(report["by_specialty_priority"], f"disruption-{disruption_id}.csv")
 
 
-@router.get("/disruptions/{disruption_id}/breaches.csv")
-def disruption_breaches_csv(disruption_id: int, session: SessionDep,
+@router.get("/disruptions/{disruption_id}/breaches.csv", response_class=Response,
+            responses={200: CSV, **ONE_DISRUPTION})
+def disruption_breaches_csv(disruption_id: IdPath, session: SessionDep,
                             user: StaffUserDep) -> Response:
     """The breach list as CSV. Exporting it is audited with the patients it lists."""
     _report(session, disruption_id)
@@ -65,14 +74,16 @@ def _audit_breach_list(session, user, disruption_id: int, rows: list[dict], *,
     session.commit()
 
 
-@router.get("/disruptions/{disruption_id}")
-def disruption_report(disruption_id: int, session: SessionDep, user: StaffUserDep) -> dict:
+@router.get("/disruptions/{disruption_id}", responses=ONE_DISRUPTION)
+@reads_only
+def disruption_report(disruption_id: IdPath, session: SessionDep, user: StaffUserDep) -> dict:
     """Funnel, self-service rate, time to rebook, handover SLA, breaches, by specialty."""
     return _report(session, disruption_id)
 
 
-@router.get("/disruptions/{disruption_id}/breaches")
-def disruption_breaches(disruption_id: int, session: SessionDep, user: StaffUserDep) -> list[dict]:
+@router.get("/disruptions/{disruption_id}/breaches", responses=ONE_DISRUPTION)
+def disruption_breaches(disruption_id: IdPath, session: SessionDep,
+                        user: StaffUserDep) -> list[dict]:
     """Appointments whose new date misses their RTT or cancer target (to act on)."""
     _report(session, disruption_id)
     rows = reporting_service.breaches(session=session, disruption_id=disruption_id)

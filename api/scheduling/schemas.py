@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.appointments.models import AppointmentStatus, Pathway, Priority
+from api.fields import Day, Id, Number, Text, Timestamp
 from api.scheduling.disruptions import DEFAULT_KEEP_PATHWAYS, DEFAULT_KEEP_PRIORITIES
 from api.scheduling.models import AppointmentType, OfferStatus, SessionKind
 
 SENT_OFFER_HOLD_MINUTES = 24 * 60  # offers sent by staff or letters; the assistant holds 30 min
+Code = Annotated[Text, Field(min_length=1, max_length=16)]  # a site, specialty or clinician
+Weekday = Annotated[Number, Field(ge=0, le=6)]
+MAX_NOTICE_HOURS = 14 * 24
 
 
 class DisruptionIn(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    staff_group: str = Field(min_length=1, max_length=80, examples=["resident doctors"])
-    reason: str = "industrial action"
-    specialty_codes: list[str] = Field(default_factory=list,
-                                       description="Affected specialties; empty means all")
-    site_codes: list[str] = Field(default_factory=list,
-                                  description="Affected sites; empty means all")
+    name: Text = Field(min_length=1, max_length=120)
+    starts_at: Timestamp
+    ends_at: Timestamp
+    staff_group: Text = Field(min_length=1, max_length=80, examples=["resident doctors"])
+    reason: Text = Field("industrial action", max_length=500)
+    specialty_codes: list[Code] = Field(default_factory=list, max_length=200,
+                                        description="Affected specialties; empty means all")
+    site_codes: list[Code] = Field(default_factory=list, max_length=200,
+                                   description="Affected sites; empty means all")
 
 
 class DisruptionOut(BaseModel):
@@ -43,9 +48,9 @@ class RulesIn(BaseModel):
 
     keep_priorities: list[Priority] = Field(default_factory=lambda: sorted(DEFAULT_KEEP_PRIORITIES))
     keep_pathways: list[Pathway] = Field(default_factory=lambda: sorted(DEFAULT_KEEP_PATHWAYS))
-    keep_appointment_ids: list[int] = Field(default_factory=list)
-    postpone_appointment_ids: list[int] = Field(default_factory=list)
-    block_free_slots: bool = True
+    keep_appointment_ids: list[Id] = Field(default_factory=list)
+    postpone_appointment_ids: list[Id] = Field(default_factory=list)
+    block_free_slots: StrictBool = True
 
 
 class DecisionOut(BaseModel):
@@ -78,19 +83,19 @@ class PostponeOut(BaseModel):
 
 
 class PreferencesIn(BaseModel):
-    weekdays: list[int] | None = Field(None, description="Allowed days, Monday 0 .. Sunday 6")
-    exclude_weekdays: list[int] = Field(default_factory=list)
+    weekdays: list[Weekday] | None = Field(None, description="Allowed days, Monday 0 .. Sunday 6")
+    exclude_weekdays: list[Weekday] = Field(default_factory=list)
     time_of_day: str | None = Field(None, pattern="^(morning|afternoon|evening)$")
-    earliest_date: date | None = None
-    latest_date: date | None = None
-    site_ids: list[int] | None = None
-    step_free_access: bool = False
+    earliest_date: Day | None = None
+    latest_date: Day | None = None
+    site_ids: list[Id] | None = None
+    step_free_access: StrictBool = False
 
 
 class FindOffersIn(BaseModel):
     preferences: PreferencesIn | None = None
-    limit: int = Field(3, ge=1, le=10)
-    hold_minutes: int = Field(SENT_OFFER_HOLD_MINUTES, ge=1, le=7 * 24 * 60,
+    limit: Number = Field(3, ge=1, le=10)
+    hold_minutes: Number = Field(SENT_OFFER_HOLD_MINUTES, ge=1, le=7 * 24 * 60,
                               description="Sent offers are held 24 hours by default")
 
 
@@ -109,11 +114,15 @@ class OfferOut(BaseModel):
 
 
 class BookIn(BaseModel):
-    patient_id: int
+    patient_id: Id
+
+
+class ReleasedOut(BaseModel):
+    released: int
 
 
 class ReviewIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class AppointmentOut(BaseModel):
@@ -141,17 +150,18 @@ class QueueEntry(BaseModel):
 
 
 class ClinicIn(BaseModel):
-    site_code: str
-    specialty_code: str
-    clinician_code: str | None = None
-    location: str = Field(min_length=1, max_length=80, examples=["Outpatients B"])
+    site_code: Code
+    specialty_code: Code
+    clinician_code: Code | None = None
+    location: Text = Field(min_length=1, max_length=80, examples=["Outpatients B"])
     kind: SessionKind = SessionKind.CLINIC
     appointment_type: AppointmentType = AppointmentType.OUTPATIENT
-    starts_at: AwareDatetime
-    slot_minutes: int | None = Field(20, ge=5, le=720)
-    slots: int | None = Field(None, ge=1, le=100)
-    case_minutes: list[int] | None = Field(
-        None, description="A theatre list's case lengths, instead of slot_minutes x slots")
+    starts_at: Timestamp
+    slot_minutes: Number | None = Field(20, ge=5, le=720)
+    slots: Number | None = Field(None, ge=1, le=100)
+    case_minutes: list[Annotated[Number, Field(ge=5, le=720)]] | None = Field(
+        None, max_length=100,
+        description="A theatre list's case lengths, instead of slot_minutes x slots")
 
 
 class ClinicOut(BaseModel):
@@ -180,8 +190,8 @@ class ProposalOut(BaseModel):
 
 
 class ApproveIn(BaseModel):
-    hold_hours: int = Field(24, ge=1, le=7 * 24)
-    min_notice_hours: int = Field(48, ge=0, le=14 * 24)
+    hold_hours: Number = Field(24, ge=1, le=7 * 24)
+    min_notice_hours: Number = Field(48, ge=0, le=MAX_NOTICE_HOURS)
 
 
 class PlanOut(BaseModel):

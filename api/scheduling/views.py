@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
 
 from api.db import utcnow
-from api.deps import SessionDep, StaffUserDep, require_role
+from api.deps import SessionDep, StaffUserDep, reads_only, require_role
+from api.errors import STAFF_ERRORS, error_responses
+from api.fields import NO_NUL, IdPath
 from api.scheduling import capacity, matching, planning, priority, schemas
 from api.scheduling import service as scheduling_service
 from api.scheduling.disruptions import get_disruption as load_disruption
@@ -17,7 +19,7 @@ from api.scheduling.errors import InvalidRequest
 from api.scheduling.models import AppointmentType, ClinicSession, Offer, Slot, Specialty
 from api.staff.models import Role, StaffUser
 
-router = APIRouter(prefix="/api/v1", tags=["scheduling"])
+router = APIRouter(prefix="/api/v1", tags=["scheduling"], responses=STAFF_ERRORS)
 Planner = Annotated[StaffUser, Depends(require_role(Role.ADMIN, Role.CLINICIAN))]
 
 
@@ -54,7 +56,7 @@ def _rules(body: schemas.RulesIn | None) -> scheduling_service.PostponementRules
 
 
 @router.post("/disruptions", response_model=schemas.DisruptionOut,
-             status_code=status.HTTP_201_CREATED)
+             status_code=status.HTTP_201_CREATED, responses=error_responses(404))
 def declare_disruption(body: schemas.DisruptionIn, session: SessionDep,
                        user: Planner) -> schemas.DisruptionOut:
     """Record a period of industrial action and the specialties and sites it touches."""
@@ -63,15 +65,18 @@ def declare_disruption(body: schemas.DisruptionIn, session: SessionDep,
     return _disruption_out(disruption)
 
 
-@router.get("/disruptions/{disruption_id}", response_model=schemas.DisruptionOut)
-def get_disruption(disruption_id: int, session: SessionDep,
+@router.get("/disruptions/{disruption_id}", response_model=schemas.DisruptionOut,
+            responses=error_responses(404))
+@reads_only
+def get_disruption(disruption_id: IdPath, session: SessionDep,
                    user: StaffUserDep) -> schemas.DisruptionOut:
     """One disruption."""
     return _disruption_out(load_disruption(session=session, disruption_id=disruption_id))
 
 
-@router.post("/disruptions/{disruption_id}/preview", response_model=schemas.PreviewOut)
-def preview_disruption(disruption_id: int, session: SessionDep, user: StaffUserDep,
+@router.post("/disruptions/{disruption_id}/preview", response_model=schemas.PreviewOut,
+             responses=error_responses(404))
+def preview_disruption(disruption_id: IdPath, session: SessionDep, user: StaffUserDep,
                        body: schemas.RulesIn | None = None) -> schemas.PreviewOut:
     """Every appointment the disruption affects and whether the rules would postpone it."""
     decisions = scheduling_service.preview_disruption(
@@ -82,8 +87,9 @@ def preview_disruption(disruption_id: int, session: SessionDep, user: StaffUserD
         decisions=[schemas.DecisionOut.model_validate(d) for d in decisions])
 
 
-@router.post("/disruptions/{disruption_id}/postpone", response_model=schemas.PostponeOut)
-def postpone_disruption(disruption_id: int, session: SessionDep, user: Planner,
+@router.post("/disruptions/{disruption_id}/postpone", response_model=schemas.PostponeOut,
+             responses=error_responses(404, 409))
+def postpone_disruption(disruption_id: IdPath, session: SessionDep, user: Planner,
                         body: schemas.RulesIn | None = None) -> schemas.PostponeOut:
     """Postpone the affected appointments the rules do not keep (all or nothing)."""
     result = scheduling_service.postpone_disruption(
@@ -92,8 +98,9 @@ def postpone_disruption(disruption_id: int, session: SessionDep, user: Planner,
     return schemas.PostponeOut.model_validate(result)
 
 
-@router.post("/disruptions/{disruption_id}/plan", response_model=schemas.PlanOut)
-def plan_backlog(disruption_id: int, session: SessionDep, user: Planner,
+@router.post("/disruptions/{disruption_id}/plan", response_model=schemas.PlanOut,
+             responses=error_responses(404, 409))
+def plan_backlog(disruption_id: IdPath, session: SessionDep, user: Planner,
                  method: Literal["greedy", "solver"] = "greedy",
                  apply: bool = False) -> schemas.PlanOut:
     """Assign the disruption's postponed backlog to free slots; `apply` sends them as offers."""
@@ -114,9 +121,11 @@ def plan_backlog(disruption_id: int, session: SessionDep, user: Planner,
 
 
 @router.get("/scheduling/queue", response_model=list[schemas.QueueEntry])
-def waiting_list(specialty_code: str, session: SessionDep, user: StaffUserDep,
+@reads_only
+def waiting_list(specialty_code: Annotated[str, Query(max_length=16, pattern=NO_NUL)],
+                 session: SessionDep, user: StaffUserDep,
                  appointment_type: AppointmentType = AppointmentType.OUTPATIENT,
-                 limit: int = 100) -> list[schemas.QueueEntry]:
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[schemas.QueueEntry]:
     """Who is waiting for a date in one specialty and type, most pressing first, and why."""
     specialty = session.scalar(select(Specialty).where(Specialty.code == specialty_code))
     if specialty is None:
@@ -126,12 +135,14 @@ def waiting_list(specialty_code: str, session: SessionDep, user: StaffUserDep,
     today = utcnow().astimezone(matching.patient_zone()).date()
     return [schemas.QueueEntry(position=i, appointment_id=f.appointment_id, priority=f.priority,
                                breach_date=f.breach_date, reasons=priority.reasons(f, today))
-            for i, f in enumerate(ordered[:max(limit, 0)], start=1)]
+            for i, f in enumerate(ordered[:limit], start=1)]
 
 
 @router.get("/scheduling/appointments/{appointment_id}/position",
-            response_model=schemas.PositionOut)
-def position(appointment_id: int, session: SessionDep, user: StaffUserDep) -> schemas.PositionOut:
+            response_model=schemas.PositionOut, responses=error_responses(404))
+@reads_only
+def position(appointment_id: IdPath, session: SessionDep,
+             user: StaffUserDep) -> schemas.PositionOut:
     """Why the appointment is where it is in its queue, in one sentence."""
     return schemas.PositionOut(appointment_id=appointment_id,
                                explanation=scheduling_service.explain_position(
@@ -142,8 +153,8 @@ def position(appointment_id: int, session: SessionDep, user: StaffUserDep) -> sc
 
 
 @router.post("/scheduling/appointments/{appointment_id}/offers",
-             response_model=list[schemas.OfferOut])
-def find_offers(appointment_id: int, session: SessionDep, user: StaffUserDep,
+             response_model=list[schemas.OfferOut], responses=error_responses(404, 409))
+def find_offers(appointment_id: IdPath, session: SessionDep, user: StaffUserDep,
                 body: schemas.FindOffersIn | None = None) -> list[schemas.OfferOut]:
     """Hold the best matching slots for an appointment as sent offers (24 h by default)."""
     body = body or schemas.FindOffersIn()
@@ -155,18 +166,20 @@ def find_offers(appointment_id: int, session: SessionDep, user: StaffUserDep,
     return [_offer_out(o, session.get(Slot, o.slot_id)) for o in offers]
 
 
-@router.post("/scheduling/appointments/{appointment_id}/decline-offers")
-def decline_offers(appointment_id: int, session: SessionDep, user: StaffUserDep) -> dict:
+@router.post("/scheduling/appointments/{appointment_id}/decline-offers",
+             response_model=schemas.ReleasedOut, responses=error_responses(404, 409))
+def decline_offers(appointment_id: IdPath, session: SessionDep,
+                   user: StaffUserDep) -> schemas.ReleasedOut:
     """Release the appointment's open offers (the patient declined them)."""
     released = scheduling_service.decline_offers(session=session, appointment_id=appointment_id,
                                                  actor=_actor(user))
     session.commit()
-    return {"released": released}
+    return schemas.ReleasedOut(released=released)
 
 
 @router.post("/scheduling/appointments/{appointment_id}/clinical-review",
-             response_model=schemas.AppointmentOut)
-def clinical_review(appointment_id: int, body: schemas.ReviewIn, session: SessionDep,
+             response_model=schemas.AppointmentOut, responses=error_responses(404, 409))
+def clinical_review(appointment_id: IdPath, body: schemas.ReviewIn, session: SessionDep,
                     user: StaffUserDep) -> schemas.AppointmentOut:
     """Send an appointment for a clinical decision (patient cannot come, or no longer needs it)."""
     appointment = scheduling_service.send_to_clinical_review(
@@ -175,8 +188,9 @@ def clinical_review(appointment_id: int, body: schemas.ReviewIn, session: Sessio
     return schemas.AppointmentOut.model_validate(appointment)
 
 
-@router.post("/offers/{offer_id}/book", response_model=schemas.AppointmentOut)
-def book_offer(offer_id: int, body: schemas.BookIn, session: SessionDep,
+@router.post("/offers/{offer_id}/book", response_model=schemas.AppointmentOut,
+             responses=error_responses(404, 409, 410))
+def book_offer(offer_id: IdPath, body: schemas.BookIn, session: SessionDep,
                user: StaffUserDep) -> schemas.AppointmentOut:
     """Book the slot an offer holds, for the patient it was made to."""
     appointment = scheduling_service.book_offer(session=session, offer_id=offer_id,
@@ -185,12 +199,12 @@ def book_offer(offer_id: int, body: schemas.BookIn, session: SessionDep,
     return schemas.AppointmentOut.model_validate(appointment)
 
 
-@router.post("/offers/release-expired")
-def release_expired(session: SessionDep, user: StaffUserDep) -> dict:
+@router.post("/offers/release-expired", response_model=schemas.ReleasedOut)
+def release_expired(session: SessionDep, user: StaffUserDep) -> schemas.ReleasedOut:
     """Expire open offers past their time and free (or cascade) their slots."""
     released = scheduling_service.release_expired_holds(session=session)
     session.commit()
-    return {"released": released}
+    return schemas.ReleasedOut(released=released)
 
 
 # --- new capacity -----------------------------------------------------------------------------
@@ -212,7 +226,8 @@ def _clinic_out(session, clinic: ClinicSession) -> schemas.ClinicOut:
         ends_at=clinic.ends_at, short_notice=clinic.short_notice, slots=count)
 
 
-@router.post("/clinics", response_model=schemas.ClinicOut, status_code=status.HTTP_201_CREATED)
+@router.post("/clinics", response_model=schemas.ClinicOut, status_code=status.HTTP_201_CREATED,
+             responses=error_responses(404, 409))
 def add_clinic(body: schemas.ClinicIn, session: SessionDep,
                user: StaffUserDep) -> schemas.ClinicOut:
     """Add a short-notice clinic or theatre list; its slots start free."""
@@ -225,17 +240,20 @@ def add_clinic(body: schemas.ClinicIn, session: SessionDep,
     return _clinic_out(session, clinic)
 
 
-@router.get("/clinics/{clinic_id}/proposal", response_model=list[schemas.ProposalOut])
-def propose(clinic_id: int, session: SessionDep, user: StaffUserDep,
-            min_notice_hours: int = 48) -> list[schemas.ProposalOut]:
+@router.get("/clinics/{clinic_id}/proposal", response_model=list[schemas.ProposalOut],
+            responses=error_responses(404))
+def propose(clinic_id: IdPath, session: SessionDep, user: StaffUserDep,
+            min_notice_hours: Annotated[int, Query(ge=0, le=schemas.MAX_NOTICE_HOURS)] = 48
+            ) -> list[schemas.ProposalOut]:
     """Who the engine would offer each free slot of the session to, in priority order."""
     proposals = scheduling_service.propose(session=session, clinic_session_id=clinic_id,
                                            min_notice=timedelta(hours=min_notice_hours))
     return [schemas.ProposalOut.model_validate(p) for p in proposals]
 
 
-@router.post("/clinics/{clinic_id}/approve", response_model=list[schemas.OfferOut])
-def approve(clinic_id: int, session: SessionDep, user: StaffUserDep,
+@router.post("/clinics/{clinic_id}/approve", response_model=list[schemas.OfferOut],
+             responses=error_responses(404, 409))
+def approve(clinic_id: IdPath, session: SessionDep, user: StaffUserDep,
             body: schemas.ApproveIn | None = None) -> list[schemas.OfferOut]:
     """Approve the proposal: offer each slot to its patient; declines cascade down the list."""
     body = body or schemas.ApproveIn()

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from api.audit import service as audit_service
-from api.deps import SessionDep, SettingsDep, StaffUserDep, require_role
+from api.deps import SessionDep, SettingsDep, StaffUserDep, reads_only, require_role
+from api.errors import error_responses
 from api.staff import auth as staff_auth
 from api.staff import service as staff_service
 from api.staff.models import Role, StaffUser
@@ -22,7 +23,7 @@ from api.staff.schemas import (
 )
 from api.system import client_address
 
-router = APIRouter(prefix="/api/v1", tags=["staff"])
+router = APIRouter(prefix="/api/v1", tags=["staff"], responses=error_responses(401, 403, 503))
 
 AdminDep = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The staff user's id")]
@@ -39,6 +40,7 @@ REFUSED = {400: {"model": ErrorOut, "description": "Refused; `detail` says why"}
 
 
 @router.get("/me", response_model=StaffOut, responses=SIGNED_IN)
+@reads_only
 def me(user: StaffUserDep) -> StaffOut:
     """The staff user the request is authenticated as."""
     return StaffOut.model_validate(user)

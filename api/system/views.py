@@ -24,7 +24,8 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "Not ready: a dependency does not answer "
+                                                    "(the same body says which)"}})
 async def readyz(settings: SettingsDep) -> JSONResponse:
     """200 when the database, Redis (if configured), Rasa and the action server answer."""
     checks = await run_in_threadpool(service.readiness, settings=settings, engine=get_engine())

@@ -118,6 +118,11 @@ def _error_text(html: str) -> str:
     return html_module.unescape(match.group(1)) if match else ""
 
 
+def test_a_nul_in_the_username_is_just_a_wrong_username(api_client, desk):
+    response = sign_in(api_client, "t.cl\x00erk")
+    assert response.status_code == 400 and "username or password is wrong" in response.text
+
+
 def test_sign_in_attempts_are_rate_limited(api_client, desk):
     statuses = [sign_in(api_client, f"guess{n}", "guess password").status_code
                 for n in range(22)]
@@ -172,7 +177,7 @@ def test_work_a_handover_in_the_console(api_client, desk, db_session, role):
     booked = api_client.post(f"{base}/book", data={"csrf_token": token, "offer_id": offer_id})
     assert "Appointment booked" in booked.text and "rebooked" in booked.text
     bad = api_client.post(f"{base}/resolve", data={"csrf_token": token, "outcome": "maybe"})
-    assert bad.status_code == 400 and "There is a problem" in bad.text
+    assert bad.status_code == 422 and "There is a problem" in bad.text
     done = api_client.post(f"{base}/resolve", data={"csrf_token": token,
                                                     "outcome": "hand_back"})
     assert "Handover resolved" in done.text
