@@ -56,6 +56,7 @@ _DESCRIPTIONS = {
     404: "No such object",
     409: "Conflicts with the current state (taken, already done, not open)",
     410: "Expired",
+    413: "The request body is larger than the limit (MAX_BODY_BYTES); nothing was read",
     422: "Invalid input: a field, a parameter, or how they fit together",
     503: "Busy: nothing was changed; retry after `Retry-After` seconds",
 }
@@ -71,7 +72,7 @@ def error_responses(*status_codes: int) -> dict[int | str, dict]:
 
 
 # What every staff API route can answer besides its own refusals.
-STAFF_ERRORS = error_responses(400, 401, 403, 422, 503)
+STAFF_ERRORS = error_responses(400, 401, 403, 413, 422, 503)
 
 
 async def answer_refused(_request: Request, exc: Exception) -> JSONResponse:

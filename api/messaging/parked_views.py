@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Query
 
 from api.audit import service as audit_service
 from api.deps import SessionDep, require_role
+from api.errors import STAFF_ERRORS
 from api.messaging import service as messaging_service
 from api.messaging.models import Direction, Message
 from api.messaging.schemas import ParkedMessageOut
 from api.staff.models import Role, StaffUser
 
-router = APIRouter(prefix="/api/v1", tags=["messaging"])
+router = APIRouter(prefix="/api/v1", tags=["messaging"], responses=STAFF_ERRORS)
 QueueWorker = Annotated[StaffUser, Depends(require_role(Role.CLERK, Role.CLINICIAN, Role.ADMIN))]
 
 

@@ -5,28 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel
 
 from api.audit import service as audit_service
 from api.deps import SessionDep, require_role
+from api.errors import STAFF_ERRORS, error_responses
 from api.privacy import service as privacy_service
 from api.privacy.schemas import SubjectAccessIn
 from api.staff.models import Role, StaffUser
 
-router = APIRouter(prefix="/api/v1", tags=["data protection"])
+router = APIRouter(prefix="/api/v1", tags=["data protection"], responses=STAFF_ERRORS)
 Admin = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]
 
 
-class Problem(BaseModel):
-    detail: str
-
-
-@router.post("/subject-access-exports", responses={
-    401: {"model": Problem, "description": "Not signed in and no API key"},
-    403: {"model": Problem, "description": "Not an admin (or a console request without CSRF)"},
-    404: {"model": Problem, "description": "No patient with that id or NHS number"},
-    422: {"description": "Neither or both of patient_id and nhs_number, or a malformed one"},
-})
+@router.post("/subject-access-exports", responses=error_responses(404))
 def export_patient(body: SubjectAccessIn, session: SessionDep, user: Admin) -> dict:
     """Everything held about one patient as JSON, for a subject access request (admins only;
     audited). Review it for other people's data before release."""

@@ -65,7 +65,3 @@ class PasswordResetOut(BaseModel):
 class PasswordChange(BaseModel):
     current_password: str = Field(max_length=passwords.MAX_LENGTH)
     new_password: str = Field(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)
-
-
-class ErrorOut(BaseModel):
-    detail: str

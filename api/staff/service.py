@@ -28,7 +28,9 @@ LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 class StaffError(RefusedRequest):
-    """A staff account request that cannot be honoured."""
+    """A staff account request that cannot be honoured (422, as every semantic refusal)."""
+
+    status_code = 422
 
 
 class NotFound(StaffError):

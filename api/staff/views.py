@@ -8,13 +8,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from api.audit import service as audit_service
 from api.deps import SessionDep, SettingsDep, StaffUserDep, reads_only, require_role
-from api.errors import error_responses
+from api.errors import STAFF_ERRORS, ErrorOut
 from api.staff import auth as staff_auth
 from api.staff import service as staff_service
 from api.staff.models import Role, StaffUser
 from api.staff.schemas import (
     ApiKeyOut,
-    ErrorOut,
     PasswordChange,
     PasswordReset,
     PasswordResetOut,
@@ -23,7 +22,7 @@ from api.staff.schemas import (
 )
 from api.system import client_address
 
-router = APIRouter(prefix="/api/v1", tags=["staff"], responses=error_responses(401, 403, 503))
+router = APIRouter(prefix="/api/v1", tags=["staff"], responses=STAFF_ERRORS)
 
 AdminDep = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The staff user's id")]
@@ -36,7 +35,7 @@ ADMINS = SIGNED_IN | {403: {"model": ErrorOut,
                             "description": "Not an admin, or a console session without its "
                                            "CSRF token"}}
 USER = ADMINS | {404: {"model": ErrorOut, "description": "No such staff user"}}
-REFUSED = {400: {"model": ErrorOut, "description": "Refused; `detail` says why"}}
+REFUSED = {422: {"model": ErrorOut, "description": "Refused; `detail` says why"}}
 
 
 @router.get("/me", response_model=StaffOut, responses=SIGNED_IN)

@@ -113,7 +113,7 @@ def test_an_inactive_users_key_is_refused_even_if_not_revoked(api_client, staff)
 def test_an_admin_cannot_deactivate_themselves(api_client, staff):
     response = api_client.post(f"/api/v1/staff/users/{staff.admin.id}/deactivate",
                                headers=staff.as_admin)
-    assert response.status_code == 400 and "your own account" in response.json()["detail"]
+    assert response.status_code == 422 and "your own account" in response.json()["detail"]
     assert staff.admin.active
 
 
@@ -134,7 +134,7 @@ def test_unlock(api_client, staff):
 def test_reset_password_to_a_given_or_a_generated_one(api_client, staff):
     url = f"/api/v1/staff/users/{staff.clerk.id}/password"
     weak = api_client.post(url, json={"password": "password1234"}, headers=staff.as_admin)
-    assert weak.status_code == 400 and "too common" in weak.json()["detail"]
+    assert weak.status_code == 422 and "too common" in weak.json()["detail"]
     generation = staff.clerk.session_generation
     given = api_client.post(url, json={"password": NEW_PASSWORD}, headers=staff.as_admin)
     assert given.status_code == 200 and given.json() == {"generated_password": None}
@@ -154,10 +154,10 @@ def test_change_own_password_needs_the_current_one(api_client, staff):
     url = "/api/v1/me/password"
     wrong = api_client.post(url, headers=staff.as_clerk, json={
         "current_password": "not my password at all", "new_password": NEW_PASSWORD})
-    assert wrong.status_code == 400 and "current password is wrong" in wrong.json()["detail"]
+    assert wrong.status_code == 422 and "current password is wrong" in wrong.json()["detail"]
     weak = api_client.post(url, headers=staff.as_clerk, json={
         "current_password": PASSWORD, "new_password": "qwertyuiop12"})
-    assert weak.status_code == 400
+    assert weak.status_code == 422
     short = api_client.post(url, headers=staff.as_clerk, json={
         "current_password": PASSWORD, "new_password": "short"})
     assert short.status_code == 422
@@ -176,7 +176,7 @@ def test_guessing_the_current_password_is_throttled(api_client, staff):
     statuses = [api_client.post("/api/v1/me/password", headers=staff.as_clerk, json={
         "current_password": f"guess number {n}", "new_password": NEW_PASSWORD}).status_code
         for n in range(12)]
-    assert statuses[0] == 400 and statuses[-1] == 429
+    assert statuses[0] == 422 and statuses[-1] == 429
 
 
 def test_list_and_revoke_api_keys_with_last_used(api_client, staff):
