@@ -7,8 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from api import errors
 from api.config import Settings, get_settings
 from api.db import get_sessionmaker, read_only_session
 from api.messaging import signature
@@ -60,7 +62,14 @@ def get_staff_user(
             if session.dirty:
                 # The key's last-used time was due a refresh (at most every few minutes):
                 # commit it now, in a transaction of its own, since read-only routes never commit.
-                session.commit()
+                # Best effort: while another writer holds the database, the request goes on
+                # without it rather than answer 503 for a convenience field.
+                try:
+                    session.commit()
+                except DBAPIError as exc:
+                    if not errors.is_busy(exc):
+                        raise
+                    session.rollback()
             return user
     else:
         found = staff_auth.read_session(session=session, settings=settings,

@@ -33,6 +33,7 @@ def client_and_key(live_settings, monkeypatch):
                                           display_name="Busy Admin", role=Role.ADMIN,
                                           password="a long enough password")
         key = staff_service.create_api_key(session=session, user=admin)
+        staff_service.authenticate_api_key(session=session, key=key)  # last used: just now
     with TestClient(create_app()) as client:
         yield client, {"Authorization": f"Bearer {key}"}
 
@@ -55,6 +56,22 @@ def test_a_read_only_route_answers_while_a_writer_holds_the_lock(client_and_key,
     response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 200
     assert time.monotonic() - started < BUSY_TIMEOUT_SECONDS  # it never waited for the lock
+
+
+@only_sqlite
+def test_a_due_last_used_refresh_never_fails_a_read_while_the_database_is_busy(
+        client_and_key, write_lock):
+    from sqlalchemy import update
+
+    from api.staff.models import ApiKey
+
+    client, headers = client_and_key
+    write_lock.rollback()
+    with session_scope() as session:  # make the key's last-used time due a refresh
+        session.execute(update(ApiKey).values(last_used_at=None))
+    write_lock.execute("BEGIN IMMEDIATE")
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 200 and response.json()["username"] == "busy.admin"
 
 
 @only_sqlite
