@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from api.appointments import service as appointments_service
-from api.appointments.models import Appointment, Pathway, Priority
+from api.appointments.models import Appointment, AppointmentStatus, Pathway, Priority
 from api.patients.identifiers import nhs_check_digit
 from api.patients.models import Patient
 from api.scheduling.models import AppointmentType, Site, Slot, SlotStatus, Specialty
@@ -88,4 +88,16 @@ def make_appointment(session: Session, *, patient: Patient, specialty: Specialty
     } | overrides
     appointment = appointments_service.create(session=session, appointment=Appointment(**values))
     session.flush()
+    return appointment
+
+
+def make_postponed_appointment(session: Session, *, specialty: Specialty,
+                               **overrides) -> Appointment:
+    """A new patient's appointment, postponed by a strike (waiting to be rebooked)."""
+    values = {"referral_date": date(2026, 1, 5), "breach_date": date(2026, 5, 11)} | overrides
+    appointment = make_appointment(session, patient=make_patient(session), specialty=specialty,
+                                   **values)
+    appointments_service.change_status(session=session, appointment=appointment,
+                                       to_status=AppointmentStatus.POSTPONED,
+                                       reason="strike", actor="system")
     return appointment

@@ -192,13 +192,9 @@ class Worker:
         MESSAGES_PARKED.labels("turn").inc()
         try:  # the case is a help to staff; whatever broke the turn must not keep it stuck
             with session.begin_nested():
-                handover_service.open_handover(
-                    session=session, settings=self.settings,
-                    reason=HandoverReason.NOT_UNDERSTOOD, urgency=Urgency.HIGH,
-                    created_by="gateway", conversation_id=conversation.id,
-                    patient_id=conversation.verified_patient_id,
-                    summary=("This message could not be processed automatically: "
-                             f"\u201c{handover_service.quote_patient(message.body)}\u201d"))
+                self._open_case(session, conversation, HandoverReason.NOT_UNDERSTOOD,
+                                "This message could not be processed automatically:",
+                                message.body)
         except Exception:
             log.exception("could not open a handover for a parked message",
                           extra={"message_id": message.id})
@@ -264,13 +260,8 @@ class Worker:
                         extra={"error": str(exc), "message_id": message.id})
             self._reply(session, conversation, message, MessageCategory.HOLDING,
                         texts.text("assistant_unavailable", phone=self.settings.bookings_phone))
-            handover_service.open_handover(
-                session=session, settings=self.settings,
-                reason=HandoverReason.ASSISTANT_UNAVAILABLE, urgency=Urgency.HIGH,
-                created_by="gateway", conversation_id=conversation.id,
-                patient_id=conversation.verified_patient_id,
-                summary=("The assistant was unavailable. The patient wrote: "
-                         f"\u201c{handover_service.quote_patient(text)}\u201d"))
+            self._open_case(session, conversation, HandoverReason.ASSISTANT_UNAVAILABLE,
+                            "The assistant was unavailable. The patient wrote:", text)
             return
         finally:
             RASA_TURN_SECONDS.observe(time.perf_counter() - started)
@@ -341,6 +332,15 @@ class Worker:
             session=session, conversation_id=conversation.id,
             category=MessageCategory.SAFETY_NET, channel=conversation.channel, text=net,
             since=utcnow() - timedelta(minutes=minutes))
+
+    def _open_case(self, session: Session, conversation: Conversation, reason: HandoverReason,
+                   preface: str, patient_text: str) -> None:
+        """A high-urgency handover opened by the gateway, quoting what the patient wrote."""
+        handover_service.open_handover(
+            session=session, settings=self.settings, reason=reason, urgency=Urgency.HIGH,
+            created_by="gateway", conversation_id=conversation.id,
+            patient_id=conversation.verified_patient_id,
+            summary=f"{preface} \u201c{handover_service.quote_patient(patient_text)}\u201d")
 
     def _reply(self, session: Session, conversation: Conversation, message: Message,
                category: MessageCategory, text: str, buttons: list[dict] | None = None) -> None:

@@ -1,22 +1,3 @@
-"""Cheap password hashes for these tests: argon2's production cost is for attackers, not CI.
-(The parameters travel inside each hash, so verification is unchanged.)"""
+"""Staff sign-in fixtures for every test here: see tests/staff_fixtures.py."""
 
-import pytest
-from argon2 import PasswordHasher
-
-from api.staff import service as staff_service
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    monkeypatch.setattr(staff_service, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-@pytest.fixture(autouse=True)
-def fresh_login_limits():
-    from api.staff import auth as staff_auth
-
-    staff_auth.reset_rate_limits()
-    yield
-    staff_auth.reset_rate_limits()
+from tests.staff_fixtures import cheap_password_hashes, fresh_login_limits  # noqa: F401

@@ -6,13 +6,13 @@ from collections import Counter
 from sqlalchemy import select
 
 from api.audit.models import AuditEvent
-from api.conversations.worker import Worker
 from api.handover import service as handover_service
 from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgency
 from api.messaging.dispatcher import Dispatcher
 from api.messaging.models import Direction, Message, MessageCategory, MessageStatus
 from api.messaging.senders import SandboxSender
 from api.staff.models import Role
+from tests.conversations.helpers import all_handovers, echo_worker, outbound_to
 from tests.fakes.fake_rasa import EchoAssistant
 from tests.twilio_helpers import inbound_form, post_signed
 
@@ -21,19 +21,11 @@ RED_FLAG = "i have crushing chest pain and cant breathe"
 
 
 def _outbound(factory, to=PATIENT):
-    with factory() as session:
-        return session.scalars(
-            select(Message).where(Message.direction == Direction.OUTBOUND,
-                                  Message.to_address == to).order_by(Message.id)).all()
+    return outbound_to(factory, to)
 
 
-def _handovers(factory):
-    with factory() as session:
-        return session.scalars(select(Handover).order_by(Handover.id)).all()
-
-
-def _worker(settings, factory, assistant=None):
-    return Worker(settings=settings, session_factory=factory, rasa=assistant or EchoAssistant())
+_handovers = all_handovers
+_worker = echo_worker
 
 
 def _flood(client, number, count):

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from api.conversations.rasa_client import RasaClient
 from api.conversations.worker import Worker
-from api.handover.models import Handover, HandoverReason, Urgency
+from api.handover.models import HandoverReason, Urgency
 from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
+from tests.conversations.helpers import all_handovers, echo_worker, outbound_to
 from tests.fakes.fake_rasa import EchoAssistant
 from tests.twilio_helpers import inbound_form, post_signed
 
@@ -17,19 +18,11 @@ PATIENT = "+447700900321"
 
 
 def _outbound(factory, to=PATIENT):
-    with factory() as session:
-        return session.scalars(
-            select(Message).where(Message.direction == Direction.OUTBOUND,
-                                  Message.to_address == to).order_by(Message.id)).all()
+    return outbound_to(factory, to)
 
 
-def _handovers(factory):
-    with factory() as session:
-        return session.scalars(select(Handover).order_by(Handover.id)).all()
-
-
-def _worker(settings, factory, assistant=None):
-    return Worker(settings=settings, session_factory=factory, rasa=assistant or EchoAssistant())
+_handovers = all_handovers
+_worker = echo_worker
 
 
 def test_a_message_gets_the_assistants_reply(live_client, live_settings, live_session_factory):

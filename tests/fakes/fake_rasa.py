@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
 from api.conversations.rasa_client import AssistantReply
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackServer, QuietJsonHandler
 
 
 class EchoAssistant:
@@ -32,21 +31,14 @@ class EchoAssistant:
         return [AssistantReply(text=f"echo: {text}")]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietJsonHandler):
 
-    def log_message(self, *args) -> None:
-        pass
 
     def do_POST(self) -> None:  # noqa: N802
         payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         time.sleep(self.server.delay)
-        body = json.dumps([{"recipient_id": payload["sender"],
-                            "text": f"echo: {payload['message']}"}]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self._json(200, [{"recipient_id": payload["sender"],
+                          "text": f"echo: {payload['message']}"}])
 
 
 class EchoRasaServer(LoopbackServer):

@@ -7,7 +7,6 @@ tested against real HTTP, real JSON and the real client's error handling.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import secrets
@@ -15,10 +14,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackServer, QuietJsonHandler
 
 CREATE_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.json$")
 
@@ -44,18 +42,8 @@ class FakeTwilioState:
             return self._random.random()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietJsonHandler):
 
-    def log_message(self, *args) -> None:  # keep test output quiet
-        pass
-
-    def _json(self, status: int, payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         state = self.server.state

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class QuietJsonHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers JSON."""
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def _json(self, status: int, payload) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 class LoopbackServer:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from api.appointments import service as appointments_service
-from api.appointments.models import Appointment, AppointmentStatus
+from api.appointments.models import Appointment
 from api.scheduling.models import Offer, OfferStatus, Slot, SlotStatus
 from api.staff import service as staff_service
 from api.staff.models import Role
@@ -37,12 +36,7 @@ def _held_offer(session) -> tuple[int, int, int, str]:
     slot = factories.make_slot(session, site=site, specialty=specialty,
                                start_at=datetime.now(UTC).replace(microsecond=0)
                                + timedelta(days=5), status=SlotStatus.HELD)
-    appointment = factories.make_appointment(
-        session, patient=factories.make_patient(session), specialty=specialty,
-        referral_date=date(2026, 1, 5), breach_date=date(2026, 5, 11))
-    appointments_service.change_status(session=session, appointment=appointment,
-                                       to_status=AppointmentStatus.POSTPONED,
-                                       reason="strike", actor="system")
+    appointment = factories.make_postponed_appointment(session, specialty=specialty)
     offer = Offer(appointment_id=appointment.id, slot_id=slot.id, status=OfferStatus.HELD,
                   expires_at=datetime.now(UTC) + timedelta(hours=1))
     session.add(offer)

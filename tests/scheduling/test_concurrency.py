@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from api.appointments import service as appointments_service
 from api.appointments.models import Appointment, AppointmentStatus
 from api.patients.models import Patient
 from api.scheduling import service as scheduling_service
@@ -29,13 +28,7 @@ def _world(session, patients: int):
     slot = factories.make_slot(session, site=site, specialty=specialty, start_at=start)
     appointments = []
     for _ in range(patients):
-        appointment = factories.make_appointment(
-            session, patient=factories.make_patient(session), specialty=specialty,
-            referral_date=date(2026, 1, 5), breach_date=date(2026, 5, 11))
-        appointments_service.change_status(session=session, appointment=appointment,
-                                           to_status=AppointmentStatus.POSTPONED,
-                                           reason="strike", actor="system")
-        appointments.append(appointment)
+        appointments.append(factories.make_postponed_appointment(session, specialty=specialty))
     session.flush()
     return site, specialty, slot, appointments
 
