@@ -27,6 +27,7 @@ from api.config import get_settings
 from api.conversations import identity
 from api.conversations.models import Conversation
 from api.handover import service as handover_service
+from api.system import localtime
 from api.texts import text
 
 ACTION_VALIDATE_IDENTITY_FORM = "validate_identity_form"
@@ -88,7 +89,7 @@ class ValidateIdentityForm(FormValidationAction):
             if conversation is None:
                 return {PERSON: None, OUTCOME: "unavailable"}
             settings = get_settings()
-            if identity.parse_dob(text, today=identity.local_today(settings)) is not None:
+            if identity.parse_dob(text, today=localtime.local_today(settings)) is not None:
                 # A date of birth where we asked for a name: no penalty (the date is checked
                 # as the date of birth in the same turn when the patient sent one).
                 return {PERSON: None}

@@ -21,9 +21,10 @@ from actions.common import (
 )
 from actions.understanding import merge_preferences, parse_preferences
 from api.appointments.models import Appointment
-from api.conversations import identity, trust_info
+from api.conversations import trust_info
 from api.scheduling import matching
 from api.scheduling import service as scheduling_service
+from api.system import localtime
 from api.texts import text
 
 ACTION_OFFER_DATES = "action_offer_dates"
@@ -117,7 +118,7 @@ class ActionOfferOtherDates(GatedAction):
         return ACTION_OFFER_OTHER_DATES
 
     def answer(self, turn: Turn) -> Events:
-        today = identity.local_today(turn.settings)
+        today = localtime.local_today(turn.settings)
         update = parse_preferences(turn.text, entities=turn.message.get("entities") or [],
                                    today=today)
         previous = dict(turn.tracker.get_slot(SLOT_PREFERENCES) or {})

@@ -7,14 +7,13 @@ Times are Europe/London wall-clock (the trust's `patient_timezone`), in the NHS 
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import object_session
 
 from api import texts
 from api.appointments.models import Appointment, AppointmentStatus
-from api.config import get_settings
 from api.scheduling.models import AppointmentType, Slot
+from api.system import localtime
 from api.texts import text
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -25,17 +24,13 @@ KIND = {
 }
 
 
-def zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().patient_timezone)
-
-
 def local(moment: datetime) -> datetime:
-    return moment.astimezone(zone())
+    return localtime.to_local(moment)
 
 
 def clock(moment: datetime) -> str:
     """"2:30pm", "9am"."""
-    return texts.clock(moment, zone=zone())
+    return texts.clock(moment, zone=localtime.patient_zone())
 
 
 def day(moment: datetime) -> str:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from api.config import Settings
-from api.db import utcnow
+from api.system import localtime
 
 TEXTS_FILE = Path(__file__).with_name("texts.yml")
 
@@ -39,9 +39,9 @@ def clock(moment: datetime, *, zone: ZoneInfo) -> str:
 
 def answer_by(*, settings: Settings, due_at: datetime) -> str:
     """"They'll be in touch by 3pm today.": when staff will answer, in the patient's zone."""
-    zone = ZoneInfo(settings.patient_timezone)
+    zone = localtime.patient_zone(settings)
     local = due_at.astimezone(zone)
-    today = utcnow().astimezone(zone).date()
+    today = localtime.local_today(settings)
     if local.date() == today:
         day = "today"
     elif (local.date() - today).days == 1:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
 from api.patients.models import Patient
 from api.scheduling.models import Site, Slot
+from api.system import localtime
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def send_chasers(*, session: Session, settings: Settings, now: datetime | None =
 
 
 def _when(slot: Slot, settings: Settings) -> str:
-    local = slot.start_at.astimezone(ZoneInfo(settings.patient_timezone))
+    local = localtime.to_local(slot.start_at, settings)
     hour = local.strftime("%I:%M%p").lstrip("0").lower().replace(":00", "")
     return f"{local.strftime('%a %d %b').replace(' 0', ' ')}, {hour}"
 

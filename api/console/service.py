@@ -13,7 +13,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from anyio import to_thread
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from api.handover import service as handover_service
 from api.handover.models import Handover
 from api.patients.models import Patient
 from api.staff.models import StaffUser
+from api.system import localtime, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def local_time(moment: datetime | None, settings: Settings) -> str:
     """A UTC moment as the bookings team reads it (Europe/London)."""
     if moment is None:
         return ""
-    return moment.astimezone(ZoneInfo(settings.patient_timezone)).strftime("%a %d %b %H:%M")
+    return localtime.to_local(moment, settings).strftime("%a %d %b %H:%M")
 
 
 def due_label(*, due: datetime, now: datetime) -> str:
@@ -93,9 +93,7 @@ async def queue_events(*, settings: Settings, session_factory: Callable[[], Sess
     pubsub = None
     if settings.redis_url:
         try:
-            import redis.asyncio as aioredis
-
-            client = aioredis.Redis.from_url(settings.redis_url)
+            client = redis_client.async_client(settings.redis_url)
             pubsub = client.pubsub()
             await pubsub.subscribe(QUEUE_CHANNEL)
         except Exception:

@@ -17,7 +17,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import dateparser
 from dateparser.search import search_dates
@@ -32,6 +31,7 @@ from api.db import utcnow
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.patients.models import Patient
+from api.system import localtime
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,6 @@ class Outcome:
     attempts_left: int = 0
     handover_id: int | None = None
     details: dict = field(default_factory=dict)
-
-
-def local_today(settings: Settings, now: datetime | None = None) -> date:
-    """Today in the patient's time zone."""
-    return (now or utcnow()).astimezone(ZoneInfo(settings.patient_timezone)).date()
 
 
 def parse_dob(text: str, *, today: date) -> date | None:
@@ -224,7 +219,7 @@ def check_dob(*, session: Session, settings: Settings, conversation: Conversatio
     """Check a date of birth against the people on the number (or those already chosen)."""
     if is_locked(session=session, conversation=conversation):
         return Outcome("locked")
-    dob = parse_dob(text, today=local_today(settings, now))
+    dob = parse_dob(text, today=localtime.local_today(settings, now=now))
     if dob is None:
         return Outcome("unreadable")
     people = candidates(session=session, conversation=conversation)

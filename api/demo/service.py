@@ -14,7 +14,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
@@ -41,8 +40,8 @@ from api.scheduling.models import (
     SlotStatus,
     Specialty,
 )
+from api.system import localtime
 
-LONDON = ZoneInfo("Europe/London")
 MAX_PATIENTS = 20_000
 WINDOW = timedelta(weeks=12)  # capacity this far before and after `today`
 
@@ -104,7 +103,7 @@ class SeedResult:
     def summary(self) -> str:
         if not self.created:
             return "The demo trust is already seeded; nothing was changed."
-        strike = self.strike_starts_at.astimezone(LONDON) if self.strike_starts_at else None
+        strike = localtime.to_local(self.strike_starts_at) if self.strike_starts_at else None
         return (
             f"Seeded the demo trust (seed {self.seed}, today {self.today.isoformat()}): "
             f"{_count(self.patients, 'patient')}, {_count(self.appointments, 'appointment')}, "
@@ -127,7 +126,7 @@ def seed(*, session: Session, patients: int = 2500, seed: int = 2024,
          today: date | None = None) -> SeedResult:
     """Create the synthetic demo trust once (flushes; the caller commits)."""
     _check_arguments(patients=patients, seed=seed, today=today)
-    today = today or datetime.now(LONDON).date()
+    today = today or localtime.local_today()
     if is_seeded(session=session):
         return SeedResult(created=False, seed=seed, today=today)
     return _Builder(session=session, patients=patients, seed=seed, today=today).run()
@@ -194,7 +193,7 @@ def _check_arguments(*, patients: int, seed: int, today: date | None) -> None:
 
 def _at(day: date, clock: time) -> datetime:
     """A Europe/London wall-clock time as an aware UTC datetime."""
-    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(UTC)
+    return localtime.at_local(day, clock)
 
 
 def strike_window(*, today: date) -> tuple[datetime, datetime]:
@@ -704,7 +703,7 @@ class _Builder:
 
     def _pathway_and_dates(self, booking: _Booking) -> tuple[Pathway, date, date]:
         rng = self.rng
-        day = booking.slot["start_at"].astimezone(LONDON).date()
+        day = localtime.to_local(booking.slot["start_at"]).date()
         if booking.priority is Priority.SUSPECTED_CANCER:
             pathway, limit = Pathway.CANCER_FDS, CANCER_FDS_DAYS
             lead = rng.randint(5, 14) if booking.slot["type"] is AppointmentType.OUTPATIENT \
@@ -722,7 +721,7 @@ class _Builder:
         return pathway, referral, referral + timedelta(days=limit)
 
     def _booked_at(self, booking: _Booking, referral: date) -> datetime:
-        day = booking.slot["start_at"].astimezone(LONDON).date()
+        day = localtime.to_local(booking.slot["start_at"]).date()
         latest = max(referral, min(day, self.today - timedelta(days=1)))
         spread = min(14, (latest - referral).days)
         booked_day = referral + timedelta(days=self.rng.randint(0, spread))

@@ -7,7 +7,6 @@ import hashlib
 import logging
 import re
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from api.patients.models import Patient
 from api.scheduling import service as scheduling_service
 from api.scheduling.models import Offer, OfferStatus, Slot, Specialty
 from api.staff.models import Role, StaffUser
+from api.system import localtime, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def due_at(*, urgency: Urgency, settings: Settings, now: datetime | None = None)
     now = now or utcnow()
     if urgency is Urgency.URGENT:
         return now + URGENT_WITHIN
-    zone = ZoneInfo(settings.patient_timezone)
+    zone = localtime.patient_zone(settings)
     opens = time.fromisoformat(settings.working_hours_start)
     closes = time.fromisoformat(settings.working_hours_end)
     start = _next_working_moment(now.astimezone(zone), opens, closes)
@@ -280,13 +280,7 @@ def publish_queue_change(*, settings: Settings) -> None:
     if not settings.redis_url:
         return
     try:
-        import redis
-
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=1)
-        try:
-            client.publish(QUEUE_CHANNEL, "changed")
-        finally:
-            client.close()
+        redis_client.client(settings.redis_url, timeout=1).publish(QUEUE_CHANNEL, "changed")
     except Exception:  # a missed wake-up only delays the update until the next poll
         log.warning("could not publish a queue change to Redis")
 

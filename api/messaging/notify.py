@@ -8,26 +8,19 @@ database every WORKER_POLL_SECONDS; the wake-up is an optimisation, never requir
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
-import redis
-
 from api.config import Settings
+from api.system import redis_client
 
 log = logging.getLogger(__name__)
 WAKEUP_KEY = "rebook:worker:wakeup"
-_clients: dict[str, redis.Redis] = {}
+# Longer than any block on the wake-up list (the worker blocks for about a second).
+SOCKET_TIMEOUT_SECONDS = 5.0
 
 
-_clients_lock = threading.Lock()
-
-
-def _client(url: str) -> redis.Redis:
-    with _clients_lock:
-        if url not in _clients:
-            _clients[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=1)
-        return _clients[url]
+def _client(url: str) -> redis_client.Redis:
+    return redis_client.client(url, timeout=SOCKET_TIMEOUT_SECONDS)
 
 
 def wake_workers(*, settings: Settings) -> None:
@@ -49,6 +42,6 @@ def wait_for_work(*, settings: Settings, timeout: float) -> None:
         try:
             _client(settings.redis_url).blpop([WAKEUP_KEY], timeout=max(timeout, 0.01))
             return
-        except redis.RedisError:
+        except redis_client.RedisError:
             pass
     time.sleep(timeout)

@@ -6,7 +6,6 @@ import json
 import logging
 from datetime import datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Text, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -28,6 +27,7 @@ from api.messaging.models import (
 )
 from api.messaging.schemas import InboundMessage
 from api.patients.models import Patient
+from api.system import localtime
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def sender_for(*, settings: Settings, channel: Channel) -> str:
 def next_send_time(*, settings: Settings, now: datetime | None = None) -> datetime:
     """`now` if inside the send window (Europe/London), else when the window next opens."""
     now = now or utcnow()
-    zone = ZoneInfo(settings.patient_timezone)
+    zone = localtime.patient_zone(settings)
     local = now.astimezone(zone)
     opens = time.fromisoformat(settings.send_window_start)
     closes = time.fromisoformat(settings.send_window_end)

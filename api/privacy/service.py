@@ -30,6 +30,7 @@ from api.messaging.models import Message, OptOut
 from api.patients.identifiers import normalise_nhs_number
 from api.patients.models import Patient
 from api.scheduling.models import Offer, Slot
+from api.system import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,7 @@ def _count(session: Session, model, column, ids: list[int], *conditions) -> int:
 
 
 def _tracker_client(settings: Settings):
-    import redis
-
-    return redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+    return redis_client.client(settings.redis_url)
 
 
 def _trackers(settings: Settings, public_ids: list[str], *, delete: bool) -> int:
@@ -87,14 +86,11 @@ def _trackers(settings: Settings, public_ids: list[str], *, delete: bool) -> int
     if not settings.redis_url or not public_ids:
         return 0
     client = _tracker_client(settings)
-    try:
-        found = 0
-        for batch in batched(public_ids, BATCH):
-            keys = [RASA_TRACKER_KEY_PREFIX + public_id for public_id in batch]
-            found += client.delete(*keys) if delete else client.exists(*keys)
-        return found
-    finally:
-        client.close()
+    found = 0
+    for batch in batched(public_ids, BATCH):
+        keys = [RASA_TRACKER_KEY_PREFIX + public_id for public_id in batch]
+        found += client.delete(*keys) if delete else client.exists(*keys)
+    return found
 
 
 def purge(*, session: Session, settings: Settings, now: datetime | None = None,

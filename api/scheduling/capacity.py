@@ -32,6 +32,7 @@ from api.scheduling.models import (
     SlotStatus,
     Specialty,
 )
+from api.system import localtime
 
 CAPACITY_SOURCE = "capacity"
 SENT_OFFER_HOURS = 24
@@ -154,7 +155,7 @@ def _had_slot(*, session: Session, slot_ids: list[int]) -> set[tuple[int, int]]:
 def _choose(*, session: Session, slots: list[Slot], now: datetime,
             min_notice: timedelta) -> list[tuple[Slot, _Candidate]]:
     """For each free slot in time order, the most pressing candidate not chosen already."""
-    today = now.astimezone(matching.patient_zone()).date()
+    today = localtime.local_today(now=now)
     slots = [s for s in slots if s.status is SlotStatus.FREE and s.start_at >= now + min_notice]
     if not slots:
         return []
@@ -198,7 +199,7 @@ def propose(*, session: Session, clinic_session_id: int, now: datetime | None = 
             min_notice: timedelta = matching.MIN_NOTICE) -> list[Proposal]:
     """Who the engine would offer each free slot of a session to, in priority order."""
     now = now or utcnow()
-    today = now.astimezone(matching.patient_zone()).date()
+    today = localtime.local_today(now=now)
     pairs = _choose(session=session, slots=_session_slots(
         session=session, clinic_session_id=clinic_session_id), now=now, min_notice=min_notice)
     return [Proposal(slot.id, slot.start_at, c.facts.appointment_id, c.patient_id,

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -14,6 +13,7 @@ from rich.table import Table
 
 from api.appointments.models import Pathway, Priority
 from api.scheduling.models import AppointmentType, SessionKind
+from api.system import localtime
 
 app = typer.Typer(help="The rescheduling engine: disruptions, capacity, offers, plans.",
                   no_args_is_help=True)
@@ -24,15 +24,11 @@ ACTOR = "cli"
 
 def _when(text: str) -> datetime:
     """An ISO date-time; without an offset it is Europe/London wall-clock time."""
-    from api.config import get_settings
-
     try:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
         raise typer.BadParameter(f"not an ISO date-time: {text!r}") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(get_settings().patient_timezone))
-    return value.astimezone(UTC)
+    return localtime.assume_local(value).astimezone(UTC)
 
 
 @contextmanager

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.appointments.models import Appointment, AppointmentStatus
-from api.config import get_settings
 from api.scheduling.errors import InvalidRequest
 from api.scheduling.models import Offer, OfferStatus, Site, Slot, SlotStatus
+from api.system import localtime
 
 MIN_NOTICE = timedelta(hours=48)
 # Local start times: morning before 12:00, afternoon before 17:00, evening after.
@@ -30,10 +29,6 @@ TIMES_OF_DAY: dict[str, tuple[time, time]] = {
     "evening": (time(17, 0), time.max),
 }
 ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.REBOOKED)
-
-
-def patient_zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().patient_timezone)
 
 
 @dataclass
@@ -76,11 +71,6 @@ class Preferences:
         if self.earliest_date and local_start.date() < self.earliest_date:
             return False
         return not (self.latest_date and local_start.date() > self.latest_date)
-
-
-def local_midnight(day: date) -> datetime:
-    """The UTC instant a Europe/London date begins."""
-    return datetime.combine(day, time(0, 0), tzinfo=patient_zone()).astimezone(UTC)
 
 
 def overlaps(start: datetime, minutes: int, busy: Iterable[tuple[datetime, datetime]]) -> bool:
@@ -131,16 +121,16 @@ def matching_slots(*, session: Session, appointment: Appointment,
                    min_notice: timedelta = MIN_NOTICE, batch: int = 200) -> Iterator[Slot]:
     """Free slots that suit the appointment and the patient, earliest first."""
     prefs = preferences or Preferences()
-    zone = patient_zone()
+    zone = localtime.patient_zone()
     query = select(Slot).where(
         *slot_filter(appointment),
         Slot.status == SlotStatus.FREE,
         Slot.start_at >= now + min_notice,
     )
     if prefs.earliest_date:
-        query = query.where(Slot.start_at >= local_midnight(prefs.earliest_date))
+        query = query.where(Slot.start_at >= localtime.local_midnight(prefs.earliest_date))
     if prefs.latest_date:
-        query = query.where(Slot.start_at < local_midnight(prefs.latest_date + timedelta(days=1)))
+        query = query.where(Slot.start_at < localtime.local_midnight(prefs.latest_date + timedelta(days=1)))
     if prefs.site_ids is not None:
         query = query.where(Slot.site_id.in_(sorted(prefs.site_ids)))
     if prefs.step_free_access:
@@ -169,7 +159,7 @@ def spread(slots: list[Slot], n: int) -> list[Slot]:
 
     Three slots twenty minutes apart in one clinic are one choice, not three.
     """
-    zone = patient_zone()
+    zone = localtime.patient_zone()
     seen_days: set[date] = set()
     first, rest = [], []
     for slot in slots:

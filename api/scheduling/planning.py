@@ -47,6 +47,7 @@ from api.patients.models import Patient
 from api.scheduling import holds, matching, priority
 from api.scheduling.errors import NotFound
 from api.scheduling.models import Disruption, Slot, SlotStatus
+from api.system import localtime
 
 TIER_WEIGHT = {0: 64, 1: 32, 2: 16, 3: 8, 4: 4, 5: 2, 6: 1}
 BREACH_FIXED_DAYS = 14
@@ -517,7 +518,7 @@ def load_problem(*, session: Session, disruption_id: int, now: datetime | None =
     now = now or utcnow()
     if session.get(Disruption, disruption_id) is None:
         raise NotFound(f"no disruption {disruption_id}")
-    zone = matching.patient_zone()
+    zone = localtime.patient_zone()
     today = now.astimezone(zone).date()
     rows = session.execute(
         select(Appointment.id, Appointment.patient_id, Appointment.specialty_id,

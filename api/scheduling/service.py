@@ -37,6 +37,7 @@ from api.scheduling.errors import (  # noqa: F401 - re-exported for callers
     SlotTaken,
 )
 from api.scheduling.models import AppointmentType, Offer, OfferStatus, Slot, SlotStatus, Specialty
+from api.system import localtime
 
 ASSISTANT_HOLD_MINUTES = 30
 # How many matching slots to look at when choosing `limit` of them on different days.
@@ -44,7 +45,7 @@ _SCAN = 60
 
 
 def _today(now: datetime):
-    return now.astimezone(matching.patient_zone()).date()
+    return localtime.local_today(now=now)
 
 
 def _appointment(session: Session, appointment_id: int) -> Appointment:

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
 
-from api.db import utcnow
 from api.deps import SessionDep, StaffUserDep, reads_only, require_role
 from api.errors import STAFF_ERRORS, error_responses
 from api.fields import NO_NUL, IdPath
@@ -18,6 +17,7 @@ from api.scheduling.disruptions import get_disruption as load_disruption
 from api.scheduling.errors import InvalidRequest
 from api.scheduling.models import AppointmentType, ClinicSession, Offer, Slot, Specialty
 from api.staff.models import Role, StaffUser
+from api.system import localtime
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"], responses=STAFF_ERRORS)
 Planner = Annotated[StaffUser, Depends(require_role(Role.ADMIN, Role.CLINICIAN))]
@@ -132,7 +132,7 @@ def waiting_list(specialty_code: Annotated[str, Query(max_length=16, pattern=NO_
         raise InvalidRequest(f"unknown specialty code {specialty_code!r}")
     ordered = scheduling_service.queue(session=session, specialty_id=specialty.id,
                                        appointment_type=appointment_type)
-    today = utcnow().astimezone(matching.patient_zone()).date()
+    today = localtime.local_today()
     return [schemas.QueueEntry(position=i, appointment_id=f.appointment_id, priority=f.priority,
                                breach_date=f.breach_date, reasons=priority.reasons(f, today))
             for i, f in enumerate(ordered[:limit], start=1)]

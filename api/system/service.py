@@ -6,11 +6,11 @@ import time
 from dataclasses import dataclass
 
 import httpx
-import redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from api.config import Settings
+from api.system import redis_client
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -50,11 +50,7 @@ def check_redis(*, settings: Settings) -> CheckResult | None:
         return None
 
     def probe() -> str:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=CHECK_TIMEOUT_SECONDS)
-        try:
-            client.ping()
-        finally:
-            client.close()
+        redis_client.client(settings.redis_url, timeout=CHECK_TIMEOUT_SECONDS).ping()
         return "pong"
 
     return _timed("redis", probe)
