@@ -32,9 +32,10 @@ FOUNDATION: dict[str, set[str]] = {
     "api.texts": {"api.config", "api.system.localtime"},
 }
 
-# Rule 3: domains from the bottom up; a `models` module imports the models of lower domains only.
-DOMAIN_ORDER = ("patients", "staff", "audit", "appointments", "scheduling", "messaging",
-                "conversations", "handover", "campaigns")
+# Rules 3 and 7: domains from the bottom up; a domain imports only itself and lower domains,
+# and a `models` module only the models of lower domains.
+DOMAIN_ORDER = ("patients", "audit", "staff", "appointments", "scheduling", "messaging",
+                "handover", "conversations", "campaigns")
 
 # Rule 4: the top layer: entry points and the consumers that read across every domain.
 TOP = ("api.main", "api.cli", "api.__main__", "api.supervisor", "api.jobs", "api.console",
@@ -48,6 +49,10 @@ DEPS_USERS = ("api.console.pages",)
 KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     # issue 14, reference-data domain: appointments sit below scheduling.
     ("api.appointments.models", "api.scheduling.models"),
+    # issue 14, flows layer: conversations -> handover, not the reverse (conversation.state).
+    ("api.handover.service", "api.conversations.models"),
+    # audit sits below staff; actor_of(StaffUser) should take the actor's name instead.
+    ("api.audit.service", "api.staff.models"),
 }
 
 
@@ -202,9 +207,17 @@ def one_redis_client_factory(imp: Import, target: str | None) -> str | None:
     return None
 
 
+def domains_import_only_lower_domains(imp: Import, target: str | None) -> str | None:
+    own, other = domain_of(imp.module), target and domain_of(target)
+    if own and other and DOMAIN_ORDER.index(other) > DOMAIN_ORDER.index(own):
+        return f"{own} sits below {other} ({' < '.join(DOMAIN_ORDER)})"
+    return None
+
+
 RULES = [api_never_imports_actions, foundation_imports_only_foundation,
          models_import_only_lower_models, top_layer_is_imported_only_from_the_top,
-         routers_and_request_dependencies, one_redis_client_factory]
+         routers_and_request_dependencies, one_redis_client_factory,
+         domains_import_only_lower_domains]
 
 
 def test_the_rules_are_kept():
@@ -258,3 +271,7 @@ def test_the_rules_catch_imports_against_the_direction():
     assert _one(models_import_only_lower_models, "api.appointments.models",
                 "api.scheduling.models.Slot")
     assert _one(one_redis_client_factory, "api.messaging.notify", "redis.Redis")
+    assert _one(domains_import_only_lower_domains, "api.messaging.service",
+                "api.conversations.service")
+    assert not _one(domains_import_only_lower_domains, "api.conversations.worker",
+                    "api.handover.service")
