@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -192,9 +192,3 @@ def claim_next_message(*, session: Session, conversation_id: int, owner: str,
 def by_public_id(*, session: Session, public_id: str) -> Conversation | None:
     """The conversation behind the pseudonymous id Rasa knows."""
     return session.scalar(select(Conversation).where(Conversation.public_id == public_id))
-
-
-def is_verified(*, conversation: Conversation, now: datetime | None = None) -> bool:
-    """True while the patient's identity check is still in force."""
-    return (conversation.verified_patient_id is not None and conversation.verified_until is not None
-            and conversation.verified_until > (now or utcnow()))
