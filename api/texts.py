@@ -37,6 +37,28 @@ def clock(moment: datetime, *, zone: ZoneInfo) -> str:
     return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
 
 
+def day(moment: datetime, *, zone: ZoneInfo) -> str:
+    """"Tue 16 Jan": the date in the patient's time zone."""
+    moment = moment.astimezone(zone)
+    return f"{moment:%a} {moment.day} {moment:%b}"
+
+
+def when(moment: datetime, *, zone: ZoneInfo) -> str:
+    """"Tue 16 Jan, 2:30pm"."""
+    return f"{day(moment, zone=zone)}, {clock(moment, zone=zone)}"
+
+
+def slot_place(slot) -> str:
+    """"Royal Northshire Infirmary, Outpatients B": the slot's site and, if known, the room."""
+    location = slot.session.location if slot.session is not None else ""
+    return ", ".join(part for part in (slot.site.name, location) if part)
+
+
+def slot_line(slot, *, zone: ZoneInfo) -> str:
+    """"Tue 16 Jan, 2:30pm, Royal Northshire Infirmary, Outpatients B"."""
+    return f"{when(slot.start_at, zone=zone)}, {slot_place(slot)}"
+
+
 def answer_by(*, settings: Settings, due_at: datetime) -> str:
     """"They'll be in touch by 3pm today.": when staff will answer, in the patient's zone."""
     zone = ZoneInfo(settings.patient_timezone)

@@ -25,6 +25,7 @@ from api.console.pages import (
 )
 from api.db import read_only_session
 from api.deps import SessionDep, SettingsDep, reads_only
+from api.flows import booking as booking_flow
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, HandoverStatus
 from api.reporting import service as reporting_service
@@ -242,8 +243,9 @@ def find_slots(request: Request, handover_id: int, session: SessionDep, settings
 def book(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
          console: FormUserDep, offer_id: Annotated[int, Form()] = 0):
     return _act(request, session, settings, console, handover_id, "booked",
-                lambda h: handover_service.book(session=session, handover=h, user=console[0],
-                                                offer_id=offer_id))
+                lambda h: booking_flow.book_for_handover(session=session, settings=settings,
+                                                         handover=h, user=console[0],
+                                                         offer_id=offer_id))
 
 
 @router.post("/handovers/{handover_id}/resolve")

@@ -192,3 +192,17 @@ def claim_next_message(*, session: Session, conversation_id: int, owner: str,
 def by_public_id(*, session: Session, public_id: str) -> Conversation | None:
     """The conversation behind the pseudonymous id Rasa knows."""
     return session.scalar(select(Conversation).where(Conversation.public_id == public_id))
+
+
+def get(*, session: Session, conversation_id: int) -> Conversation | None:
+    """One conversation by id."""
+    return session.get(Conversation, conversation_id)
+
+
+def last_written_on(*, session: Session, addresses: list[str]) -> Conversation | None:
+    """Of the conversations on these addresses, the one whose patient wrote last."""
+    return session.scalars(
+        select(Conversation).where(Conversation.address.in_(addresses),
+                                   Conversation.last_inbound_at.is_not(None),
+                                   Conversation.purged_at.is_(None))
+        .order_by(Conversation.last_inbound_at.desc(), Conversation.id.desc()).limit(1)).first()
