@@ -68,7 +68,7 @@ def test_console_booking_confirms_once_on_the_patients_channel(api_client, desk,
                  if db_session.get(Offer, int(i)).slot_id == desk.slots[0].id)
 
     booked = api_client.post(f"{base}/book", data={"csrf_token": token, "offer_id": offer.id})
-    assert "Appointment booked" in booked.text
+    assert "Appointment booked. The patient&#39;s confirmation is queued" in booked.text
     again = api_client.post(f"{base}/book", data={"csrf_token": token, "offer_id": offer.id})
     assert again.status_code == 409 and "There is a problem" in again.text
 
@@ -171,3 +171,17 @@ def test_a_refused_booking_queues_nothing(desk, db_session):
 
     assert confirmations(db_session, patient.id) == []
     assert db_session.get(Appointment, appointment.id).status is AppointmentStatus.OFFERED
+
+
+def test_the_console_says_when_the_patient_could_not_be_texted(api_client, desk, db_session):
+    handover, patient, appointment, _ = desk.patient_case(
+        communication_needs=[CommunicationNeed.NO_TEXT_MESSAGES])
+    offer = first_offer(desk, handover, appointment)
+    sign_in(api_client, "t.clerk")
+    token = csrf_of(api_client.get(f"/console/handovers/{handover.id}").text)
+
+    booked = api_client.post(f"/console/handovers/{handover.id}/book",
+                             data={"csrf_token": token, "offer_id": offer.id})
+
+    assert "cannot be sent a text message: please tell them the new date" in booked.text
+    assert confirmations(db_session, patient.id) == []
