@@ -1,6 +1,6 @@
 """The catalogue of patient-facing texts (api/texts.yml), filled in by name.
 
-The assistant's actions and the worker both speak from it, so every word a patient reads
+The assistant's actions, the worker and the flows speak from it, so every word a patient reads
 can be reviewed (and later translated) in one place.
 """
 
@@ -9,12 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import yaml
 
 from api.config import Settings
 from api.db import utcnow
+
+if TYPE_CHECKING:  # the catalogue needs no tables at run time
+    from api.scheduling.models import Slot
 
 TEXTS_FILE = Path(__file__).with_name("texts.yml")
 
@@ -48,13 +52,13 @@ def when(moment: datetime, *, zone: ZoneInfo) -> str:
     return f"{day(moment, zone=zone)}, {clock(moment, zone=zone)}"
 
 
-def slot_place(slot) -> str:
+def slot_place(slot: Slot) -> str:
     """"Royal Northshire Infirmary, Outpatients B": the slot's site and, if known, the room."""
     location = slot.session.location if slot.session is not None else ""
     return ", ".join(part for part in (slot.site.name, location) if part)
 
 
-def slot_line(slot, *, zone: ZoneInfo) -> str:
+def slot_line(slot: Slot, *, zone: ZoneInfo) -> str:
     """"Tue 16 Jan, 2:30pm, Royal Northshire Infirmary, Outpatients B"."""
     return f"{when(slot.start_at, zone=zone)}, {slot_place(slot)}"
 
