@@ -16,7 +16,7 @@ from actions.common import (
 )
 from actions.offers import offer_dates
 from actions.understanding import resolve_choice
-from api.conversations import trust_info
+from api.flows import booking as booking_flow
 from api.scheduling import service as scheduling_service
 from api.texts import text
 
@@ -42,9 +42,10 @@ class ActionBookOffer(GatedAction):
         offer = offers[picked[0]]
         preferences = turn.tracker.get_slot(SLOT_PREFERENCES) or {}
         try:
-            appointment = scheduling_service.book_offer(
-                session=turn.session, offer_id=offer["offer_id"], patient_id=turn.patient.id,
-                actor="assistant")
+            # The confirmation is this turn's reply: the worker writes it to the outbox.
+            booking = booking_flow.book_and_confirm(
+                session=turn.session, settings=turn.settings, offer_id=offer["offer_id"],
+                patient_id=turn.patient.id, actor="assistant", said_in_conversation=True)
         except scheduling_service.AlreadyBooked:
             turn.dispatcher.utter_message(text=text("already_busy"))
             return [question(None)]
@@ -52,9 +53,8 @@ class ActionBookOffer(GatedAction):
             # Expired, taken or closed meanwhile: fresh offers with the same preferences.
             turn.dispatcher.utter_message(text=text("offer_expired"))
             return offer_dates(turn, preferences=preferences)
-        bring = trust_info.what_to_bring(appointment_type=appointment.type)
-        turn.dispatcher.utter_message(text=text("booked", slot=wording.slot_line(appointment.slot),
-                                                bring=bring))
+        appointment = booking.appointment
+        turn.dispatcher.utter_message(text=booking.confirmation)
         events: Events = [SlotSet(SLOT_OFFERS, None), SlotSet(SLOT_PREFERENCES, None)]
         still_waiting = scheduling_service.awaiting_date(session=turn.session,
                                                          patient_id=turn.patient.id)

@@ -70,9 +70,6 @@ class Turn:
         return [str(e.get("value")) for e in self.message.get("entities") or []
                 if e.get("entity") == name and e.get("value") is not None]
 
-    def entity_spans(self, name: str) -> list[dict[str, Any]]:
-        return [e for e in self.message.get("entities") or [] if e.get("entity") == name]
-
     @property
     def channel(self) -> str:
         metadata = self.message.get("metadata") or self.tracker.latest_message.get("metadata")

@@ -178,10 +178,6 @@ class PreferenceUpdate:
     closer: bool = False
     later: bool = False
 
-    def is_empty(self) -> bool:
-        return not (self.time_of_day or self.weekdays or self.exclude_weekdays
-                    or self.earliest_date or self.latest_date or self.closer or self.later)
-
 
 # Holidays patients plan around, as (first day, last day) in a given year; dateparser knows
 # none of them. "After Christmas" means after the whole break, so Christmas is 24-26 Dec.

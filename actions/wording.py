@@ -35,24 +35,22 @@ def clock(moment: datetime) -> str:
 
 def day(moment: datetime) -> str:
     """"Tue 16 Jan"."""
-    moment = local(moment)
-    return f"{moment:%a} {moment.day} {moment:%b}"
+    return texts.day(moment, zone=localtime.patient_zone())
 
 
 def when(moment: datetime) -> str:
     """"Tue 16 Jan, 2:30pm"."""
-    return f"{day(moment)}, {clock(moment)}"
+    return texts.when(moment, zone=localtime.patient_zone())
 
 
 def slot_place(slot: Slot) -> str:
     """"Royal Northshire Infirmary, Outpatients B"."""
-    location = slot.session.location if slot.session is not None else ""
-    return ", ".join(part for part in (slot.site.name, location) if part)
+    return texts.slot_place(slot)
 
 
 def slot_line(slot: Slot) -> str:
     """"Tue 16 Jan, 2:30pm, Royal Northshire Infirmary, Outpatients B"."""
-    return f"{when(slot.start_at)}, {slot_place(slot)}"
+    return texts.slot_line(slot, zone=localtime.patient_zone())
 
 
 def appointment_label(appointment: Appointment) -> str:

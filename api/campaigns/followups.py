@@ -122,24 +122,3 @@ def send_reminders(*, session: Session, settings: Settings, now: datetime | None
             send_at=messaging_service.next_send_time(settings=settings, now=now))
         reminded += 1
     return reminded
-
-
-def confirm_booking(*, session: Session, settings: Settings, appointment_id: int,
-                    channel: Channel = Channel.SMS) -> Message | None:
-    """Confirm a new date at once (staff bookings; the assistant confirms in conversation)."""
-    appointment = session.get(Appointment, appointment_id)
-    patient = session.get(Patient, appointment.patient_id) if appointment else None
-    if appointment is None or appointment.slot_id is None or patient is None:
-        return None
-    if patient.opted_out or not patient.mobile:
-        return None
-    slot = session.get(Slot, appointment.slot_id)
-    site = session.get(Site, slot.site_id)
-    address = f"whatsapp:{patient.mobile}" if channel is Channel.WHATSAPP else patient.mobile
-    return messaging_service.queue_message(
-        session=session, settings=settings, channel=channel, to_address=address,
-        text=(f"Your new hospital appointment is {_when(slot, settings)} at {site.name}. "
-              f"Please bring your medicines list. If you can't come, reply to this message "
-              f"or call {settings.bookings_phone}."),
-        category=MessageCategory.SERVICE, patient_id=patient.id,
-        idempotency_key=f"confirm:appointment:{appointment.id}:slot:{slot.id}")

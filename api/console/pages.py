@@ -26,7 +26,9 @@ DONE_MESSAGES = {
     "note": "Note added.",
     "reply": "Reply queued: it is sent on the patient's channel.",
     "slots": "Slots held for the patient. Offer them, then book the one they choose.",
-    "booked": "Appointment booked.",
+    "booked": "Appointment booked. The patient's confirmation is queued on their channel.",
+    "booked_untold": "Appointment booked. The patient cannot be sent a text message: please "
+                     "tell them the new date.",
     "resolved": "Handover resolved.",
     "password": "Your password is changed. Every other session of yours has ended.",
     "deactivated": "Account deactivated: its sessions ended and its API keys are revoked.",

@@ -6,8 +6,9 @@ shows patient data and every action is written to the audit log by the services 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
@@ -25,6 +26,7 @@ from api.console.pages import (
 )
 from api.db import read_only_session
 from api.deps import SessionDep, SettingsDep, reads_only
+from api.flows import booking as booking_flow
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, HandoverStatus
 from api.reporting import service as reporting_service
@@ -174,20 +176,24 @@ def handover_page(request: Request, handover_id: int, session: SessionDep, setti
     return _handover_page(request, session, settings, console, handover_id, done=done)
 
 
-def _act(request, session, settings, console, handover_id: int, done: str, action):
-    """Run one action on a handover; back to its page, with what happened or why not."""
+def _act(request, session, settings, console, handover_id: int,
+         done: str | Callable[[Any], str], action):
+    """Run one action on a handover; back to its page, with what happened or why not.
+
+    `done` is the code of what happened, or a function of the action's result giving it."""
     try:
         handover = handover_service.get(session=session, handover_id=handover_id)
     except handover_service.NotFound:
         return _handover_page(request, session, settings, console, handover_id)
     try:
-        action(handover)
+        outcome = action(handover)
         session.commit()
     except (handover_service.HandoverError, SchedulingError) as exc:
         return _handover_page(request, session, settings, console, handover_id,
                               error=str(exc), status_code=getattr(exc, "status_code", 400))
     console_service.notify_queue_changed(settings=settings)
-    return RedirectResponse(f"/console/handovers/{handover_id}?done={done}",
+    code = done(outcome) if callable(done) else done
+    return RedirectResponse(f"/console/handovers/{handover_id}?done={code}",
                             status.HTTP_303_SEE_OTHER)
 
 
@@ -241,9 +247,11 @@ def find_slots(request: Request, handover_id: int, session: SessionDep, settings
 @router.post("/handovers/{handover_id}/book")
 def book(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
          console: FormUserDep, offer_id: Annotated[int, Form()] = 0):
-    return _act(request, session, settings, console, handover_id, "booked",
-                lambda h: handover_service.book(session=session, handover=h, user=console[0],
-                                                offer_id=offer_id))
+    return _act(request, session, settings, console, handover_id,
+                lambda booking: "booked" if booking.message else "booked_untold",
+                lambda h: booking_flow.book_for_handover(session=session, settings=settings,
+                                                         handover=h, user=console[0],
+                                                         offer_id=offer_id))
 
 
 @router.post("/handovers/{handover_id}/resolve")

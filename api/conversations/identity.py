@@ -234,10 +234,3 @@ def check_dob(*, session: Session, settings: Settings, conversation: Conversatio
         return Outcome("ambiguous", candidate_ids=tuple(p.id for p in matched))
     return _record_failure(session=session, settings=settings, conversation=conversation,
                            what="dob")
-
-
-def end_verification(*, session: Session, conversation: Conversation) -> None:
-    """Forget who the conversation was verified as (the next question asks again)."""
-    conversation.verified_patient_id = None
-    conversation.verified_until = None
-    session.flush()

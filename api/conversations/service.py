@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.conversations.models import Conversation, ConversationState, new_public_id
@@ -194,7 +194,15 @@ def by_public_id(*, session: Session, public_id: str) -> Conversation | None:
     return session.scalar(select(Conversation).where(Conversation.public_id == public_id))
 
 
-def is_verified(*, conversation: Conversation, now: datetime | None = None) -> bool:
-    """True while the patient's identity check is still in force."""
-    return (conversation.verified_patient_id is not None and conversation.verified_until is not None
-            and conversation.verified_until > (now or utcnow()))
+def get(*, session: Session, conversation_id: int) -> Conversation | None:
+    """One conversation by id."""
+    return session.get(Conversation, conversation_id)
+
+
+def last_written_on(*, session: Session, addresses: list[str]) -> Conversation | None:
+    """Of the conversations on these addresses, the one whose patient wrote last."""
+    return session.scalars(
+        select(Conversation).where(Conversation.address.in_(addresses),
+                                   Conversation.last_inbound_at.is_not(None),
+                                   Conversation.purged_at.is_(None))
+        .order_by(Conversation.last_inbound_at.desc(), Conversation.id.desc()).limit(1)).first()

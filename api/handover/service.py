@@ -554,19 +554,23 @@ def find_slots(*, session: Session, handover: Handover, user: StaffUser,
     return offers
 
 
-def book(*, session: Session, handover: Handover, user: StaffUser, offer_id: int) -> Appointment:
-    """Book an offered slot for the handover's patient."""
+def check_booking(*, session: Session, handover: Handover, offer_id: int) -> None:
+    """Refuse to book unless the handover is open and the offer is for its patient.
+
+    The booking itself is a flow (api.flows.booking), which also confirms it to the patient.
+    """
     _open_only(handover)
     offer = session.get(Offer, offer_id)
     if offer is None:
         raise NotFound("no such offer for this handover's patient")
     _patient_appointment(session, handover, offer.appointment_id)
-    appointment = scheduling_service.book_offer(session=session, offer_id=offer.id,
-                                                patient_id=handover.patient_id,
-                                                actor=audit_service.actor_of(user))
+
+
+def record_booking(*, session: Session, handover: Handover, user: StaffUser,
+                   appointment: Appointment, offer_id: int) -> None:
+    """Note on the handover's audit trail that staff booked one of its offers."""
     _audit(session, user, "book_slot", handover, appointment_id=appointment.id,
-           offer_id=offer.id, slot_id=appointment.slot_id)
-    return appointment
+           offer_id=offer_id, slot_id=appointment.slot_id)
 
 
 def case_file(*, session: Session, handover: Handover, user: StaffUser) -> dict:

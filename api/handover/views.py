@@ -10,6 +10,7 @@ from api.audit import service as audit_service
 from api.deps import SessionDep, SettingsDep, require_role
 from api.errors import STAFF_ERRORS, error_responses
 from api.fields import IdPath, IdQuery, TextQuery
+from api.flows import booking as booking_flow
 from api.handover import schemas
 from api.handover import service as handover_service
 from api.handover.models import Handover, HandoverStatus
@@ -177,14 +178,14 @@ def find_slots(handover_id: IdPath, body: schemas.FindSlotsIn, session: SessionD
 
 @router.post("/handovers/{handover_id}/book", response_model=schemas.AppointmentOut,
              responses=ONE_HANDOVER)
-def book(handover_id: IdPath, body: schemas.BookIn, session: SessionDep,
+def book(handover_id: IdPath, body: schemas.BookIn, session: SessionDep, settings: SettingsDep,
          user: QueueWorker) -> schemas.AppointmentOut:
-    """Book an offered slot for the handover's patient."""
-    appointment = handover_service.book(session=session, handover=_load(session, handover_id),
-                                        user=user, offer_id=body.offer_id)
+    """Book an offered slot for the handover's patient and queue their confirmation."""
+    appointment = booking_flow.book_for_handover(
+        session=session, settings=settings, handover=_load(session, handover_id), user=user,
+        offer_id=body.offer_id).appointment
     session.commit()
-    slot = appointment.slot_id and session.get(handover_service.Slot, appointment.slot_id)
-    specialty = session.get(handover_service.Specialty, appointment.specialty_id)
+    slot, specialty = appointment.slot, appointment.specialty
     return schemas.AppointmentOut(
         id=appointment.id, specialty=specialty.name, type=appointment.type.value,
         priority=appointment.priority, status=appointment.status,

@@ -108,14 +108,6 @@ def slot_filter(appointment: Appointment) -> list:
     return conditions
 
 
-def appointment_fits_slot(*, appointment: Appointment, slot: Slot) -> bool:
-    """The hard constraints of `slot_filter`, for one slot already in memory."""
-    return (slot.specialty_id == appointment.specialty_id and slot.type == appointment.type
-            and slot.duration_minutes == appointment.duration_minutes
-            and (not appointment.requires_named_clinician or appointment.clinician_id is None
-                 or slot.clinician_id == appointment.clinician_id))
-
-
 def matching_slots(*, session: Session, appointment: Appointment,
                    preferences: Preferences | None = None, now: datetime,
                    min_notice: timedelta = MIN_NOTICE, batch: int = 200) -> Iterator[Slot]:

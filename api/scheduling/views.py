@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
 
-from api.deps import SessionDep, StaffUserDep, reads_only, require_role
+from api.deps import SessionDep, SettingsDep, StaffUserDep, reads_only, require_role
 from api.errors import STAFF_ERRORS, error_responses
 from api.fields import NO_NUL, IdPath
+from api.flows import booking as booking_flow
 from api.scheduling import capacity, matching, planning, priority, schemas
 from api.scheduling import service as scheduling_service
 from api.scheduling.disruptions import get_disruption as load_disruption
@@ -191,10 +192,11 @@ def clinical_review(appointment_id: IdPath, body: schemas.ReviewIn, session: Ses
 @router.post("/offers/{offer_id}/book", response_model=schemas.AppointmentOut,
              responses=error_responses(404, 409, 410))
 def book_offer(offer_id: IdPath, body: schemas.BookIn, session: SessionDep,
-               user: StaffUserDep) -> schemas.AppointmentOut:
-    """Book the slot an offer holds, for the patient it was made to."""
-    appointment = scheduling_service.book_offer(session=session, offer_id=offer_id,
-                                                patient_id=body.patient_id, actor=_actor(user))
+               settings: SettingsDep, user: StaffUserDep) -> schemas.AppointmentOut:
+    """Book the slot an offer holds, for the patient it was made to, and confirm it to them."""
+    appointment = booking_flow.book_and_confirm(
+        session=session, settings=settings, offer_id=offer_id, patient_id=body.patient_id,
+        actor=_actor(user)).appointment
     session.commit()
     return schemas.AppointmentOut.model_validate(appointment)
 

@@ -10,6 +10,7 @@ from actions.booking import ActionBookOffer
 from actions.offers import ActionOfferDates, ActionOfferOtherDates, choose_payload
 from api.appointments.models import AppointmentStatus
 from api.db import utcnow
+from api.messaging.models import Direction, Message
 from api.scheduling.models import Offer, OfferStatus
 from tests.actions.conftest import make_tracker, run, slot_events, texts
 
@@ -194,6 +195,23 @@ def test_picking_by_number_books_it(session, verified, postponed):
     assert postponed.status is AppointmentStatus.REBOOKED
     assert postponed.slot_id == session.get(Offer, chosen["offer_id"]).slot_id
     assert slot_events(events)["offers"] is None
+
+
+def test_the_assistant_confirms_a_booking_exactly_once(session, verified, postponed):
+    _, first = offer(session, verified)
+    pick = [{"entity": "offer_number", "value": "1"}]
+
+    messages, _ = book(session, verified, first["offers"], "1", pick)
+    # The same pick again (a retried turn): nothing is booked or confirmed twice.
+    retried, _ = book(session, verified, first["offers"], "1", pick)
+
+    assert texts(messages).count("You're booked") == 1
+    assert "You're booked" not in texts(retried)
+    # The reply is the confirmation (the worker writes it); the flow queued no second one.
+    assert session.scalars(select(Message).where(
+        Message.direction == Direction.OUTBOUND)).all() == []
+    assert len(session.scalars(select(Offer).where(
+        Offer.status == OfferStatus.ACCEPTED)).all()) == 1
 
 
 def test_picking_in_words(session, verified, postponed):

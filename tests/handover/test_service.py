@@ -8,6 +8,7 @@ from api.appointments.models import AppointmentStatus
 from api.audit import service as audit_service
 from api.conversations.models import ConversationState
 from api.db import utcnow
+from api.flows import booking as booking_flow
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, HandoverStatus, Urgency
 from api.messaging.models import Channel, Direction, Message, MessageCategory
@@ -165,12 +166,15 @@ def test_find_slots_and_book_for_the_handovers_patient_only(desk, db_session):
     other_offers = handover_service.find_slots(session=db_session, handover=other_handover,
                                                user=clerk, appointment_id=other_appointment.id)
     with pytest.raises(handover_service.NotFound):
-        handover_service.book(session=db_session, handover=handover, user=clerk,
-                              offer_id=other_offers[0].id)
+        booking_flow.book_for_handover(session=db_session, settings=desk.settings,
+                                       handover=handover, user=clerk,
+                                       offer_id=other_offers[0].id)
     with pytest.raises(handover_service.NotFound):
-        handover_service.book(session=db_session, handover=handover, user=clerk, offer_id=10**9)
-    booked = handover_service.book(session=db_session, handover=handover, user=clerk,
-                                   offer_id=offers[0].id)
+        booking_flow.book_for_handover(session=db_session, settings=desk.settings,
+                                       handover=handover, user=clerk, offer_id=10**9)
+    booked = booking_flow.book_for_handover(session=db_session, settings=desk.settings,
+                                            handover=handover, user=clerk,
+                                            offer_id=offers[0].id).appointment
     assert booked.status is AppointmentStatus.REBOOKED and booked.slot_id == offers[0].slot_id
     actions = [e.action for e in audit_service.list_events(session=db_session,
                                                            patient_id=patient.id)]

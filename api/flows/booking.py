@@ -1,0 +1,109 @@
+"""Book and confirm: one way to book a held offer, whoever books it, and tell the patient.
+
+Staff (the console and the JSON API) and the assistant all book through `book_and_confirm`,
+so every booking is confirmed once, in the same words (the catalogue's "booked"), with the
+time in the patient's time zone. The assistant says it in the conversation it is having (the
+worker writes its replies to the outbox); staff bookings queue it on the patient's channel in
+the same transaction as the booking, so the two are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from api import texts
+from api.appointments.models import Appointment
+from api.audit import service as audit_service
+from api.config import Settings
+from api.conversations import service as conversations_service
+from api.conversations import trust_info
+from api.db import utcnow
+from api.handover import service as handover_service
+from api.handover.models import Handover
+from api.messaging import service as messaging_service
+from api.messaging.models import Channel, Message, MessageCategory
+from api.patients.models import Patient
+from api.scheduling import service as scheduling_service
+from api.staff.models import StaffUser
+from api.system import localtime
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What a booking did: the appointment, the confirmation's words, the message queued."""
+
+    appointment: Appointment
+    confirmation: str
+    # None when the caller says the words itself (the assistant), or the patient cannot be
+    # texted (no mobile, or a communication need that rules text out): staff tell them.
+    message: Message | None
+
+
+def confirmation_text(*, settings: Settings, appointment: Appointment) -> str:
+    """The booking confirmation: date, time (patient's zone), place, what to bring."""
+    return texts.text("booked", slot=texts.slot_line(appointment.slot,
+                                                       zone=localtime.patient_zone(settings)),
+                      bring=trust_info.what_to_bring(appointment_type=appointment.type))
+
+
+def book_and_confirm(*, session: Session, settings: Settings, offer_id: int, patient_id: int,
+                     actor: str, conversation_id: int | None = None,
+                     said_in_conversation: bool = False,
+                     now: datetime | None = None) -> Booking:
+    """Book a held offer (scheduling) and queue its confirmation to the patient (messaging)."""
+    now = now or utcnow()
+    appointment = scheduling_service.book_offer(session=session, offer_id=offer_id,
+                                                patient_id=patient_id, actor=actor, now=now)
+    confirmation = confirmation_text(settings=settings, appointment=appointment)
+    if said_in_conversation:
+        return Booking(appointment=appointment, confirmation=confirmation, message=None)
+    route = _route(session=session, patient=session.get(Patient, patient_id),
+                   conversation_id=conversation_id, now=now)
+    if route is None:
+        return Booking(appointment=appointment, confirmation=confirmation, message=None)
+    channel, address, on_conversation = route
+    # An offer is accepted once, so its id keys the one confirmation of this booking.
+    message = messaging_service.queue_message(
+        session=session, settings=settings, channel=channel, to_address=address,
+        text=confirmation, category=MessageCategory.SERVICE, conversation_id=on_conversation,
+        patient_id=patient_id, idempotency_key=f"confirm:offer:{offer_id}")
+    return Booking(appointment=appointment, confirmation=confirmation, message=message)
+
+
+def book_for_handover(*, session: Session, settings: Settings, handover: Handover,
+                      user: StaffUser, offer_id: int) -> Booking:
+    """A member of staff books one of the handover patient's offers; the patient is told."""
+    handover_service.check_booking(session=session, handover=handover, offer_id=offer_id)
+    booking = book_and_confirm(session=session, settings=settings, offer_id=offer_id,
+                               patient_id=handover.patient_id,
+                               actor=audit_service.actor_of(user),
+                               conversation_id=handover.conversation_id)
+    handover_service.record_booking(session=session, handover=handover, user=user,
+                                    appointment=booking.appointment, offer_id=offer_id)
+    return booking
+
+
+def _route(*, session: Session, patient: Patient, conversation_id: int | None,
+           now: datetime) -> tuple[Channel, str, int | None] | None:
+    """Where the confirmation goes: the conversation the patient is on (the handover's, else
+    the one they wrote on last), WhatsApp only inside its 24-hour window since free text
+    outside it is refused; otherwise a text to their mobile."""
+    if patient is None or not patient.text_is_accessible:
+        return None
+    conversation = (conversations_service.get(session=session, conversation_id=conversation_id)
+                    if conversation_id else None)
+    if conversation is None and patient.mobile:
+        conversation = conversations_service.last_written_on(
+            session=session, addresses=messaging_service.addresses_of_number(patient.mobile))
+    if conversation is not None and conversation.purged_at is None:
+        if conversation.channel is Channel.SMS:
+            return Channel.SMS, conversation.address, conversation.id
+        if conversation.channel is Channel.WHATSAPP and messaging_service.whatsapp_window_open(
+                session=session, address=conversation.address, now=now):
+            return Channel.WHATSAPP, conversation.address, conversation.id
+    if patient.mobile:
+        return Channel.SMS, patient.mobile, None
+    return None
