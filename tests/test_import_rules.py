@@ -75,12 +75,19 @@ def _package(name: str) -> str:
     return name.rpartition(".")[0]
 
 
+def _is_type_checking_block(node: ast.AST) -> bool:
+    return (isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+            and node.test.id == "TYPE_CHECKING")
+
+
 def imports_of(path: Path) -> list[Import]:
     module = module_name(path)
     found: list[Import] = []
 
     def visit(node: ast.AST, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            if _is_type_checking_block(child):
+                continue  # annotations only: no import at run time, so no dependency
             inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                        ast.Lambda))
             if isinstance(child, ast.Import):
