@@ -7,7 +7,7 @@ from actions import records, wording
 from actions.common import SLOT_OFFERS, DbAction, Events, GatedAction, Turn, question
 from api.appointments import service as appointments_service
 from api.conversations import trust_info
-from api.scheduling.models import Site
+from api.reference.models import Site
 from api.texts import text
 
 ACTION_ANSWER_PRACTICAL = "action_answer_practical"

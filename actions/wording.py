@@ -12,7 +12,8 @@ from sqlalchemy.orm import object_session
 
 from api import texts
 from api.appointments.models import Appointment, AppointmentStatus
-from api.scheduling.models import AppointmentType, Slot
+from api.reference.models import AppointmentType
+from api.scheduling.models import Slot
 from api.system import localtime
 from api.texts import text
 

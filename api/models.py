@@ -8,7 +8,8 @@ from api.db import Base
 from api.handover.models import Handover
 from api.messaging.models import Message, OptOut
 from api.patients.models import Patient
-from api.scheduling.models import Clinician, ClinicSession, Disruption, Offer, Site, Slot, Specialty
+from api.reference.models import Clinician, Site, Specialty
+from api.scheduling.models import ClinicSession, Disruption, Offer, Slot
 from api.staff.models import ApiKey, StaffUser
 
 __all__ = [

@@ -35,7 +35,8 @@ from api.db import make_engine, utcnow  # noqa: E402
 from api.messaging.models import Message, MessageStatus  # noqa: E402
 from api.patients.identifiers import nhs_check_digit  # noqa: E402
 from api.patients.models import Patient  # noqa: E402
-from api.scheduling.models import AppointmentType, Disruption, Site, Specialty  # noqa: E402
+from api.reference.models import AppointmentType, Site, Specialty  # noqa: E402
+from api.scheduling.models import Disruption  # noqa: E402
 from benchmarks.webhook_load import create_database, drop_database  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 from tests.fakes.fake_twilio import FakeTwilio, FakeTwilioState  # noqa: E402

@@ -11,7 +11,8 @@ from api.appointments import service as appointments_service
 from api.appointments.models import Appointment, AppointmentStatus, Pathway, Priority
 from api.patients.identifiers import nhs_check_digit
 from api.patients.models import Patient
-from api.scheduling.models import AppointmentType, Site, Slot, SlotStatus, Specialty
+from api.reference.models import AppointmentType, Site, Specialty
+from api.scheduling.models import Slot, SlotStatus
 
 _counter = itertools.count(1)
 

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
-from api.scheduling.models import AppointmentType
+from api.reference.models import AppointmentType
 
 
 class Priority(enum.StrEnum):

@@ -22,7 +22,8 @@ from api.db import utcnow
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
 from api.patients.models import Patient
-from api.scheduling.models import Site, Slot
+from api.reference.models import Site
+from api.scheduling.models import Slot
 from api.system import localtime
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,8 @@ from api.messaging import render
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
 from api.patients.models import Patient
-from api.scheduling.models import Disruption, Site, Specialty
+from api.reference.models import Site, Specialty
+from api.scheduling.models import Disruption
 
 log = logging.getLogger(__name__)
 

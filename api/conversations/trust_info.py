@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.scheduling.models import AppointmentType, Site
+from api.reference.models import AppointmentType, Site
 
 SITE_MATCH_THRESHOLD = 85
 # Words every site name shares; matching on them would pick a hospital at random.

@@ -29,17 +29,8 @@ from api.appointments.models import (
 from api.demo import data
 from api.patients.identifiers import nhs_check_digit
 from api.patients.models import CommunicationNeed, Patient
-from api.scheduling.models import (
-    AppointmentType,
-    Clinician,
-    ClinicSession,
-    Disruption,
-    SessionKind,
-    Site,
-    Slot,
-    SlotStatus,
-    Specialty,
-)
+from api.reference.models import AppointmentType, Clinician, Site, Specialty
+from api.scheduling.models import ClinicSession, Disruption, SessionKind, Slot, SlotStatus
 from api.system import localtime
 
 MAX_PATIENTS = 20_000

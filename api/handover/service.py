@@ -22,8 +22,9 @@ from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgenc
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Direction, Message, MessageCategory
 from api.patients.models import Patient
+from api.reference.models import Specialty
 from api.scheduling import service as scheduling_service
-from api.scheduling.models import Offer, OfferStatus, Slot, Specialty
+from api.scheduling.models import Offer, OfferStatus, Slot
 from api.staff.models import Role, StaffUser
 from api.system import localtime, redis_client
 

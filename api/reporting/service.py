@@ -19,7 +19,8 @@ from api.conversations.models import Conversation
 from api.db import utcnow
 from api.handover.models import Handover, HandoverStatus
 from api.messaging.models import Message, MessageStatus
-from api.scheduling.models import Disruption, Slot, Specialty
+from api.reference.models import Specialty
+from api.scheduling.models import Disruption, Slot
 
 SENT_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ,
                  MessageStatus.UNDELIVERED)

@@ -18,20 +18,10 @@ from api.appointments import service as appointments_service
 from api.appointments.models import Appointment, AppointmentStatus
 from api.db import utcnow
 from api.patients.models import Patient
+from api.reference.models import AppointmentType, Clinician, Site, Specialty
 from api.scheduling import holds, matching, priority
 from api.scheduling.errors import Conflict, InvalidRequest, NotFound
-from api.scheduling.models import (
-    AppointmentType,
-    Clinician,
-    ClinicSession,
-    Offer,
-    OfferStatus,
-    SessionKind,
-    Site,
-    Slot,
-    SlotStatus,
-    Specialty,
-)
+from api.scheduling.models import ClinicSession, Offer, OfferStatus, SessionKind, Slot, SlotStatus
 from api.system import localtime
 
 CAPACITY_SOURCE = "capacity"

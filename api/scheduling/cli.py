@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from api.appointments.models import Pathway, Priority
-from api.scheduling.models import AppointmentType, SessionKind
+from api.reference.models import AppointmentType
+from api.scheduling.models import SessionKind
 from api.system import localtime
 
 app = typer.Typer(help="The rescheduling engine: disruptions, capacity, offers, plans.",

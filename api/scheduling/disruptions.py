@@ -18,17 +18,10 @@ from sqlalchemy.orm import Session
 from api.appointments import service as appointments_service
 from api.appointments.models import Appointment, AppointmentStatus, Pathway, Priority
 from api.db import utcnow
+from api.reference.models import Site, Specialty
 from api.scheduling import holds
 from api.scheduling.errors import InvalidRequest, NotFound
-from api.scheduling.models import (
-    Disruption,
-    Offer,
-    OfferStatus,
-    Site,
-    Slot,
-    SlotStatus,
-    Specialty,
-)
+from api.scheduling.models import Disruption, Offer, OfferStatus, Slot, SlotStatus
 
 DEFAULT_KEEP_PRIORITIES = frozenset({Priority.P1A, Priority.P1B, Priority.SUSPECTED_CANCER})
 DEFAULT_KEEP_PATHWAYS = frozenset({Pathway.CANCER_FDS, Pathway.CANCER_62})

@@ -17,8 +17,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.appointments.models import Appointment, AppointmentStatus
+from api.reference.models import Site
 from api.scheduling.errors import InvalidRequest
-from api.scheduling.models import Offer, OfferStatus, Site, Slot, SlotStatus
+from api.scheduling.models import Offer, OfferStatus, Slot, SlotStatus
 from api.system import localtime
 
 MIN_NOTICE = timedelta(hours=48)

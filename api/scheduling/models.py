@@ -20,11 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
 
-
-class AppointmentType(enum.StrEnum):
-    OUTPATIENT = "outpatient"
-    PROCEDURE = "procedure"
-    THEATRE = "theatre"
+# Reference data sits below scheduling (appointments need it too); the sessions and slots here
+# refer to it.
+from api.reference.models import AppointmentType, Clinician, Site, Specialty
 
 
 class SessionKind(enum.StrEnum):
@@ -45,37 +43,6 @@ class OfferStatus(enum.StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
-
-
-class Site(Base):
-    __tablename__ = "site"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    address: Mapped[str] = mapped_column(Text, default="")
-    postcode: Mapped[str] = mapped_column(String(8), default="")
-    step_free_access: Mapped[bool] = mapped_column(Boolean, default=True)
-    parking: Mapped[str] = mapped_column(Text, default="")
-    transport: Mapped[str] = mapped_column(Text, default="")
-
-
-class Specialty(Base):
-    __tablename__ = "specialty"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    surgical: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class Clinician(Base):
-    __tablename__ = "clinician"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    specialty_id: Mapped[int] = mapped_column(ForeignKey("specialty.id"))
 
 
 class ClinicSession(Base):

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.appointments.models import AppointmentStatus, Pathway, Priority
 from api.fields import Day, Id, Number, Text, Timestamp
+from api.reference.models import AppointmentType
 from api.scheduling.disruptions import DEFAULT_KEEP_PATHWAYS, DEFAULT_KEEP_PRIORITIES
-from api.scheduling.models import AppointmentType, OfferStatus, SessionKind
+from api.scheduling.models import OfferStatus, SessionKind
 
 SENT_OFFER_HOLD_MINUTES = 24 * 60  # offers sent by staff or letters; the assistant holds 30 min
 Code = Annotated[Text, Field(min_length=1, max_length=16)]  # a site, specialty or clinician

@@ -17,6 +17,7 @@ from api.appointments import service as appointments_service
 from api.appointments.models import AWAITING_DATE, Appointment, AppointmentStatus
 from api.db import utcnow
 from api.patients.models import Patient
+from api.reference.models import AppointmentType, Specialty
 from api.scheduling import capacity, holds, matching, priority
 from api.scheduling.capacity import add_clinic, approve, propose  # noqa: F401 - re-exported
 from api.scheduling.disruptions import (  # noqa: F401 - re-exported
@@ -36,7 +37,7 @@ from api.scheduling.errors import (  # noqa: F401 - re-exported for callers
     SchedulingError,
     SlotTaken,
 )
-from api.scheduling.models import AppointmentType, Offer, OfferStatus, Slot, SlotStatus, Specialty
+from api.scheduling.models import Offer, OfferStatus, Slot, SlotStatus
 from api.system import localtime
 
 ASSISTANT_HOLD_MINUTES = 30

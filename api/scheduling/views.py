@@ -12,11 +12,12 @@ from api.deps import SessionDep, SettingsDep, StaffUserDep, reads_only, require_
 from api.errors import STAFF_ERRORS, error_responses
 from api.fields import NO_NUL, IdPath
 from api.flows import booking as booking_flow
+from api.reference.models import AppointmentType, Specialty
 from api.scheduling import capacity, matching, planning, priority, schemas
 from api.scheduling import service as scheduling_service
 from api.scheduling.disruptions import get_disruption as load_disruption
 from api.scheduling.errors import InvalidRequest
-from api.scheduling.models import AppointmentType, ClinicSession, Offer, Slot, Specialty
+from api.scheduling.models import ClinicSession, Offer, Slot
 from api.staff.models import Role, StaffUser
 from api.system import localtime
 

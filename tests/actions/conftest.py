@@ -18,7 +18,8 @@ from api.appointments.models import AppointmentStatus
 from api.conversations.models import Conversation
 from api.db import utcnow
 from api.messaging.models import Channel
-from api.scheduling.models import ClinicSession, SessionKind, Site, SlotStatus
+from api.reference.models import Site
+from api.scheduling.models import ClinicSession, SessionKind, SlotStatus
 from tests.factories import make_appointment, make_patient, make_slot, make_specialty
 
 LONDON = ZoneInfo("Europe/London")

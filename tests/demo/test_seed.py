@@ -29,16 +29,8 @@ from api.demo import service as demo_service
 from api.models import Base
 from api.patients.identifiers import is_valid_nhs_number, normalise_mobile
 from api.patients.models import CommunicationNeed, Patient
-from api.scheduling.models import (
-    AppointmentType,
-    ClinicSession,
-    Disruption,
-    SessionKind,
-    Site,
-    Slot,
-    SlotStatus,
-    Specialty,
-)
+from api.reference.models import AppointmentType, Site, Specialty
+from api.scheduling.models import ClinicSession, Disruption, SessionKind, Slot, SlotStatus
 from api.system import localtime
 from tests.factories import (
     make_appointment,

@@ -214,7 +214,7 @@ def test_verify_ask_why_get_offers_prefer_mornings_and_book_in_words(phone_for,
                                                                      live_session_factory):
     from api.appointments.models import Appointment, AppointmentStatus
     from api.patients.models import Patient
-    from api.scheduling.models import Specialty
+    from api.reference.models import Specialty
 
     patient_id, mobile, dob, appointment_id = rebookable_patient(live_session_factory)
     with live_session_factory() as session:

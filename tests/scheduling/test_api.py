@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.appointments.models import AppointmentStatus, Priority
-from api.scheduling.models import Clinician, SlotStatus
+from api.reference.models import Clinician
+from api.scheduling.models import SlotStatus
 from api.staff import service as staff_service
 from api.staff.models import Role
 from tests import factories

@@ -8,17 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from api.appointments.models import AppointmentStatus, Priority
+from api.reference.models import AppointmentType, Clinician
 from api.scheduling import capacity
 from api.scheduling import service as scheduling_service
 from api.scheduling.errors import Conflict, InvalidRequest, NotFound
-from api.scheduling.models import (
-    AppointmentType,
-    Clinician,
-    ClinicSession,
-    OfferStatus,
-    SessionKind,
-    SlotStatus,
-)
+from api.scheduling.models import ClinicSession, OfferStatus, SessionKind, SlotStatus
 from tests.scheduling.conftest import NOW, at
 
 

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import pytest
 
 from api.appointments.models import AppointmentStatus
+from api.reference.models import AppointmentType, Clinician
 from api.scheduling import matching
 from api.scheduling.errors import InvalidRequest
 from api.scheduling.matching import Preferences
-from api.scheduling.models import AppointmentType, Clinician, SlotStatus
+from api.scheduling.models import SlotStatus
 from tests import factories
 from tests.scheduling.conftest import NOW, at
 

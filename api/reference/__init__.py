@@ -1,0 +1,1 @@
+"""Reference data: sites, specialties, clinicians, kinds of appointment."""
