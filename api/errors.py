@@ -33,6 +33,32 @@ class RefusedRequest(ValueError):
     status_code = 400
 
 
+# The one family every domain refuses with (domains name their own cases as subclasses, e.g.
+# scheduling's SlotTaken is a Conflict), so one handler answers them all alike.
+class Invalid(RefusedRequest):
+    """The request contradicts itself or the rules (what a schema cannot check)."""
+
+    status_code = 422
+
+
+class Forbidden(RefusedRequest):
+    """Signed in, but not allowed this (another patient's offer, another role's action)."""
+
+    status_code = 403
+
+
+class NotFound(RefusedRequest):
+    """No such object."""
+
+    status_code = 404
+
+
+class Conflict(RefusedRequest):
+    """Clashes with the current state: taken, already done, not open."""
+
+    status_code = 409
+
+
 class FieldProblem(BaseModel):
     """One problem with one part of the input (FastAPI's validation error item)."""
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from api import errors
 from api.appointments.models import Appointment, AppointmentStatus, Priority
 from api.audit import service as audit_service
 from api.campaigns import content
@@ -37,14 +38,26 @@ ROUTE_CHANNEL = {RecipientRoute.SMS: Channel.SMS, RecipientRoute.WHATSAPP: Chann
                  RecipientRoute.EMAIL: Channel.EMAIL}
 
 
-class CampaignError(ValueError):
-    """A campaign request that cannot be honoured; nothing was changed."""
+class CampaignError(errors.Invalid):
+    """A campaign request that cannot be honoured; nothing was changed (422)."""
+
+
+class CampaignNotFound(CampaignError, errors.NotFound, LookupError):
+    """No such campaign."""
+
+    status_code = 404
+
+
+class CampaignConflict(CampaignError, errors.Conflict):
+    """The campaign's state does not allow this (paused, cancelled, already sending...)."""
+
+    status_code = 409
 
 
 def _campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise LookupError(f"no campaign {campaign_id}")
+        raise CampaignNotFound(f"no campaign {campaign_id}")
     return campaign
 
 
@@ -198,9 +211,9 @@ def send(*, session: Session, campaign_id: int, settings: Settings,
     """
     campaign = _campaign(session, campaign_id)
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
-        raise CampaignError(f"campaign {campaign_id} is {campaign.status.value}")
+        raise CampaignConflict(f"campaign {campaign_id} is {campaign.status.value}")
     if campaign.status is CampaignStatus.PAUSED:
-        raise CampaignError("the campaign is paused; resume it instead")
+        raise CampaignConflict("the campaign is paused; resume it instead")
     campaign.status = CampaignStatus.SENDING
     campaign.started_at = campaign.started_at or utcnow()
     rows = []
@@ -275,7 +288,8 @@ def pause(*, session: Session, campaign_id: int, actor: str = "system") -> int:
     """Hold every unsent message of the campaign; how many were held."""
     campaign = _campaign(session, campaign_id)
     if campaign.status is not CampaignStatus.SENDING:
-        raise CampaignError(f"only a sending campaign can be paused (it is {campaign.status.value})")
+        raise CampaignConflict(
+            f"only a sending campaign can be paused (it is {campaign.status.value})")
     campaign.status = CampaignStatus.PAUSED
     patients = _patients_with_messages(session, campaign_id, (MessageStatus.QUEUED,))
     held = _set_message_status(session, _campaign_message_ids(session, campaign_id),
@@ -289,7 +303,8 @@ def resume(*, session: Session, campaign_id: int, settings: Settings,
     """Release a paused campaign's held messages (inside the send window); how many."""
     campaign = _campaign(session, campaign_id)
     if campaign.status is not CampaignStatus.PAUSED:
-        raise CampaignError(f"only a paused campaign can be resumed (it is {campaign.status.value})")
+        raise CampaignConflict(
+            f"only a paused campaign can be resumed (it is {campaign.status.value})")
     campaign.status = CampaignStatus.SENDING
     patients = _patients_with_messages(session, campaign_id, (MessageStatus.HELD,))
     released = _set_message_status(session, _campaign_message_ids(session, campaign_id),
@@ -303,7 +318,7 @@ def cancel(*, session: Session, campaign_id: int, actor: str = "system") -> int:
     """Withdraw every unsent message; messages already sent stay sent. How many withdrawn."""
     campaign = _campaign(session, campaign_id)
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
-        raise CampaignError(f"campaign {campaign_id} is already {campaign.status.value}")
+        raise CampaignConflict(f"campaign {campaign_id} is already {campaign.status.value}")
     campaign.status = CampaignStatus.CANCELLED
     campaign.finished_at = utcnow()
     patients = _patients_with_messages(session, campaign_id,

@@ -25,23 +25,14 @@ def _or_404(session, campaign_id: int) -> Campaign:
     return campaign
 
 
-def _run(call):
-    try:
-        return call()
-    except campaigns_service.CampaignError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
-
-
 @router.post("", response_model=CampaignOut, status_code=201)
 def create_campaign(payload: CampaignCreate, session: SessionDep,
                     user: StaffUser = CampaignStaff) -> Campaign:
     """Draft a campaign for a disruption (templates are checked; nothing is sent)."""
-    try:
-        campaign = campaigns_service.create(session=session,
-                                            created_by=audit_service.actor_of(user),
-                                            **payload.model_dump())
-    except campaigns_service.CampaignError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    # A refusal (CampaignError: 422, or 409 for the campaign's state) answers through the one
+    # error handler (api/errors.py).
+    campaign = campaigns_service.create(session=session, created_by=audit_service.actor_of(user),
+                                        **payload.model_dump())
     session.commit()
     return campaign
 
@@ -67,15 +58,15 @@ def send_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDe
                   user: StaffUser = CampaignStaff) -> dict:
     """Queue the campaign's messages (idempotent: sending again queues nothing twice)."""
     _or_404(session, campaign_id)
-    _run(lambda: campaigns_service.send(session=session, campaign_id=campaign_id,
-                                        settings=settings, actor=audit_service.actor_of(user)))
+    campaigns_service.send(session=session, campaign_id=campaign_id, settings=settings,
+                           actor=audit_service.actor_of(user))
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 
 
 def _act(session, campaign_id: int, action) -> dict:
     """Run a state change on one campaign and answer with its progress."""
     _or_404(session, campaign_id)
-    _run(action)
+    action()
     session.commit()
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 

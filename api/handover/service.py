@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from api import errors
 from api.appointments.models import AWAITING_DATE, Appointment
 from api.audit import service as audit_service
 from api.audit.models import AuditEvent
@@ -235,15 +236,15 @@ class HandoverError(RefusedRequest):
     status_code = 422
 
 
-class NotFound(HandoverError):
+class NotFound(HandoverError, errors.NotFound):
     status_code = 404
 
 
-class Forbidden(HandoverError):
+class Forbidden(HandoverError, errors.Forbidden):
     status_code = 403
 
 
-class Conflict(HandoverError):
+class Conflict(HandoverError, errors.Conflict):
     status_code = 409
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api import errors
 from api.errors import RefusedRequest
 
 
@@ -11,17 +12,17 @@ class SchedulingError(RefusedRequest):
     status_code = 400
 
 
-class NotFound(SchedulingError):
+class NotFound(SchedulingError, errors.NotFound):
     status_code = 404
 
 
-class InvalidRequest(SchedulingError):
+class InvalidRequest(SchedulingError, errors.Invalid):
     """The request contradicts itself (ends before it starts, a slot in the past...)."""
 
     status_code = 422
 
 
-class Conflict(SchedulingError):
+class Conflict(SchedulingError, errors.Conflict):
     """The request clashes with the current state (a room or clinician already in use...)."""
 
     status_code = 409
@@ -43,7 +44,7 @@ class OfferExpired(SchedulingError):
     status_code = 410
 
 
-class NotYourOffer(SchedulingError):
+class NotYourOffer(SchedulingError, errors.Forbidden):
     """The offer is for another patient's appointment."""
 
     status_code = 403

@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import errors
 from api.audit import service as audit_service
 from api.db import utcnow
 from api.errors import RefusedRequest
@@ -33,7 +34,7 @@ class StaffError(RefusedRequest):
     status_code = 422
 
 
-class NotFound(StaffError):
+class NotFound(StaffError, errors.NotFound):
     """No such staff user or API key."""
 
     status_code = 404
