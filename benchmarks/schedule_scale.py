@@ -9,7 +9,7 @@ with the demo trust's priority mix, breach dates spread from already-breached to
 of weekday clinics and theatre lists. National scale is planned as England's seven regions
 (a patient is rebooked within their region), all in one run.
 
-Objective: see api/scheduling/planning.py (lower is better). "gap" is greedy's objective
+Objective: see api/scheduling/planning/__init__.py (lower is better). "gap" is greedy's objective
 above the solver's optimum. Targets: trust < 2 s, national < 120 s and 4 GB on 2 cores,
 greedy within 2% of the solver.
 """
