@@ -15,15 +15,8 @@ from api.appointments import service as appointments_service
 from api.appointments.models import Appointment, AppointmentEvent, AppointmentStatus
 from api.demo import data, generator
 from api.patients.models import Patient
-from api.scheduling.models import (
-    Clinician,
-    ClinicSession,
-    Disruption,
-    Site,
-    Slot,
-    SlotStatus,
-    Specialty,
-)
+from api.reference.models import Clinician, Site, Specialty
+from api.scheduling.models import ClinicSession, Disruption, Slot, SlotStatus
 
 
 def write(*, session: Session, patients: int, seed: int,
