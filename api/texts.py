@@ -28,6 +28,11 @@ def catalogue() -> dict[str, str]:
     return yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
 
 
+def template(key: str) -> str:
+    """The text called `key` with its {placeholders} unfilled (for templates filled later)."""
+    return catalogue()[key]
+
+
 def text(key: str, **values: object) -> str:
     """The text called `key`, with its {placeholders} filled."""
     return catalogue()[key].format(**values)

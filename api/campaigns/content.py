@@ -9,17 +9,14 @@ from __future__ import annotations
 import re
 import string
 
+from api import texts
 from api.campaigns.models import CallReason, RecipientRoute
 from api.config import Settings
 from api.messaging.keywords import OPT_OUT_WORDS
 from api.patients.models import Patient
 
 PLACEHOLDERS = frozenset({"trust_name", "bookings_phone"})
-DEFAULT_SMS_TEMPLATE = (
-    "{trust_name}: because of industrial action, your hospital appointment has been moved. "
-    "Your place on the waiting list is kept. Reply to this message to find a new date, or call "
-    "{bookings_phone}."
-)
+DEFAULT_SMS_TEMPLATE = texts.template("campaign_first_message")
 
 
 class ContentError(ValueError):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api import texts
 from api.appointments.models import Appointment, AppointmentStatus
 from api.campaigns.models import (
     CallReason,
@@ -29,8 +30,7 @@ from api.system import localtime
 log = logging.getLogger(__name__)
 
 REMINDER_DAYS_BEFORE = 3
-CHASER_TEXT = ("{trust_name}: we wrote to you about a hospital appointment that was moved. "
-               "Please reply to this message to choose a new date, or call {bookings_phone}.")
+CHASER_TEXT = texts.template("campaign_chaser")
 DELIVERED_OR_SENT = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 
 
@@ -116,9 +116,9 @@ def send_reminders(*, session: Session, settings: Settings, now: datetime | None
         # Date, time and place only: no specialty or name, as the phone may be shared.
         messaging_service.queue_message(
             session=session, settings=settings, channel=Channel.SMS, to_address=patient.mobile,
-            text=(f"{settings.trust_name}: a reminder of your hospital appointment on "
-                  f"{_when(slot, settings)} at {site.name}. If you can't come, reply to this "
-                  f"message and tell us, or call {settings.bookings_phone}."),
+            text=texts.text("campaign_reminder", trust_name=settings.trust_name,
+                            when=_when(slot, settings), site=site.name,
+                            phone=settings.bookings_phone),
             category=MessageCategory.REMINDER, patient_id=patient.id, idempotency_key=key,
             send_at=messaging_service.next_send_time(settings=settings, now=now))
         reminded += 1

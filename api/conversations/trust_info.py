@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import texts
 from api.reference.models import AppointmentType, Site
 
 SITE_MATCH_THRESHOLD = 85
@@ -30,20 +31,12 @@ class TrustInfo(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRUST_INFO_", env_file=".env",
                                       env_file_encoding="utf-8", extra="ignore")
 
-    what_to_bring: str = (
-        "Please bring a list of the medicines you take, your glasses or hearing aids if you "
-        "use them, and this message or your letter.")
-    theatre_note: str = (
-        "We'll send you instructions about eating and drinking before your operation.")
-    interpreter: str = (
-        "Interpreters are free, including British Sign Language. We'll book one for you.")
-    accessibility: str = (
-        "You're welcome to bring a carer or friend. Tell us if you need help getting around "
-        "the hospital and we'll arrange it.")
-    transport: str = (
-        "If a medical condition means you can't travel by car or public transport, you may be "
-        "able to get free patient transport: ask the bookings team.")
-    parking: str = "Blue Badge holders can park free at all our hospitals."
+    what_to_bring: str = texts.text("trust_info_what_to_bring")
+    theatre_note: str = texts.text("trust_info_theatre_note")
+    interpreter: str = texts.text("trust_info_interpreter")
+    accessibility: str = texts.text("trust_info_accessibility")
+    transport: str = texts.text("trust_info_transport")
+    parking: str = texts.text("trust_info_parking")
     website: str = ""
 
 
@@ -87,23 +80,24 @@ def site_topic(site: Site, topic: str) -> str:
     info = get_trust_info()
     if topic == "parking":
         text = site.parking.strip() or info.parking
-        return f"Parking at {site.name}: {text}"
+        return texts.text("site_parking", site=site.name, parking=text)
     if topic == "transport":
         text = site.transport.strip()
-        return (f"Getting to {site.name}: {text} {info.transport}" if text
-                else f"{site.name} is at {site_line(site)}. {info.transport}")
+        return (texts.text("site_getting_there", site=site.name, transport=text,
+                           help=info.transport) if text
+                else texts.text("site_address_and_transport", site=site.name,
+                                address=site_line(site), help=info.transport))
     if topic == "accessibility":
-        access = ("has step-free access" if site.step_free_access
-                  else "has steps at the main entrance; please ask us about the accessible way in")
-        return f"{site.name} {access}. {info.accessibility}"
-    return f"{site_line(site)}."
+        key = "site_step_free" if site.step_free_access else "site_steps"
+        return texts.text(key, site=site.name, help=info.accessibility)
+    return texts.text("site_address", address=site_line(site))
 
 
 def general_topic(topic: str, *, site_names: list[str]) -> str:
     """The answer when we do not know which hospital the patient means."""
     info = get_trust_info()
     names = ", ".join(site_names)
-    ask = f"Our hospitals are {names}. Tell me which one and I'll send the details."
+    ask = texts.text("which_hospital", names=names)
     if topic == "parking":
         return f"{info.parking} {ask}"
     if topic == "transport":

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from api import errors
+from api import errors, texts
 from api.appointments.models import AWAITING_DATE, Appointment
 from api.audit import service as audit_service
 from api.audit.models import AuditEvent
@@ -215,14 +215,12 @@ MAX_REPLY_CHARS = 1000
 REPLY_TEMPLATES: dict[str, dict[str, str]] = {
     "please_call": {
         "label": "Ask the patient to call the bookings team",
-        "text": "{trust}: the bookings team would like to talk to you about your appointment. "
-                "Please call {phone} (Mon-Fri 8am-6pm).",
+        "text": texts.template("staff_template_please_call"),
         "content_sid": "HXsandboxpleasecall000000000000001",
     },
     "reply_here": {
         "label": "Ask the patient to reply to this message",
-        "text": "{trust}: we have an update about your appointment. Please reply to this "
-                "message to continue.",
+        "text": texts.template("staff_template_reply_here"),
         "content_sid": "HXsandboxreplyhere0000000000000002",
     },
 }

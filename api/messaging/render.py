@@ -10,6 +10,8 @@ import logging
 import re
 import unicodedata
 
+from api import texts
+
 log = logging.getLogger(__name__)
 
 MAX_BUTTONS_WHATSAPP = 3
@@ -68,7 +70,8 @@ def numbered_choices(buttons: list[dict]) -> str:
     """Choices as lines a patient can answer with a digit: "1. Tue 16 Jan, 2:30pm"."""
     lines = [f"{i}. {b['title']}" for i, b in enumerate(buttons, start=1)]
     numbers = ", ".join(str(i) for i in range(1, len(buttons))) + f" or {len(buttons)}"
-    hint = f"Reply {numbers}." if len(buttons) > 1 else "Reply 1."
+    hint = (texts.text("choices_reply_many", numbers=numbers) if len(buttons) > 1
+            else texts.text("choices_reply_one"))
     return "\n".join(lines + [hint])
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from api import texts
 from api.config import Settings
 from api.db import utcnow
 from api.messaging import render
@@ -269,10 +270,8 @@ def set_opt_out(*, session: Session, address: str, opted_out: bool) -> int:
 
 def help_text(*, settings: Settings) -> str:
     """The answer to HELP: who we are, how to reach a person, where to get urgent help."""
-    return (f"This is the appointments service of {settings.trust_name}. Reply to talk to "
-            f"our assistant, or call the bookings team on {settings.bookings_phone} "
-            "(Mon-Fri 8am-6pm). If you are unwell, use NHS 111 online or call 111; "
-            "in an emergency call 999. Reply STOP to stop messages.")
+    return texts.text("keyword_help", trust_name=settings.trust_name,
+                      phone=settings.bookings_phone)
 
 
 def handle_keyword(*, session: Session, message_id: int, body: str, settings: Settings) -> bool:
@@ -290,8 +289,8 @@ def handle_keyword(*, session: Session, message_id: int, body: str, settings: Se
         return False  # "yes" from a subscribed patient is an answer, not a keyword
     if keyword is Keyword.OPT_OUT:
         set_opt_out(session=session, address=address, opted_out=True)
-        text = (f"You will get no more messages from {settings.trust_name}. To start again, "
-                f"reply START. To talk to the bookings team call {settings.bookings_phone}.")
+        text = texts.text("keyword_stop", trust_name=settings.trust_name,
+                          phone=settings.bookings_phone)
         category = MessageCategory.OPT_OUT_CONFIRMATION
         # UK practice (and Twilio's own opt-out handling) is one confirmation that a STOP
         # took effect, so the first one a day goes even past the daily cap: the patient must
@@ -303,7 +302,7 @@ def handle_keyword(*, session: Session, message_id: int, body: str, settings: Se
             since=utcnow() - DAILY_CAP_WINDOW)
     else:
         set_opt_out(session=session, address=address, opted_out=False)
-        text = f"Thank you, messages from {settings.trust_name} are switched back on."
+        text = texts.text("keyword_start", trust_name=settings.trust_name)
         category, uncapped = MessageCategory.SERVICE, False
     message.status = MessageStatus.PROCESSED
     log.info("carrier keyword handled", extra={"keyword": keyword.value, "message_id": message.id})

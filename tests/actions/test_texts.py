@@ -34,7 +34,11 @@ def test_text_is_gsm7_and_short(key):
     assert sms_segments(text) <= (3 if key in ALLOWED_THREE_SEGMENTS else 2), key
 
 
-@pytest.mark.parametrize("key", sorted(catalogue()))
+# The answers to the carrier keywords themselves must name them (Twilio's keyword rules).
+KEYWORD_ANSWERS = {"keyword_help", "keyword_stop"}
+
+
+@pytest.mark.parametrize("key", sorted(set(catalogue()) - KEYWORD_ANSWERS))
 def test_no_twilio_keyword_as_an_instruction(key):
     text = catalogue()[key]
     keywords = r"STOP|STOPALL|UNSUBSCRIBE|END|QUIT|REVOKE|OPTOUT|CANCEL|START|UNSTOP|HELP"
