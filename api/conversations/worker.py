@@ -240,6 +240,7 @@ class Worker:
                         texts.text("media_not_supported"))
         if not text:
             return
+        messaging_service.hold_number_for_cap(session=session, address=conversation.address)
         if messaging_service.daily_cap_reached(session=session, settings=self.settings,
                                                address=conversation.address):
             self._withheld_by_cap(session, conversation, message, MessageCategory.REPLY)
@@ -345,6 +346,8 @@ class Worker:
     def _reply(self, session: Session, conversation: Conversation, message: Message,
                category: MessageCategory, text: str, buttons: list[dict] | None = None) -> None:
         """Queue an automatic reply; any but the safety net only within the daily cap."""
+        if category is not MessageCategory.SAFETY_NET:
+            messaging_service.hold_number_for_cap(session=session, address=conversation.address)
         if category is not MessageCategory.SAFETY_NET and messaging_service.daily_cap_reached(
                 session=session, settings=self.settings, address=conversation.address):
             self._withheld_by_cap(session, conversation, message, category)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime, time, timedelta
@@ -105,6 +106,19 @@ def messages_today(*, session: Session, address: str, now: datetime | None = Non
             Message.direction == Direction.OUTBOUND,
             Message.category.notin_(NOT_COUNTED_BY_CAP),
             Message.status.notin_([MessageStatus.CANCELLED, MessageStatus.HELD])))
+
+
+def hold_number_for_cap(*, session: Session, address: str) -> None:
+    """Hold the number's cap lock until this transaction ends, before counting and queueing.
+
+    Two conversations of one number (its SMS and its WhatsApp) run on different workers:
+    without the lock both could count "one left" and both queue. For a transaction about ONE
+    number (a worker's turn); a batch over many numbers would risk lock-order deadlocks.
+    SQLite serialises every writer already."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(bare_number(address).encode(), digest_size=8).digest()
+        session.execute(select(func.pg_advisory_xact_lock(
+            int.from_bytes(digest, "big", signed=True))))
 
 
 def daily_cap_reached(*, session: Session, settings: Settings, address: str) -> bool:
