@@ -115,10 +115,15 @@ def hold_number_for_cap(*, session: Session, address: str) -> None:
     without the lock both could count "one left" and both queue. For a transaction about ONE
     number (a worker's turn); a batch over many numbers would risk lock-order deadlocks.
     SQLite serialises every writer already."""
-    if session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.blake2b(bare_number(address).encode(), digest_size=8).digest()
-        session.execute(select(func.pg_advisory_xact_lock(
-            int.from_bytes(digest, "big", signed=True))))
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction, number = session.get_transaction(), bare_number(address)
+    held = session.info.get("cap_lock")
+    if held is not None and held[0] is transaction and held[1] == number:
+        return  # this transaction holds it already: spare the round trip
+    digest = hashlib.blake2b(number.encode(), digest_size=8).digest()
+    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest, "big", signed=True))))
+    session.info["cap_lock"] = (transaction, number)
 
 
 def daily_cap_reached(*, session: Session, settings: Settings, address: str) -> bool:
