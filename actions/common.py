@@ -13,17 +13,18 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from api import db, texts
 from api.config import Settings, get_settings
-from api.conversations import identity
+from api.conversations import identity, turns
 from api.conversations import service as conversations_service
 from api.conversations.models import Conversation
 from api.patients.models import Patient
@@ -37,6 +38,7 @@ SLOT_PREFERENCES = "preferences"
 SLOT_CANCEL_REASON = "cancel_reason"
 
 Events = list[dict[str, Any]]
+T = TypeVar("T")
 
 
 def open_session() -> AbstractContextManager[Session]:
@@ -89,17 +91,78 @@ def answer_later(*, settings: Settings, due_at: datetime) -> str:
     return texts.answer_by(settings=settings, due_at=due_at)
 
 
-async def in_session(tracker: Tracker, work: Callable[[Session, Conversation | None], Events]
-                     ) -> Events:
-    """Run `work(session, conversation)` in a thread with a committing session."""
+class _Superseded(Exception):
+    """This run must not stand: the message was answered, or this action already acted."""
 
-    def run() -> Events:
-        with open_session() as session:
-            events = work(session, conversation_for(session, tracker))
+    def __init__(self, earlier: turns.EarlierRun, own_result: Any):
+        super().__init__("superseded by an earlier run")
+        self.earlier = earlier
+        self.own_result = own_result
+
+
+def message_id_of(tracker: Tracker) -> int | None:
+    """The inbound message this turn answers (the worker puts its id in the metadata)."""
+    value = (tracker.latest_message.get("metadata") or {}).get("message_id")
+    return value if isinstance(value, int) else None
+
+
+class _WriteWatch:
+    """Notes whether a session changed anything, through the ORM or a bulk statement."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.wrote = False
+
+    def __enter__(self) -> _WriteWatch:
+        event.listen(self.session, "after_flush", self._after_flush)
+        event.listen(self.session, "do_orm_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.session, "after_flush", self._after_flush)
+        event.remove(self.session, "do_orm_execute", self._on_execute)
+
+    def _after_flush(self, session: Session, _context: Any) -> None:
+        self.wrote = self.wrote or bool(session.new or session.dirty or session.deleted)
+
+    def _on_execute(self, state: Any) -> None:
+        self.wrote = self.wrote or state.is_insert or state.is_update or state.is_delete
+
+
+async def in_session(tracker: Tracker, work: Callable[[Session, Conversation | None], T], *,
+                     key: str | None = None, dispatcher: CollectingDispatcher | None = None
+                     ) -> T:
+    """Run `work(session, conversation)` in a thread with a committing session.
+
+    With a `key` (the action, or the form step) the run counts once per inbound message: a
+    run for a message already acted on replays what was said and returned then, and a run
+    for a message the worker has already answered changes and says nothing.
+    """
+    message_id = message_id_of(tracker) if key else None
+
+    def run() -> T:
+        with open_session() as session, _WriteWatch(session) as watch:
+            result = work(session, conversation_for(session, tracker))
             session.flush()  # errors surface inside the action, not at commit
-            return events
+            if message_id is None:
+                return result
+            earlier = turns.earlier_run(session=session, message_id=message_id, action=key)
+            if earlier is not None:
+                raise _Superseded(earlier, result)  # rolls this run's changes back
+            if watch.wrote:
+                turns.record_run(session=session, message_id=message_id, action=key,
+                                 replies=list(dispatcher.messages) if dispatcher else [],
+                                 result=result)
+            return result
 
-    return await asyncio.to_thread(run)
+    try:
+        return await asyncio.to_thread(run)
+    except _Superseded as superseded:
+        earlier = superseded.earlier
+        if dispatcher is not None:  # the first run's words; none if the turn is over
+            dispatcher.messages[:] = earlier.replies
+        # Nobody listens to a turn that is over: the (rolled back) run's own result will do.
+        return superseded.own_result if earlier.answered else earlier.result
 
 
 def question(value: str | None) -> dict[str, Any]:
@@ -129,7 +192,7 @@ class DbAction(Action, ABC):
                         message=tracker.latest_message or {}, patient=patient)
             return self.respond(turn)
 
-        return await in_session(tracker, work)
+        return await in_session(tracker, work, key=self.name(), dispatcher=dispatcher)
 
 
 class GatedAction(DbAction):

@@ -101,7 +101,8 @@ class ValidateIdentityForm(FormValidationAction):
                 return {PERSON: CHECKED, OUTCOME: "locked"}
             return {PERSON: None, FEEDBACK: "wrong_person"}
 
-        return await in_session(tracker, work)
+        return await in_session(tracker, work, key="validate_identity_form:person",
+                                dispatcher=dispatcher)
 
     async def validate_identity_dob(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -133,7 +134,8 @@ class ValidateIdentityForm(FormValidationAction):
                 return {DOB: None, FEEDBACK: "unreadable", UNREADABLE: unreadable}
             return {DOB: None, FEEDBACK: "wrong_dob"}
 
-        return await in_session(tracker, work)
+        return await in_session(tracker, work, key="validate_identity_form:dob",
+                                dispatcher=dispatcher)
 
 
 class ActionAskIdentityPerson(DbAction):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
@@ -52,3 +53,27 @@ class Conversation(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TurnOutcome(Base):
+    """What one assistant action changed and said while answering one inbound message.
+
+    Written in the action's own transaction, together with its change (a booking, a hold, a
+    cancellation request, a handover, an identity check), and deleted in the worker's
+    transaction that writes the turn's replies. While it exists, the change is committed but
+    its words may not be: a retried turn writes these words instead of running the action
+    again (docs/architecture.md, "Retry-safe turns").
+    """
+
+    __tablename__ = "turn_outcome"
+    __table_args__ = (UniqueConstraint("message_id", "action", name="uq_turn_outcome_action"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"),
+                                            index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    # Rasa dispatcher messages ({"text": ..., "buttons": [...]}) and what the run returned
+    # (an action's events; a form step's slot values), replayed if it runs again.
+    replies: Mapped[list] = mapped_column(JSON, default=list)
+    result: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import texts
 from api.config import Settings
-from api.conversations import safety
+from api.conversations import safety, turns
 from api.conversations import service as conversations_service
 from api.conversations.models import Conversation
-from api.conversations.rasa_client import AssistantUnavailable, RasaClient
+from api.conversations.rasa_client import AssistantReply, AssistantUnavailable, RasaClient
 from api.db import skip_commit_flush, utcnow
 from api.handover import service as handover_service
 from api.handover.models import Handover, HandoverReason, Urgency
@@ -249,16 +249,26 @@ class Worker:
 
     def _ask_assistant(self, session: Session, conversation: Conversation, message: Message,
                        text: str) -> None:
+        """The assistant's turn, retry-safe: the actions' changes and these replies describe
+        each other exactly once, however the turn was cut short (api/conversations/turns.py)."""
         # No transaction may stay open across the network call: on SQLite it would hold the
         # write lock (stalling every webhook), on PostgreSQL it would pin row locks.
         session.commit()
+        if message.attempts > 1 and self._write_recorded(session, conversation, message):
+            return  # an earlier attempt's actions committed: their words, not a new turn
         started = time.perf_counter()
         try:
             replies = self.rasa.send(sender_id=conversation.public_id, text=text,
-                                     metadata={"channel": conversation.channel.value})
+                                     metadata={"channel": conversation.channel.value,
+                                               "message_id": message.id})
         except AssistantUnavailable as exc:
             log.warning("assistant unavailable; holding reply and handover",
                         extra={"error": str(exc), "message_id": message.id})
+            # An action may have committed before the time-out; one still running finds the
+            # message answered once this commits (the row stays locked until then).
+            turns.hold_message(session=session, message_id=message.id)
+            if self._write_recorded(session, conversation, message):
+                return
             self._reply(session, conversation, message, MessageCategory.HOLDING,
                         texts.text("assistant_unavailable", phone=self.settings.bookings_phone))
             self._open_case(session, conversation, HandoverReason.ASSISTANT_UNAVAILABLE,
@@ -268,6 +278,24 @@ class Worker:
             RASA_TURN_SECONDS.observe(time.perf_counter() - started)
         # Rasa's actions may have opened a handover or changed the conversation meanwhile.
         session.expire(conversation)
+        turns.forget(session=session, message_id=message.id)
+        self._write_replies(session, conversation, message, replies)
+
+    def _write_recorded(self, session: Session, conversation: Conversation,
+                        message: Message) -> bool:
+        """Write what the message's committed actions said, if any did; whether they had."""
+        recorded = turns.recorded_replies(session=session, message_id=message.id)
+        if not recorded:
+            return False
+        log.info("the assistant's actions had committed; writing their words",
+                 extra={"message_id": message.id})
+        session.expire(conversation)
+        turns.forget(session=session, message_id=message.id)
+        self._write_replies(session, conversation, message, recorded)
+        return True
+
+    def _write_replies(self, session: Session, conversation: Conversation, message: Message,
+                       replies: list[AssistantReply]) -> None:
         for reply in replies:
             self._reply(session, conversation, message, MessageCategory.REPLY, reply.text,
                         buttons=reply.buttons or None)

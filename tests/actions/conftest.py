@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -25,12 +25,19 @@ from tests.factories import make_appointment, make_patient, make_slot, make_spec
 LONDON = ZoneInfo("Europe/London")
 
 
+@contextmanager
+def _savepoint(session):
+    """Like the action server's committing session: kept on success, rolled back on error."""
+    with session.begin_nested():
+        yield session
+
+
 @pytest.fixture
 def session(db_session, monkeypatch):
     """The test's rolled-back session, handed to every action instead of a new one."""
     import actions.common
 
-    monkeypatch.setattr(actions.common, "open_session", lambda: nullcontext(db_session))
+    monkeypatch.setattr(actions.common, "open_session", lambda: _savepoint(db_session))
     return db_session
 
 
@@ -122,9 +129,11 @@ def user_event(text: str, intent: str, entities: list | None = None) -> dict[str
 
 def make_tracker(conversation: Conversation | None, *, text: str = "", intent: str = "",
                  entities: list | None = None, slots: dict | None = None,
-                 events: list | None = None, channel: str = "sms") -> Tracker:
+                 events: list | None = None, channel: str = "sms",
+                 message_id: int | None = None) -> Tracker:
+    metadata = {"channel": channel} | ({"message_id": message_id} if message_id else {})
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
-              "entities": entities or [], "metadata": {"channel": channel}}
+              "entities": entities or [], "metadata": metadata}
     history = list(events or []) + [user_event(text, intent, entities)]
     return Tracker(conversation.public_id if conversation else "unknown-sender", slots or {},
                    latest, history, False, None, {}, "action_listen")
