@@ -208,6 +208,10 @@ class Worker:
         if result.red_flag:
             self._safety_net(session, conversation, message, result)
             return
+        if message.attempts > 1 and self._write_recorded(session, conversation, message):
+            # An earlier attempt's actions committed (a booking, a handover...): their words
+            # are this turn's answer, whatever state they left the conversation in.
+            return
         handover = handover_service.open_for_conversation(session=session,
                                                           conversation_id=conversation.id)
         if handover is not None:
@@ -254,8 +258,6 @@ class Worker:
         # No transaction may stay open across the network call: on SQLite it would hold the
         # write lock (stalling every webhook), on PostgreSQL it would pin row locks.
         session.commit()
-        if message.attempts > 1 and self._write_recorded(session, conversation, message):
-            return  # an earlier attempt's actions committed: their words, not a new turn
         started = time.perf_counter()
         try:
             replies = self.rasa.send(sender_id=conversation.public_id, text=text,

@@ -7,15 +7,15 @@ from sqlalchemy import func, select
 
 from actions.booking import ActionBookOffer
 from actions.cancellation import ActionCancelAppointment
+from api.appointments.models import AppointmentStatus
 from api.conversations.models import TurnOutcome
 from api.handover.models import Handover
 from api.messaging.models import Channel, Direction, Message, MessageStatus
-from api.appointments.models import AppointmentStatus
 from api.scheduling.models import Offer, OfferStatus
 from tests.actions.conftest import make_tracker, run, texts
 from tests.actions.test_identity_actions import form_tracker, validate
-from tests.factories import make_appointment
 from tests.actions.test_offer_actions import offer
+from tests.factories import make_appointment
 
 PICK_ONE = [{"entity": "offer_number", "value": "1"}]
 

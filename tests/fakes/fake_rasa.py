@@ -46,3 +46,21 @@ class EchoRasaServer(LoopbackServer):
 
     def __init__(self, delay: float = 0.0):
         super().__init__(_Handler, delay=delay)
+
+
+class _ScriptedHandler(QuietJsonHandler):
+    def do_POST(self) -> None:  # noqa: N802
+        payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        replies = self.server.turn(payload)
+        try:
+            self._json(200, [{"recipient_id": payload["sender"], **reply} for reply in replies])
+        except OSError:
+            pass  # the worker that asked was killed meanwhile: nobody reads the answer
+
+
+class ScriptedRasaServer(LoopbackServer):
+    """Rasa's REST channel whose every turn is `turn(payload) -> [{"text", "buttons"}]`:
+    a test runs real actions there, and may hold a turn at any point."""
+
+    def __init__(self, turn):
+        super().__init__(_ScriptedHandler, turn=turn)

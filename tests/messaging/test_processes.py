@@ -75,14 +75,10 @@ def test_worker_killed_mid_burst_answers_everything_after_restart(
             Message.status == MessageStatus.RECEIVED))
     assert pending == 0
     replies = _outbound_bodies(live_session_factory)
-    # Every message answered, in order; a turn cut off by the kill may be answered again
-    # (at-least-once towards Rasa), but no message is lost or overtaken.
+    # Every message answered exactly once, in order: a turn cut off by the kill committed
+    # nothing, so its retry writes the one answer (Rasa may have been asked twice).
     got = ["safety net" if "999" in r else r for r in replies]
-    expected = [f"echo: {b}" for b in bodies[:-1]] + ["safety net"]
-    # Every message answered, in order; a turn cut off by the kill may be answered again
-    # (at-least-once towards Rasa), but no message is lost or overtaken.
-    assert list(dict.fromkeys(got)) == expected
-    assert len(replies) <= len(bodies) + 1
+    assert got == [f"echo: {b}" for b in bodies[:-1]] + ["safety net"]
 
 
 def test_dispatcher_process_delivers_to_the_sandbox(api_server, live_session_factory, tmp_path):
