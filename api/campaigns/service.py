@@ -24,8 +24,7 @@ from api.campaigns.models import (
 )
 from api.config import Settings
 from api.db import utcnow
-from api.messaging import render
-from api.messaging import service as messaging_service
+from api.messaging import outbox, render
 from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
 from api.patients.models import Patient
 from api.reference.models import Site, Specialty
@@ -231,11 +230,11 @@ def send(*, session: Session, campaign_id: int, settings: Settings,
                                         CampaignRecipient.message_id.is_(None))
         .order_by(CampaignRecipient.id)))
     total, queued = len(pending), 0
-    send_at = messaging_service.next_send_time(settings=settings)
+    send_at = outbox.next_send_time(settings=settings)
     for start in range(0, total, batch_size):
         batch = pending[start:start + batch_size]
         messages = [
-            messaging_service.queue_message(
+            outbox.queue_message(
                 session=session, settings=settings, channel=ROUTE_CHANNEL[recipient.route],
                 to_address=recipient.address,
                 text=_message_text(campaign, recipient.route, settings),
@@ -309,7 +308,7 @@ def resume(*, session: Session, campaign_id: int, settings: Settings,
     patients = _patients_with_messages(session, campaign_id, (MessageStatus.HELD,))
     released = _set_message_status(session, _campaign_message_ids(session, campaign_id),
                                    MessageStatus.HELD, MessageStatus.QUEUED,
-                                   send_at=messaging_service.next_send_time(settings=settings))
+                                   send_at=outbox.next_send_time(settings=settings))
     _audit(session, actor, "resume_campaign", campaign, patients, released=released)
     return released
 
