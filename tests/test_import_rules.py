@@ -264,7 +264,7 @@ def test_the_rules_catch_imports_against_the_direction():
     assert _one(models_import_only_lower_models, "api.patients.models",
                 "api.handover.models.Handover")
     assert _one(models_import_only_lower_models, "api.messaging.models",
-                "api.messaging.service")
+                "api.messaging.outbox")
     assert not _one(models_import_only_lower_models, "api.conversations.models",
                     "api.messaging.models.Message")
     assert _one(top_layer_is_imported_only_from_the_top, "api.handover.service",
@@ -276,7 +276,7 @@ def test_the_rules_catch_imports_against_the_direction():
     assert _one(models_import_only_lower_models, "api.appointments.models",
                 "api.scheduling.models.Slot")
     assert _one(one_redis_client_factory, "api.messaging.notify", "redis.Redis")
-    assert _one(domains_import_only_lower_domains, "api.messaging.service",
+    assert _one(domains_import_only_lower_domains, "api.messaging.outbox",
                 "api.conversations.service")
     assert not _one(domains_import_only_lower_domains, "api.conversations.worker",
                     "api.handover.service")

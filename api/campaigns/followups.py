@@ -20,7 +20,7 @@ from api.campaigns.models import (
 from api.campaigns.service import ROUTE_CHANNEL
 from api.config import Settings
 from api.db import utcnow
-from api.messaging import service as messaging_service
+from api.messaging import outbox
 from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
 from api.patients.models import Patient
 from api.reference.models import Site
@@ -68,7 +68,7 @@ def send_chasers(*, session: Session, settings: Settings, now: datetime | None =
                 continue
             if now - recipient.queued_at < timedelta(hours=campaign.chaser_after_hours):
                 continue
-            message = messaging_service.queue_message(
+            message = outbox.queue_message(
                 session=session, settings=settings, channel=ROUTE_CHANNEL[recipient.route],
                 to_address=recipient.address,
                 text=CHASER_TEXT.format(trust_name=settings.trust_name,
@@ -78,7 +78,7 @@ def send_chasers(*, session: Session, settings: Settings, now: datetime | None =
                 content_sid=campaign.whatsapp_content_sid
                 if recipient.route is RecipientRoute.WHATSAPP else None,
                 subject=settings.trust_name if recipient.route is RecipientRoute.EMAIL else None,
-                send_at=messaging_service.next_send_time(settings=settings, now=now))
+                send_at=outbox.next_send_time(settings=settings, now=now))
             recipient.chaser_message_id = message.id
             recipient.chased_at = now
             chased += 1
@@ -114,12 +114,12 @@ def send_reminders(*, session: Session, settings: Settings, now: datetime | None
         if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
             continue
         # Date, time and place only: no specialty or name, as the phone may be shared.
-        messaging_service.queue_message(
+        outbox.queue_message(
             session=session, settings=settings, channel=Channel.SMS, to_address=patient.mobile,
             text=texts.text("campaign_reminder", trust_name=settings.trust_name,
                             when=_when(slot, settings), site=site.name,
                             phone=settings.bookings_phone),
             category=MessageCategory.REMINDER, patient_id=patient.id, idempotency_key=key,
-            send_at=messaging_service.next_send_time(settings=settings, now=now))
+            send_at=outbox.next_send_time(settings=settings, now=now))
         reminded += 1
     return reminded

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api import errors
 from api.appointments.models import Appointment, AppointmentStatus, Priority
 from api.audit import service as audit_service
-from api.campaigns import content
+from api.campaigns import content, selection
 from api.campaigns.models import (
     Campaign,
     CampaignRecipient,
@@ -24,10 +24,8 @@ from api.campaigns.models import (
 )
 from api.config import Settings
 from api.db import utcnow
-from api.messaging import render
-from api.messaging import service as messaging_service
+from api.messaging import outbox, render
 from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
-from api.patients.models import Patient
 from api.reference.models import Site, Specialty
 from api.scheduling.models import Disruption
 
@@ -136,31 +134,6 @@ def _checked_filters(session: Session, filters: dict) -> dict:
     return {k: sorted(v) for k, v in filters.items() if v}
 
 
-def selected_appointments(*, session: Session, campaign: Campaign) -> list[Appointment]:
-    """The disruption's postponed appointments that match the campaign's filters."""
-    filters = campaign.filters or {}
-    statuses = filters.get("statuses") or [AppointmentStatus.POSTPONED.value]
-    query = select(Appointment).where(Appointment.disruption_id == campaign.disruption_id,
-                                      Appointment.status.in_(statuses))
-    if filters.get("priorities"):
-        query = query.where(Appointment.priority.in_(filters["priorities"]))
-    if filters.get("specialties"):
-        query = query.join(Specialty, Specialty.id == Appointment.specialty_id).where(
-            Specialty.code.in_(filters["specialties"]))
-    if filters.get("sites"):
-        query = query.join(Site, Site.id == Appointment.site_id).where(
-            Site.code.in_(filters["sites"]))
-    return list(session.scalars(query.order_by(Appointment.id)))
-
-
-def _patients(session: Session, campaign: Campaign) -> list[Patient]:
-    ids = sorted({a.patient_id for a in selected_appointments(session=session, campaign=campaign)})
-    patients: list[Patient] = []
-    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-        patients += session.scalars(select(Patient).where(Patient.id.in_(ids[start:start + 900])))
-    return sorted(patients, key=lambda p: p.id)
-
-
 def _message_text(campaign: Campaign, route: RecipientRoute, settings: Settings) -> str:
     template = campaign.email_template if route is RecipientRoute.EMAIL and \
         campaign.email_template else campaign.sms_template
@@ -172,7 +145,7 @@ def preview(*, session: Session, campaign_id: int, settings: Settings) -> dict:
     campaign = _campaign(session, campaign_id)
     routes: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    for patient in _patients(session, campaign):
+    for patient in selection.selected_patients(session, campaign):
         route, _, reason = content.choose_route(
             patient=patient, whatsapp_template=bool(campaign.whatsapp_content_sid))
         routes[route.value] += 1
@@ -181,7 +154,8 @@ def preview(*, session: Session, campaign_id: int, settings: Settings) -> dict:
     sms = render.render_sms(_message_text(campaign, RecipientRoute.SMS, settings))
     return {
         "campaign_id": campaign.id,
-        "appointments": len(selected_appointments(session=session, campaign=campaign)),
+        "appointments": len(selection.selected_appointments(session=session,
+                                                            campaign=campaign)),
         "patients": sum(routes.values()),
         "by_route": {r.value: routes.get(r.value, 0) for r in RecipientRoute},
         "call_list_reasons": dict(reasons),
@@ -201,14 +175,8 @@ def _insert_recipients(session: Session, rows: list[dict]) -> None:
         index_elements=["campaign_id", "patient_id"]))
 
 
-def send(*, session: Session, campaign_id: int, settings: Settings,
-         progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE,
-         actor: str = "system") -> int:
-    """Put every selected patient's message in the outbox, batch by batch; how many were queued.
-
-    Safe to run again after a crash or to resume: a patient is a recipient once per campaign
-    and each message has an idempotency key, so nothing is ever queued twice. Commits per batch.
-    """
+def _start_sending(session: Session, campaign_id: int) -> Campaign:
+    """The campaign, now sending; refused when it is over or paused."""
     campaign = _campaign(session, campaign_id)
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
         raise CampaignConflict(f"campaign {campaign_id} is {campaign.status.value}")
@@ -216,8 +184,14 @@ def send(*, session: Session, campaign_id: int, settings: Settings,
         raise CampaignConflict("the campaign is paused; resume it instead")
     campaign.status = CampaignStatus.SENDING
     campaign.started_at = campaign.started_at or utcnow()
+    return campaign
+
+
+def _enrol_recipients(session: Session, campaign: Campaign, batch_size: int) -> list[int]:
+    """Make every selected patient a recipient (once, whatever runs before); commits. The
+    selected patients' ids."""
     rows = []
-    for patient in _patients(session, campaign):
+    for patient in selection.selected_patients(session, campaign):
         route, address, reason = content.choose_route(
             patient=patient, whatsapp_template=bool(campaign.whatsapp_content_sid))
         rows.append({"campaign_id": campaign.id, "patient_id": patient.id, "route": route,
@@ -225,31 +199,45 @@ def send(*, session: Session, campaign_id: int, settings: Settings,
     for start in range(0, len(rows), batch_size):
         _insert_recipients(session, rows[start:start + batch_size])
     session.commit()
-    pending = list(session.scalars(
+    return [row["patient_id"] for row in rows]
+
+
+def _unqueued_recipients(session: Session, campaign: Campaign) -> list[CampaignRecipient]:
+    """Recipients to be written to whose message is not in the outbox yet, in order."""
+    return list(session.scalars(
         select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id,
                                         CampaignRecipient.route != RecipientRoute.CALL_LIST,
                                         CampaignRecipient.message_id.is_(None))
         .order_by(CampaignRecipient.id)))
+
+
+def _queue_for(session: Session, settings: Settings, campaign: Campaign,
+               recipient: CampaignRecipient, send_at: datetime) -> Message:
+    """The recipient's message on their route, keyed so it is never queued twice (unflushed)."""
+    whatsapp = recipient.route is RecipientRoute.WHATSAPP
+    return outbox.queue_message(
+        session=session, settings=settings, channel=ROUTE_CHANNEL[recipient.route],
+        to_address=recipient.address,
+        text=_message_text(campaign, recipient.route, settings),
+        category=MessageCategory.NOTIFICATION, patient_id=recipient.patient_id,
+        idempotency_key=f"campaign:{campaign.id}:patient:{recipient.patient_id}",
+        content_sid=campaign.whatsapp_content_sid if whatsapp else None,
+        content_variables=(campaign.whatsapp_variables or None) if whatsapp else None,
+        subject=(campaign.email_subject or settings.trust_name)
+        if recipient.route is RecipientRoute.EMAIL else None,
+        send_at=send_at, flush=False)
+
+
+def _queue_in_batches(session: Session, settings: Settings, campaign: Campaign,
+                      pending: list[CampaignRecipient], batch_size: int,
+                      progress: Callable[[int, int], None] | None) -> int:
+    """Queue the pending recipients' messages, committing per batch; how many were queued."""
     total, queued = len(pending), 0
-    send_at = messaging_service.next_send_time(settings=settings)
+    send_at = outbox.next_send_time(settings=settings)
     for start in range(0, total, batch_size):
         batch = pending[start:start + batch_size]
-        messages = [
-            messaging_service.queue_message(
-                session=session, settings=settings, channel=ROUTE_CHANNEL[recipient.route],
-                to_address=recipient.address,
-                text=_message_text(campaign, recipient.route, settings),
-                category=MessageCategory.NOTIFICATION, patient_id=recipient.patient_id,
-                idempotency_key=f"campaign:{campaign.id}:patient:{recipient.patient_id}",
-                content_sid=campaign.whatsapp_content_sid
-                if recipient.route is RecipientRoute.WHATSAPP else None,
-                content_variables=(campaign.whatsapp_variables or None)
-                if recipient.route is RecipientRoute.WHATSAPP else None,
-                subject=(campaign.email_subject or settings.trust_name)
-                if recipient.route is RecipientRoute.EMAIL else None,
-                send_at=send_at, flush=False)
-            for recipient in batch
-        ]
+        messages = [_queue_for(session, settings, campaign, recipient, send_at)
+                    for recipient in batch]
         session.flush()
         for recipient, message in zip(batch, messages, strict=True):
             recipient.message_id = message.id
@@ -258,8 +246,22 @@ def send(*, session: Session, campaign_id: int, settings: Settings,
         session.commit()
         if progress:
             progress(queued, total)
-    _audit(session, actor, "send_campaign", campaign, (row["patient_id"] for row in rows),
-           queued=queued)
+    return queued
+
+
+def send(*, session: Session, campaign_id: int, settings: Settings,
+         progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE,
+         actor: str = "system") -> int:
+    """Put every selected patient's message in the outbox, batch by batch; how many were queued.
+
+    Safe to run again after a crash or to resume: a patient is a recipient once per campaign
+    and each message has an idempotency key, so nothing is ever queued twice. Commits per batch.
+    """
+    campaign = _start_sending(session, campaign_id)
+    patient_ids = _enrol_recipients(session, campaign, batch_size)
+    queued = _queue_in_batches(session, settings, campaign,
+                               _unqueued_recipients(session, campaign), batch_size, progress)
+    _audit(session, actor, "send_campaign", campaign, patient_ids, queued=queued)
     session.commit()
     log.info("campaign queued", extra={"campaign_id": campaign.id, "queued": queued})
     return queued
@@ -309,7 +311,7 @@ def resume(*, session: Session, campaign_id: int, settings: Settings,
     patients = _patients_with_messages(session, campaign_id, (MessageStatus.HELD,))
     released = _set_message_status(session, _campaign_message_ids(session, campaign_id),
                                    MessageStatus.HELD, MessageStatus.QUEUED,
-                                   send_at=messaging_service.next_send_time(settings=settings))
+                                   send_at=outbox.next_send_time(settings=settings))
     _audit(session, actor, "resume_campaign", campaign, patients, released=released)
     return released
 

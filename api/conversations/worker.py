@@ -30,7 +30,7 @@ from api.db import skip_commit_flush, utcnow
 from api.handover import service as handover_service
 from api.handover.models import Handover, HandoverReason, Urgency
 from api.logs import correlation_id
-from api.messaging import service as messaging_service
+from api.messaging import daily_cap, delivery, history, numbers, opt_outs, outbox
 from api.messaging.dispatcher import LOCAL_OPTED_OUT, PARKED_BY_DAILY_CAP
 from api.messaging.keywords import Keyword, classify
 from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
@@ -218,7 +218,7 @@ class Worker:
             # The message joins the case whatever happens next (a case waiting for the
             # patient goes back in the queue); staff read it in the transcript.
             handover_service.patient_wrote_again(session=session, handover=handover)
-        opted_out = messaging_service.is_opted_out(session=session, address=conversation.address)
+        opted_out = opt_outs.is_opted_out(session=session, address=conversation.address)
         if not self._limiter.hit(self._inbound_rate, "inbound", conversation.address):
             if not opted_out and self._limiter.hit(self._notice_rate, "inbound-notice",
                                                    conversation.address):
@@ -228,7 +228,7 @@ class Worker:
         if classify(text) is Keyword.HELP:
             # Carriers expect HELP to be answered even after STOP (a service message).
             self._reply(session, conversation, message, MessageCategory.SERVICE,
-                        messaging_service.help_text(settings=self.settings))
+                        opt_outs.help_text(settings=self.settings))
             return
         if opted_out:
             # After STOP nothing goes out but the safety net and the keyword answers; the
@@ -244,9 +244,9 @@ class Worker:
                         texts.text("media_not_supported"))
         if not text:
             return
-        messaging_service.hold_number_for_cap(session=session, address=conversation.address)
-        if messaging_service.daily_cap_reached(session=session, settings=self.settings,
-                                               address=conversation.address):
+        daily_cap.hold_number_for_cap(session=session, address=conversation.address)
+        if daily_cap.daily_cap_reached(session=session, settings=self.settings,
+                                       address=conversation.address):
             self._withheld_by_cap(session, conversation, message, MessageCategory.REPLY)
             return  # the assistant is not asked for replies that could not be sent
         self._ask_assistant(session, conversation, message, text)
@@ -310,9 +310,9 @@ class Worker:
         and the patient hears, at most once an hour, that the team has it and by when.
         """
         log.info("message added to an open handover", extra={"message_id": message.id})
-        if messaging_service.sent_since(session=session, conversation_id=conversation.id,
-                                        category=MessageCategory.HOLDING,
-                                        since=utcnow() - WITH_STAFF_ACK_EVERY):
+        if history.sent_since(session=session, conversation_id=conversation.id,
+                              category=MessageCategory.HOLDING,
+                              since=utcnow() - WITH_STAFF_ACK_EVERY):
             return
         self._reply(session, conversation, message, MessageCategory.HOLDING,
                     texts.text("with_staff_ack", when=texts.answer_by(
@@ -359,7 +359,7 @@ class Worker:
     def _same_net_went_recently(self, session: Session, conversation: Conversation,
                                 net: str) -> bool:
         minutes = self.settings.safety_net_repeat_minutes
-        return minutes > 0 and messaging_service.sent_same_since(
+        return minutes > 0 and history.sent_same_since(
             session=session, conversation_id=conversation.id,
             category=MessageCategory.SAFETY_NET, channel=conversation.channel, text=net,
             since=utcnow() - timedelta(minutes=minutes))
@@ -377,12 +377,12 @@ class Worker:
                category: MessageCategory, text: str, buttons: list[dict] | None = None) -> None:
         """Queue an automatic reply; any but the safety net only within the daily cap."""
         if category is not MessageCategory.SAFETY_NET:
-            messaging_service.hold_number_for_cap(session=session, address=conversation.address)
-        if category is not MessageCategory.SAFETY_NET and messaging_service.daily_cap_reached(
+            daily_cap.hold_number_for_cap(session=session, address=conversation.address)
+        if category is not MessageCategory.SAFETY_NET and daily_cap.daily_cap_reached(
                 session=session, settings=self.settings, address=conversation.address):
             self._withheld_by_cap(session, conversation, message, category)
             return
-        messaging_service.queue_message(
+        outbox.queue_message(
             session=session, settings=self.settings, channel=conversation.channel,
             to_address=conversation.address, text=text, buttons=buttons, category=category,
             conversation_id=conversation.id, patient_id=conversation.verified_patient_id,
@@ -413,7 +413,7 @@ class Worker:
         list; a safety net that failed opens an urgent call-back at once."""
         handled = 0
         with self.session_factory() as session:
-            for failed in messaging_service.failed_unhandled(session=session):
+            for failed in delivery.failed_unhandled(session=session):
                 try:
                     # One that cannot be followed up now is tried again on the next sweep,
                     # without holding back the others.
@@ -426,7 +426,7 @@ class Worker:
         return handled
 
     def _follow_up(self, session: Session, failed: Message) -> int:
-        if not messaging_service.mark_failure_handled(session=session, message_id=failed.id):
+        if not delivery.mark_failure_handled(session=session, message_id=failed.id):
             return 0
         if failed.category is MessageCategory.SAFETY_NET:
             # Whatever the reason, someone phones the patient now; a WhatsApp one also goes
@@ -445,9 +445,9 @@ class Worker:
         return 1
 
     def _resend_by_sms(self, session: Session, failed: Message) -> None:
-        messaging_service.queue_message(
+        outbox.queue_message(
             session=session, settings=self.settings, channel=Channel.SMS,
-            to_address=messaging_service.bare_number(failed.to_address),
+            to_address=numbers.bare_number(failed.to_address),
             text=failed.body, buttons=failed.buttons, category=failed.category,
             conversation_id=failed.conversation_id, patient_id=failed.patient_id)
 
@@ -463,8 +463,8 @@ class Worker:
                      f"{failed.error_code or failed.status.value}). Phone the patient now."))
 
     def _call_list(self, session: Session, failed: Message) -> None:
-        patients = messaging_service.patients_on_number(session=session,
-                                                        address=failed.to_address)
+        patients = numbers.patients_on_number(session=session,
+                                              address=failed.to_address)
         patient_id = failed.patient_id or (patients[0].id if len(patients) == 1 else None)
         if patient_id and handover_service.open_for_patient(
                 session=session, patient_id=patient_id, reason=HandoverReason.DELIVERY_FAILURE):

@@ -23,7 +23,7 @@ from api.conversations import trust_info
 from api.db import utcnow
 from api.handover import service as handover_service
 from api.handover.models import Handover
-from api.messaging import service as messaging_service
+from api.messaging import numbers, outbox
 from api.messaging.models import Channel, Message, MessageCategory
 from api.patients.models import Patient
 from api.scheduling import service as scheduling_service
@@ -66,7 +66,7 @@ def book_and_confirm(*, session: Session, settings: Settings, offer_id: int, pat
         return Booking(appointment=appointment, confirmation=confirmation, message=None)
     channel, address, on_conversation = route
     # An offer is accepted once, so its id keys the one confirmation of this booking.
-    message = messaging_service.queue_message(
+    message = outbox.queue_message(
         session=session, settings=settings, channel=channel, to_address=address,
         text=confirmation, category=MessageCategory.SERVICE, conversation_id=on_conversation,
         patient_id=patient_id, idempotency_key=f"confirm:offer:{offer_id}")
@@ -97,11 +97,11 @@ def _route(*, session: Session, patient: Patient, conversation_id: int | None,
                     if conversation_id else None)
     if conversation is None and patient.mobile:
         conversation = conversations_service.last_written_on(
-            session=session, addresses=messaging_service.addresses_of_number(patient.mobile))
+            session=session, addresses=numbers.addresses_of_number(patient.mobile))
     if conversation is not None and conversation.purged_at is None:
         if conversation.channel is Channel.SMS:
             return Channel.SMS, conversation.address, conversation.id
-        if conversation.channel is Channel.WHATSAPP and messaging_service.whatsapp_window_open(
+        if conversation.channel is Channel.WHATSAPP and outbox.whatsapp_window_open(
                 session=session, address=conversation.address, now=now):
             return Channel.WHATSAPP, conversation.address, conversation.id
     if patient.mobile:

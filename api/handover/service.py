@@ -20,7 +20,7 @@ from api.conversations.models import Conversation, ConversationState
 from api.db import utcnow
 from api.errors import RefusedRequest
 from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgency
-from api.messaging import service as messaging_service
+from api.messaging import history, outbox
 from api.messaging.models import Channel, Direction, Message, MessageCategory
 from api.patients.models import Patient
 from api.reference.models import Specialty
@@ -408,7 +408,7 @@ def reply_options(*, session: Session, handover: Handover) -> dict:
         channel, address = _channel_and_address(session, handover)
     except Conflict:
         return {"channel": None, "free_text": False, "templates": {}}
-    free_text = channel is not Channel.WHATSAPP or messaging_service.whatsapp_window_open(
+    free_text = channel is not Channel.WHATSAPP or outbox.whatsapp_window_open(
         session=session, address=address)
     return {"channel": channel.value, "free_text": free_text,
             "templates": {key: t["label"] for key, t in REPLY_TEMPLATES.items()}}
@@ -432,10 +432,10 @@ def reply(*, session: Session, settings: Settings, handover: Handover, user: Sta
         body = (text or "").strip()
         if not body or len(body) > MAX_REPLY_CHARS:
             raise HandoverError(f"a reply holds 1 to {MAX_REPLY_CHARS} characters")
-        if channel is Channel.WHATSAPP and not messaging_service.whatsapp_window_open(
+        if channel is Channel.WHATSAPP and not outbox.whatsapp_window_open(
                 session=session, address=address):
             raise WindowClosed("the patient's WhatsApp window is closed: send a template")
-    message = messaging_service.queue_message(
+    message = outbox.queue_message(
         session=session, settings=settings, channel=channel, to_address=address, text=body,
         category=MessageCategory.STAFF_REPLY, conversation_id=handover.conversation_id,
         patient_id=handover.patient_id, content_sid=content_sid,
@@ -597,8 +597,8 @@ def case_file(*, session: Session, handover: Handover, user: StaffUser) -> dict:
             appointments.append({"appointment": appointment, "specialty": specialty,
                                  "explanation": explanation, "slot": slot,
                                  "awaiting_date": appointment.status in AWAITING_DATE})
-    transcript = (messaging_service.transcript(session=session,
-                                               conversation_id=conversation.id)
+    transcript = (history.transcript(session=session,
+                                     conversation_id=conversation.id)
                   if conversation is not None else [])
     verified = bool(conversation and conversation.verified_patient_id
                     and conversation.verified_until and conversation.verified_until > utcnow())

@@ -26,7 +26,7 @@ from tenacity import RetryCallState, wait_random_exponential
 
 from api.config import Settings
 from api.db import utcnow
-from api.messaging import service as messaging_service
+from api.messaging import daily_cap, numbers, opt_outs, outbox
 from api.messaging.models import Channel, Direction, Message, MessageStatus
 from api.messaging.senders import Sender, SendFailed, SendResult
 
@@ -117,30 +117,30 @@ class Dispatcher:
 
     def _refuse_reason(self, session: Session, message: Message) -> int | str | None:
         """Why this message must not be sent now, if it must not."""
-        if message.category in messaging_service.UNSOLICITED:
-            opens = messaging_service.next_send_time(settings=self.settings)
+        if message.category in outbox.UNSOLICITED:
+            opens = outbox.next_send_time(settings=self.settings)
             if opens > utcnow():
                 return "outside send window"
-        if message.category not in messaging_service.SENT_DESPITE_OPT_OUT and (
-            messaging_service.is_opted_out(session=session, address=message.to_address)
+        if message.category not in opt_outs.SENT_DESPITE_OPT_OUT and (
+            opt_outs.is_opted_out(session=session, address=message.to_address)
         ):
             return LOCAL_OPTED_OUT
         if message.channel is Channel.EMAIL:
             return None  # no carrier window or per-number cap applies to email
         if (message.channel is Channel.WHATSAPP and not message.content_sid
-                and not messaging_service.whatsapp_window_open(session=session,
-                                                               address=message.to_address)):
+                and not outbox.whatsapp_window_open(session=session,
+                                                    address=message.to_address)):
             return LOCAL_OUTSIDE_WINDOW
-        if message.category not in messaging_service.NEVER_REFUSED_BY_CAP:
+        if message.category not in daily_cap.NEVER_REFUSED_BY_CAP:
             # The last line of the cap (the worker withholds automatic replies before they
             # are queued): what actually went to the number, both channels, in 24 hours.
-            since = utcnow() - messaging_service.DAILY_CAP_WINDOW
+            since = utcnow() - daily_cap.DAILY_CAP_WINDOW
             sent_today = session.scalar(
                 select(func.count()).select_from(Message).where(
                     Message.to_address.in_(
-                        messaging_service.addresses_of_number(message.to_address)),
+                        numbers.addresses_of_number(message.to_address)),
                     Message.direction == Direction.OUTBOUND,
-                    Message.category.notin_(messaging_service.NOT_COUNTED_BY_CAP),
+                    Message.category.notin_(daily_cap.NOT_COUNTED_BY_CAP),
                     Message.sent_at >= since,
                 )
             )
@@ -196,7 +196,7 @@ class Dispatcher:
             if refusal == "outside send window":
                 message.status = MessageStatus.QUEUED
                 message.claimed_by = message.claimed_until = None
-                message.next_attempt_at = messaging_service.next_send_time(settings=self.settings)
+                message.next_attempt_at = outbox.next_send_time(settings=self.settings)
                 session.commit()
                 return message.status
             if refusal == "daily cap":

@@ -32,8 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.config import Settings
 from api.logs import new_correlation_id
-from api.messaging import service as messaging_service
-from api.messaging import signature
+from api.messaging import inbound_store, opt_outs, signature
 from api.messaging.keywords import CONSENT_KEYWORDS, classify
 from api.messaging.notify import wake_workers
 from api.messaging.schemas import InboundMessage
@@ -133,7 +132,7 @@ class InboundRecorder:
         """One transaction for the whole batch; MessageSid -> id of the rows it inserted."""
         with self.session_factory() as session:
             try:
-                stored = messaging_service.record_inbound_batch(session=session, batch=batch)
+                stored = inbound_store.record_inbound_batch(session=session, batch=batch)
                 session.commit()
             except Exception:
                 session.rollback()
@@ -201,10 +200,10 @@ class InboundWebhook:
     def _store_keyword(self, inbound: InboundMessage) -> int | None:
         with self.recorder.session_factory() as session:
             try:
-                message_id = messaging_service.record_inbound(session=session, inbound=inbound)
+                message_id = inbound_store.record_inbound(session=session, inbound=inbound)
                 if message_id is not None:
-                    messaging_service.handle_keyword(session=session, message_id=message_id,
-                                                     body=inbound.text, settings=self.settings)
+                    opt_outs.handle_keyword(session=session, message_id=message_id,
+                                            body=inbound.text, settings=self.settings)
                 session.commit()
             except Exception:
                 session.rollback()

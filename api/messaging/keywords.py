@@ -27,7 +27,7 @@ def classify(text: str) -> Keyword | None:
 
     Twilio matches the entire body, case-insensitively, ignoring surrounding whitespace
     and punctuation, so we do the same: a patient's "yes" to a question is never an opt-in
-    unless the number is opted out (see service.handle_keyword).
+    unless the number is opted out (see opt_outs.handle_keyword).
     """
     word = re.sub(r"[\s.!?]+", "", text).upper()
     if not word.isalpha():

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from api.audit import service as audit_service
 from api.deps import SessionDep, require_role
 from api.errors import STAFF_ERRORS
-from api.messaging import service as messaging_service
+from api.messaging import delivery
 from api.messaging.models import Direction, Message
 from api.messaging.schemas import ParkedMessageOut
 from api.staff.models import Role, StaffUser
@@ -33,7 +33,7 @@ def list_parked(session: SessionDep, user: QueueWorker,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[ParkedMessageOut]:
     """Messages that could not be handled or sent, newest first, each with its reason; every
     other message went on past them. Reading them (patient text) is audited."""
-    messages = messaging_service.parked(session=session, limit=limit)
+    messages = delivery.parked(session=session, limit=limit)
     audit_service.record(
         session=session, actor=audit_service.actor_of(user), action="view_parked_messages",
         object_type="message", object_id="parked",

@@ -14,8 +14,7 @@ from pydantic import BaseModel, Field
 from api.deps import SessionDep, SettingsDep
 from api.errors import error_responses
 from api.fields import NO_NUL, Text
-from api.messaging import sandbox
-from api.messaging import service as messaging_service
+from api.messaging import history, sandbox
 from api.messaging.models import Channel
 from api.messaging.schemas import MAX_BODY_CHARS, SandboxMessageOut
 
@@ -37,7 +36,7 @@ def recorded_messages(session: SessionDep, to: Address) -> list[dict]:
     return [
         {"to": m.to_address, "from_": m.from_address, "channel": m.channel, "body": m.body,
          "status": m.status.value, "created_at": m.created_at}
-        for m in messaging_service.sent_to(session=session, to_address=to)
+        for m in history.sent_to(session=session, to_address=to)
     ]
 
 

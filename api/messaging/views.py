@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from api.deps import SessionDep, TwilioRequest
 from api.errors import error_responses
-from api.messaging import service as messaging_service
+from api.messaging import delivery
 from api.messaging.inbound_webhook import EMPTY_TWIML
 from api.messaging.schemas import StatusCallback
 
@@ -29,7 +29,7 @@ def status_callback(params: TwilioRequest, session: SessionDep) -> Response:
         callback = StatusCallback.model_validate(params)
     except ValidationError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="malformed status callback") from exc
-    message = messaging_service.apply_status_callback(
+    message = delivery.apply_status_callback(
         session=session, sid=callback.message_sid, twilio_status=callback.message_status,
         error_code=callback.error_code,
     )

@@ -51,18 +51,9 @@ def _rebooking_events(session: Session, ids: list[int]) -> dict[int, tuple[datet
     return result
 
 
-def disruption_report(*, session: Session, disruption_id: int, today: date | None = None,
-                      now: datetime | None = None) -> dict:
-    """The whole backlog picture for one disruption."""
-    disruption = session.get(Disruption, disruption_id)
-    if disruption is None:
-        raise LookupError(f"no disruption {disruption_id}")
-    now = now or utcnow()
-    today = today or now.date()
-    appointments = _appointments(session, disruption_id)
-    ids = [a.id for a in appointments]
-    patient_ids = {a.patient_id for a in appointments}
-    rebookings = _rebooking_events(session, ids)
+def _rebooking_figures(session: Session, appointments: list[Appointment]) -> dict:
+    """Who rebooked the rebooked appointments (assistant or staff), and how long it took."""
+    rebookings = _rebooking_events(session, [a.id for a in appointments])
     rebooked = [a for a in appointments if a.status is AppointmentStatus.REBOOKED]
     by_assistant = [a for a in rebooked if a.id in rebookings and
                     rebookings[a.id][2] == "assistant"]
@@ -70,7 +61,12 @@ def disruption_report(*, session: Session, disruption_id: int, today: date | Non
                 rebookings[a.id][2].startswith("staff")]
     hours_to_rebook = [(r[1] - r[0]).total_seconds() / 3600 for a, r in
                        ((a, rebookings.get(a.id)) for a in rebooked) if r]
+    return {"rebooked": rebooked, "by_assistant": by_assistant, "by_staff": by_staff,
+            "hours_to_rebook": hours_to_rebook}
 
+
+def _campaign_reach(session: Session, disruption_id: int) -> tuple[set, set, set]:
+    """Patients the disruption's campaigns notified, reached (delivered) and heard back from."""
     campaign_ids = list(session.scalars(select(Campaign.id).where(
         Campaign.disruption_id == disruption_id)))
     recipient_rows = session.execute(
@@ -80,21 +76,28 @@ def disruption_report(*, session: Session, disruption_id: int, today: date | Non
     notified = {p for p, status, _ in recipient_rows if status in SENT_STATUSES}
     delivered = {p for p, status, _ in recipient_rows if status in DELIVERED_STATUSES}
     replied = {p for p, _, replied_at in recipient_rows if replied_at is not None}
+    return notified, delivered, replied
 
+
+def _handover_figures(session: Session, patient_ids: set[int], now: datetime) -> dict[str, int]:
+    """The patients' handovers still open, those past their due time, and the calls avoided."""
     handovers = list(session.scalars(select(Handover).where(
         Handover.patient_id.in_(patient_ids)))) if patient_ids else []
     open_handovers = [h for h in handovers if h.status is not HandoverStatus.RESOLVED]
     sla_breaches = [h for h in handovers if
                     (h.status is not HandoverStatus.RESOLVED and h.due_at < now) or
                     (h.resolved_at is not None and h.resolved_at > h.due_at)]
-
     # Patients who talked to the assistant and never needed a person: calls that did not happen.
     conversing = set(session.scalars(select(Conversation.verified_patient_id).where(
         Conversation.verified_patient_id.in_(patient_ids)))) if patient_ids else set()
     handed_over = {h.patient_id for h in handovers}
-    calls_avoided = len(conversing - handed_over)
+    return {"handover_queue": len(open_handovers), "handover_sla_breaches": len(sla_breaches),
+            "calls_avoided_estimate": len(conversing - handed_over)}
 
-    missed = breaches(session=session, disruption_id=disruption_id, today=today)
+
+def _by_specialty_priority(session: Session, appointments: list[Appointment],
+                           missed: list[dict]) -> list[dict]:
+    """Postponed, rebooked, waiting and breaching counts per specialty and priority."""
     specialties = dict(session.execute(select(Specialty.id, Specialty.name)).all())
     breakdown: dict[tuple[str, str], dict[str, int]] = defaultdict(
         lambda: {"postponed": 0, "rebooked": 0, "waiting": 0, "breaching": 0})
@@ -106,6 +109,25 @@ def disruption_report(*, session: Session, disruption_id: int, today: date | Non
         row["rebooked"] += appointment.status is AppointmentStatus.REBOOKED
         row["waiting"] += appointment.status in WAITING
         row["breaching"] += appointment.id in missed_ids
+    return [{"specialty": specialty, "priority": priority, **counts}
+            for (specialty, priority), counts in sorted(breakdown.items())]
+
+
+def disruption_report(*, session: Session, disruption_id: int, today: date | None = None,
+                      now: datetime | None = None) -> dict:
+    """The whole backlog picture for one disruption."""
+    disruption = session.get(Disruption, disruption_id)
+    if disruption is None:
+        raise LookupError(f"no disruption {disruption_id}")
+    now = now or utcnow()
+    today = today or now.date()
+    appointments = _appointments(session, disruption_id)
+    patient_ids = {a.patient_id for a in appointments}
+    rebooking = _rebooking_figures(session, appointments)
+    rebooked, by_assistant = rebooking["rebooked"], rebooking["by_assistant"]
+    hours_to_rebook = rebooking["hours_to_rebook"]
+    notified, delivered, replied = _campaign_reach(session, disruption_id)
+    missed = breaches(session=session, disruption_id=disruption_id, today=today)
     return {
         "disruption": {"id": disruption.id, "name": disruption.name,
                        "starts_at": disruption.starts_at.isoformat(),
@@ -117,20 +139,15 @@ def disruption_report(*, session: Session, disruption_id: int, today: date | Non
             "delivered": len(delivered),
             "replied": len(replied),
             "rebooked_by_assistant": len(by_assistant),
-            "rebooked_by_staff": len(by_staff),
+            "rebooked_by_staff": len(rebooking["by_staff"]),
             "waiting": sum(a.status in WAITING for a in appointments),
         },
         "self_service_rate": round(len(by_assistant) / len(rebooked), 3) if rebooked else None,
         "median_hours_to_rebook": round(statistics.median(hours_to_rebook), 1)
         if hours_to_rebook else None,
-        "handover_queue": len(open_handovers),
-        "handover_sla_breaches": len(sla_breaches),
-        "calls_avoided_estimate": calls_avoided,
+        **_handover_figures(session, patient_ids, now),
         "breaching": len(missed),
-        "by_specialty_priority": [
-            {"specialty": specialty, "priority": priority, **counts}
-            for (specialty, priority), counts in sorted(breakdown.items())
-        ],
+        "by_specialty_priority": _by_specialty_priority(session, appointments, missed),
     }
 
 

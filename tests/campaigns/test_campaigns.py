@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from api.appointments import service as appointments_service
 from api.appointments.models import AppointmentStatus, Priority
-from api.campaigns import followups
+from api.campaigns import followups, selection
 from api.campaigns import service as campaigns_service
 from api.campaigns.models import CallReason, CampaignRecipient, CampaignStatus, RecipientRoute
 from api.config import Settings
@@ -74,14 +74,14 @@ def _recipients(db_session, campaign):
 
 def test_selection_filters_by_priority_specialty_and_site(db_session, trust):
     everyone = _campaign(db_session, trust)
-    assert len(campaigns_service.selected_appointments(session=db_session, campaign=everyone)) == 7
+    assert len(selection.selected_appointments(session=db_session, campaign=everyone)) == 7
     p2 = _campaign(db_session, trust, filters={"priorities": ["P2"]})
-    assert [a.patient_id for a in campaigns_service.selected_appointments(
+    assert [a.patient_id for a in selection.selected_appointments(
         session=db_session, campaign=p2)] == [trust["people"]["whatsapp"].id]
     derm = _campaign(db_session, trust, filters={"specialties": ["DERM-T"]})
-    assert len(campaigns_service.selected_appointments(session=db_session, campaign=derm)) == 1
+    assert len(selection.selected_appointments(session=db_session, campaign=derm)) == 1
     other = _campaign(db_session, trust, filters={"sites": [trust["other_site"].code]})
-    assert [a.patient_id for a in campaigns_service.selected_appointments(
+    assert [a.patient_id for a in selection.selected_appointments(
         session=db_session, campaign=other)] == [trust["people"]["email"].id]
 
 

@@ -7,7 +7,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from api.db import utcnow
-from api.messaging import service as messaging_service
+from api.messaging import outbox
 from api.messaging.dispatcher import Dispatcher
 from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
 from api.messaging.senders import SandboxSender, SmtpSender
@@ -34,7 +34,7 @@ def smtp_server():
 
 def _queue_email(factory, settings):
     with factory() as session:
-        messaging_service.queue_message(
+        outbox.queue_message(
             session=session, settings=settings, channel=Channel.EMAIL,
             to_address="pat@example.com", text="Your appointment has moved.",
             category=MessageCategory.NOTIFICATION, subject="Northshire Hospitals")
@@ -71,12 +71,12 @@ def test_notifications_wait_for_the_send_window(live_settings, live_session_fact
     closed = live_settings.model_copy(update={"send_window_start": "00:00",
                                               "send_window_end": "00:00"})
     with live_session_factory() as session:
-        messaging_service.queue_message(session=session, settings=closed, channel=Channel.SMS,
-                                        to_address="+447700900990", text="moved",
-                                        category=MessageCategory.NOTIFICATION)
-        messaging_service.queue_message(session=session, settings=closed, channel=Channel.SMS,
-                                        to_address="+447700900991", text="a reply",
-                                        category=MessageCategory.REPLY)
+        outbox.queue_message(session=session, settings=closed, channel=Channel.SMS,
+                             to_address="+447700900990", text="moved",
+                             category=MessageCategory.NOTIFICATION)
+        outbox.queue_message(session=session, settings=closed, channel=Channel.SMS,
+                             to_address="+447700900991", text="a reply",
+                             category=MessageCategory.REPLY)
         session.commit()
     Dispatcher(settings=closed, session_factory=live_session_factory,
                sender=SandboxSender()).run_once()
@@ -90,7 +90,7 @@ def test_notifications_wait_for_the_send_window(live_settings, live_session_fact
 
 def test_held_messages_are_not_sent(live_settings, live_session_factory):
     with live_session_factory() as session:
-        message = messaging_service.queue_message(
+        message = outbox.queue_message(
             session=session, settings=live_settings, channel=Channel.SMS,
             to_address="+447700900992", text="moved", category=MessageCategory.REPLY)
         session.execute(update(Message).where(Message.id == message.id)

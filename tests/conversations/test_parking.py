@@ -145,11 +145,11 @@ def test_a_message_that_fails_every_turn_is_parked_and_the_next_one_is_answered(
 
 def test_a_failed_delivery_that_cannot_be_followed_up_does_not_hold_back_the_others(
         live_settings, live_session_factory, monkeypatch):
-    from api.messaging import service as messaging_service
+    from api.messaging import outbox
 
     with live_session_factory() as session:
         for number in OTHERS:
-            message = messaging_service.queue_message(
+            message = outbox.queue_message(
                 session=session, settings=live_settings, channel=Channel.SMS,
                 to_address=number, text="Your appointment has changed",
                 category=MessageCategory.NOTIFICATION)

@@ -288,10 +288,10 @@ def test_poison_message_goes_to_staff_after_three_attempts(live_client, live_set
 
 
 def _failed_message(factory, settings, channel, to):
-    from api.messaging import service as messaging_service
+    from api.messaging import outbox
 
     with factory() as session:
-        message = messaging_service.queue_message(
+        message = outbox.queue_message(
             session=session, settings=settings, channel=channel, to_address=to,
             text="Your appointment has changed", category=MessageCategory.NOTIFICATION)
         message.status = MessageStatus.UNDELIVERED
@@ -311,10 +311,10 @@ def test_undelivered_whatsapp_falls_back_to_sms(live_settings, live_session_fact
 
 def test_an_undelivered_safety_net_opens_an_urgent_call_back(live_settings,
                                                              live_session_factory):
-    from api.messaging import service as messaging_service
+    from api.messaging import outbox
 
     with live_session_factory() as session:
-        message = messaging_service.queue_message(
+        message = outbox.queue_message(
             session=session, settings=live_settings, channel=Channel.SMS, to_address=PATIENT,
             text="Call 999 now", category=MessageCategory.SAFETY_NET)
         message.status = MessageStatus.FAILED

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from api.db import utcnow
-from api.messaging import service as messaging_service
+from api.messaging import history, outbox
 from api.messaging.dispatcher import Dispatcher
 from api.messaging.models import Channel, Message, MessageCategory, MessageStatus
 from api.messaging.senders import SandboxSender, TwilioSender
@@ -30,7 +30,7 @@ def _queue(factory, settings, n, *, to_prefix="+4477009001", channel=Channel.SMS
            category=MessageCategory.REPLY):
     with factory() as session:
         for i in range(n):
-            messaging_service.queue_message(
+            outbox.queue_message(
                 session=session, settings=settings, channel=channel,
                 to_address=f"{to_prefix}{i:02d}", text=f"message {i}", category=category)
         session.commit()
@@ -150,10 +150,10 @@ def test_opted_out_numbers_get_no_notifications_but_do_get_the_confirmation(
     _queue(live_session_factory, live_settings, 1, to_prefix="+4477009002",
            category=MessageCategory.NOTIFICATION)
     with live_session_factory() as session:
-        messaging_service.queue_message(session=session, settings=live_settings,
-                                        channel=Channel.SMS, to_address=number,
-                                        text="You will get no more messages",
-                                        category=MessageCategory.SERVICE)
+        outbox.queue_message(session=session, settings=live_settings,
+                             channel=Channel.SMS, to_address=number,
+                             text="You will get no more messages",
+                             category=MessageCategory.SERVICE)
         session.commit()
     _drain(Dispatcher(settings=live_settings, session_factory=live_session_factory,
                       sender=SandboxSender()))
@@ -179,7 +179,7 @@ def test_whatsapp_inside_the_window_keeps_its_buttons(live_client, live_settings
     address = "whatsapp:+447700900301"
     post_signed(live_client, inbound_form(from_=address, body="hi", to="whatsapp:+447700900001"))
     with live_session_factory() as session:
-        messaging_service.queue_message(
+        outbox.queue_message(
             session=session, settings=live_settings, channel=Channel.WHATSAPP,
             to_address=address, text="Which suits you?",
             buttons=[{"title": "Tue 2pm", "payload": "1"}, {"title": "Wed 9am", "payload": "2"}])
@@ -187,7 +187,7 @@ def test_whatsapp_inside_the_window_keeps_its_buttons(live_client, live_settings
     _drain(Dispatcher(settings=live_settings, session_factory=live_session_factory,
                       sender=SandboxSender()))
     with live_session_factory() as session:
-        sent = messaging_service.sent_to(session=session, to_address=address)
+        sent = history.sent_to(session=session, to_address=address)
     assert sent[0].status is MessageStatus.DELIVERED
     assert [b["title"] for b in sent[0].buttons] == ["Tue 2pm", "Wed 9am"]
 
@@ -196,9 +196,9 @@ def test_daily_cap_parks_a_runaway_loop(live_settings, live_session_factory, mon
     settings = live_settings.model_copy(update={"daily_cap_per_number": 3})
     with live_session_factory() as session:
         for i in range(5):
-            messaging_service.queue_message(session=session, settings=settings,
-                                            channel=Channel.SMS, to_address="+447700900400",
-                                            text=f"loop {i}")
+            outbox.queue_message(session=session, settings=settings,
+                                 channel=Channel.SMS, to_address="+447700900400",
+                                 text=f"loop {i}")
         session.commit()
     dispatcher = Dispatcher(settings=settings, session_factory=live_session_factory,
                             sender=SandboxSender(), concurrency=1, batch_size=1)
@@ -218,7 +218,7 @@ def test_the_cap_counts_every_category_and_refuses_all_but_the_safety_net_and_st
         for i, category in enumerate(categories):
             address = f"whatsapp:{number}" if i == 1 else number  # one number, two channels
             channel = Channel.WHATSAPP if i == 1 else Channel.SMS
-            messaging_service.queue_message(
+            outbox.queue_message(
                 session=session, settings=settings, channel=channel, to_address=address,
                 text=f"message {i}", category=category,
                 content_sid="HXtemplate" if i == 1 else None)

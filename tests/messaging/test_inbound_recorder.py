@@ -81,7 +81,7 @@ def test_database_down_is_a_503_so_twilio_retries(live_client, live_session_fact
     def unavailable(**_):
         raise OperationalError("INSERT", {}, ConnectionRefusedError("database is down"))
 
-    monkeypatch.setattr(inbound_webhook.messaging_service, "record_inbound_batch", unavailable)
+    monkeypatch.setattr(inbound_webhook.inbound_store, "record_inbound_batch", unavailable)
     response = post_signed(live_client, inbound_form(from_=PATIENT, body="hello"))
     assert response.status_code == 503
     assert response.json() == {"detail": "try again"}
@@ -115,16 +115,16 @@ def test_a_row_the_database_refuses_fails_alone_not_its_batch(live_settings,
                                                             live_session_factory, monkeypatch):
     from sqlalchemy.exc import DataError
 
-    from api.messaging import service as messaging_service
+    from api.messaging import inbound_store
 
-    real = messaging_service.record_inbound_batch
+    real = inbound_store.record_inbound_batch
 
     def refusing_poison(*, session, batch):
         if any(m.text == "poison" for m in batch):
             raise DataError("INSERT", {}, ValueError("value the database refuses"))
         return real(session=session, batch=batch)
 
-    monkeypatch.setattr(inbound_webhook.messaging_service, "record_inbound_batch",
+    monkeypatch.setattr(inbound_webhook.inbound_store, "record_inbound_batch",
                         refusing_poison)
     recorder = InboundRecorder(settings=live_settings, session_factory=live_session_factory)
     messages = [parse_inbound(inbound_form(from_=PATIENT, body=body))

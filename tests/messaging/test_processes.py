@@ -82,13 +82,13 @@ def test_worker_killed_mid_burst_answers_everything_after_restart(
 
 
 def test_dispatcher_process_delivers_to_the_sandbox(api_server, live_session_factory, tmp_path):
-    from api.messaging import service as messaging_service
+    from api.messaging import outbox
     from api.messaging.models import Channel
 
     base, settings, env = api_server
     with live_session_factory() as session:
-        messaging_service.queue_message(session=session, settings=settings, channel=Channel.SMS,
-                                        to_address="+447700900610", text="Your reply")
+        outbox.queue_message(session=session, settings=settings, channel=Channel.SMS,
+                             to_address="+447700900610", text="Your reply")
         session.commit()
     with running(["dispatcher"], env, tmp_path / "dispatcher.log"):
         def delivered():

@@ -2,15 +2,15 @@
 
 import pytest
 
-from api.messaging import service as messaging_service
+from api.messaging import outbox
 from api.messaging.models import Channel, Message, MessageStatus
 from tests.twilio_helpers import post_signed, signature_for
 
 
 def _sent_message(factory, settings, channel=Channel.SMS, to="+447700900700", sid="SMabc123"):
     with factory() as session:
-        message = messaging_service.queue_message(session=session, settings=settings,
-                                                  channel=channel, to_address=to, text="hi")
+        message = outbox.queue_message(session=session, settings=settings,
+                                       channel=channel, to_address=to, text="hi")
         message.status, message.provider_sid = MessageStatus.SENT, sid
         session.commit()
         return message.id

@@ -90,17 +90,17 @@ def test_metrics_carry_dispatcher_and_handover_sla_figures(live_client, live_ses
 
     from api.db import utcnow
     from api.handover.models import Handover, HandoverReason, Urgency
-    from api.messaging import service as messaging_service
+    from api.messaging import outbox
     from api.messaging.models import Channel, MessageStatus
 
     with live_session_factory() as session:
-        sent = messaging_service.queue_message(session=session, settings=live_settings,
-                                               channel=Channel.SMS, to_address="+447700900880",
-                                               text="x")
+        sent = outbox.queue_message(session=session, settings=live_settings,
+                                    channel=Channel.SMS, to_address="+447700900880",
+                                    text="x")
         sent.status, sent.sent_at = MessageStatus.SENT, utcnow()
-        failed = messaging_service.queue_message(session=session, settings=live_settings,
-                                                 channel=Channel.SMS,
-                                                 to_address="+447700900881", text="y")
+        failed = outbox.queue_message(session=session, settings=live_settings,
+                                      channel=Channel.SMS,
+                                      to_address="+447700900881", text="y")
         failed.status, failed.error_code = MessageStatus.FAILED, 30006
         session.add(Handover(reason=HandoverReason.RED_FLAG, urgency=Urgency.URGENT,
                              due_at=utcnow() - timedelta(minutes=1), created_by="safety_screen"))
