@@ -29,7 +29,7 @@ from api.appointments.models import Appointment, AppointmentStatus
 from api.conversations.models import Conversation, TurnOutcome
 from api.db import utcnow
 from api.handover.models import Handover
-from api.messaging import service as messaging_service
+from api.messaging import inbound_store
 from api.messaging.models import Channel, Direction, Message, MessageStatus
 from api.messaging.schemas import InboundMessage
 from api.scheduling.models import Offer, OfferStatus
@@ -155,7 +155,7 @@ class HeldTurn:
 
 def _inbound(live_session_factory, body: str) -> None:
     with live_session_factory() as session:
-        messaging_service.record_inbound(session=session, inbound=InboundMessage.model_validate(
+        inbound_store.record_inbound(session=session, inbound=InboundMessage.model_validate(
             {"MessageSid": "SM" + "c" * 32, "From": MOBILE, "To": "+447700900000",
              "Body": body}))
         session.commit()
