@@ -477,6 +477,16 @@ def transcript(*, session: Session, conversation_id: int) -> list[Message]:
     )
 
 
+def message_in_hand(*, session: Session, conversation_id: int) -> Message | None:
+    """The patient message being answered now: the oldest not processed yet (the worker takes
+    them one at a time, in order), else the latest one the patient wrote."""
+    inbound = (select(Message).where(Message.conversation_id == conversation_id,
+                                     Message.direction == Direction.INBOUND))
+    return (session.scalars(inbound.where(Message.status == MessageStatus.RECEIVED)
+                            .order_by(Message.id).limit(1)).first()
+            or session.scalars(inbound.order_by(Message.id.desc()).limit(1)).first())
+
+
 def parked(*, session: Session, limit: int = 200) -> list[Message]:
     """Messages set aside for staff (either direction), newest first, with why."""
     return list(session.scalars(
