@@ -224,7 +224,7 @@ def add_note(request: Request, handover_id: int, session: SessionDep, settings: 
              console: FormUserDep, text: Annotated[str, Form(max_length=4000)] = ""):
     return _act(request, session, settings, console, handover_id, "note",
                 lambda h: casework.add_note(session=session, handover=h,
-                                                    user=console[0], text=text))
+                                            user=console[0], text=text))
 
 
 @router.post("/handovers/{handover_id}/reply")
@@ -233,8 +233,8 @@ def reply(request: Request, handover_id: int, session: SessionDep, settings: Set
           template: Annotated[str, Form(max_length=64)] = ""):
     return _act(request, session, settings, console, handover_id, "reply",
                 lambda h: casework.reply(session=session, settings=settings, handover=h,
-                                                 user=console[0], text=text or None,
-                                                 template=template or None))
+                                         user=console[0], text=text or None,
+                                         template=template or None))
 
 
 @router.post("/handovers/{handover_id}/slots")
@@ -242,8 +242,8 @@ def find_slots(request: Request, handover_id: int, session: SessionDep, settings
                console: FormUserDep, appointment_id: Annotated[int, Form()] = 0):
     return _act(request, session, settings, console, handover_id, "slots",
                 lambda h: casework.find_slots(session=session, handover=h,
-                                                      user=console[0],
-                                                      appointment_id=appointment_id))
+                                              user=console[0],
+                                              appointment_id=appointment_id))
 
 
 @router.post("/handovers/{handover_id}/book")

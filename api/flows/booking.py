@@ -82,7 +82,7 @@ def book_for_handover(*, session: Session, settings: Settings, handover: Handove
                                actor=audit_service.actor_of(user),
                                conversation_id=handover.conversation_id)
     casework.record_booking(session=session, handover=handover, user=user,
-                                    appointment=booking.appointment, offer_id=offer_id)
+                            appointment=booking.appointment, offer_id=offer_id)
     return booking
 
 

@@ -83,7 +83,7 @@ def list_handovers(session: SessionDep, user: QueueWorker,
     """The queue: urgent first, then by due time. Listing shows no patient detail beyond the
     summary (which quotes the patient), and is audited with the patients it lists."""
     items = handover_queue.queue(session=session, include_resolved=include_resolved,
-                                   status=status_filter, limit=limit)
+                                 status=status_filter, limit=limit)
     audit_service.record(session=session, actor=audit_service.actor_of(user),
                          action="view_queue", object_type="handover_queue", object_id="*",
                          details={"count": len(items), **audit_service.patient_ids_detail(
@@ -112,7 +112,7 @@ def get_handover(handover_id: IdPath, session: SessionDep,
                  user: QueueWorker) -> schemas.CaseFileOut:
     """The case file: transcript, patient, appointments and priority, open offers, notes."""
     case = case_file_flow.case_file(session=session, handover=_load(session, handover_id),
-                                      user=user)
+                                    user=user)
     out = case_file_out(case)
     session.commit()
     return out
@@ -124,7 +124,7 @@ def claim(handover_id: IdPath, session: SessionDep, settings: SettingsDep,
           user: QueueWorker) -> schemas.HandoverOut:
     """Take the handover: it is assigned to you."""
     handover = casework.claim(session=session, handover=_load(session, handover_id),
-                                      user=user)
+                              user=user)
     session.commit()
     handover_queue.publish_queue_change(settings=settings)
     return handover_out(handover)
@@ -136,7 +136,7 @@ def set_status(handover_id: IdPath, body: schemas.StatusIn, session: SessionDep,
                settings: SettingsDep, user: QueueWorker) -> schemas.HandoverOut:
     """Mark open, claimed or waiting for the patient (resolve with /resolve)."""
     handover = casework.set_status(session=session, handover=_load(session, handover_id),
-                                           user=user, status=HandoverStatus(body.status))
+                                   user=user, status=HandoverStatus(body.status))
     session.commit()
     handover_queue.publish_queue_change(settings=settings)
     return handover_out(handover)
@@ -148,7 +148,7 @@ def add_note(handover_id: IdPath, body: schemas.NoteIn, session: SessionDep,
              user: QueueWorker) -> schemas.NoteOut:
     """Add a note to the handover (append-only)."""
     event = casework.add_note(session=session, handover=_load(session, handover_id),
-                                      user=user, text=body.text)
+                              user=user, text=body.text)
     session.commit()
     return _note_out(event)
 
@@ -159,8 +159,8 @@ def reply(handover_id: IdPath, body: schemas.ReplyIn, session: SessionDep, setti
           user: QueueWorker) -> schemas.ReplyOut:
     """Reply to the patient on their channel (a template outside WhatsApp's 24-hour window)."""
     message = casework.reply(session=session, settings=settings,
-                                     handover=_load(session, handover_id), user=user,
-                                     text=body.text, template=body.template)
+                             handover=_load(session, handover_id), user=user,
+                             text=body.text, template=body.template)
     session.commit()
     return schemas.ReplyOut(message_id=message.id, channel=message.channel.value,
                             status=message.status.value)
@@ -172,8 +172,8 @@ def find_slots(handover_id: IdPath, body: schemas.FindSlotsIn, session: SessionD
                user: QueueWorker) -> list[schemas.OfferOut]:
     """Hold the best matching slots for one of the patient's appointments."""
     offers = casework.find_slots(session=session, handover=_load(session, handover_id),
-                                         user=user, appointment_id=body.appointment_id,
-                                         limit=body.limit)
+                                 user=user, appointment_id=body.appointment_id,
+                                 limit=body.limit)
     session.commit()
     return [_offer_out(o, o.slot) for o in offers]
 
@@ -200,8 +200,8 @@ def resolve(handover_id: IdPath, body: schemas.ResolveIn, session: SessionDep,
             settings: SettingsDep, user: QueueWorker) -> schemas.HandoverOut:
     """Resolve: hand back to the assistant or close. Clinical reviews: clinician or admin."""
     handover = hand_back_flow.resolve(session=session, handover=_load(session, handover_id),
-                                        user=user, hand_back=body.outcome == "hand_back",
-                                        note=body.note)
+                                      user=user, hand_back=body.outcome == "hand_back",
+                                      note=body.note)
     session.commit()
     handover_queue.publish_queue_change(settings=settings)
     return handover_out(handover)

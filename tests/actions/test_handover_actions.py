@@ -40,7 +40,8 @@ def test_asking_for_a_person_opens_a_handover_with_a_useful_summary(session, ver
             "priority routine, postponed." in summary)
     assert "Offered: 1. Tue 16 Jan" in summary
     assert "Preferences: mornings" in summary
-    assert "Patient wrote: \u201cnone of those\u201d / \u201ccan i speak to someone\u201d" in summary
+    assert ("Patient wrote: \u201cnone of those\u201d / \u201ccan i speak to someone\u201d"
+            in summary)
     assert summary.startswith("Assistant handover: the patient asked to speak to someone.")
     assert "They'll be in touch by" in texts(messages)
     assert slot_events(events) == {"question": None}

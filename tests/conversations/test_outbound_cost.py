@@ -263,9 +263,11 @@ def test_an_escalation_stays_in_the_summary_however_many_updates_follow():
     summary = handover_summary.summary_with_update(
         summary=summary, update="Red flag (chest pain). The patient wrote: first", pinned=True)
     for i in range(10):
-        summary = handover_summary.summary_with_update(summary=summary, update=f"update {i}\n!")
+        summary = handover_summary.summary_with_update(summary=summary,
+                                                       update=f"update {i}\n!")
     # The red flag comes first, before what the case was first about.
-    assert summary.startswith("Red flag (chest pain). The patient wrote: first\nAsked for a person.")
+    assert summary.startswith(
+        "Red flag (chest pain). The patient wrote: first\nAsked for a person.")
     assert summary.endswith("- update 7 !\n- update 8 !\n- update 9 !")
     assert "(7 earlier updates not shown; every message is in the transcript.)" in summary
     long = handover_summary.summary_with_update(summary="x" * 5000, update="y" * 5000)

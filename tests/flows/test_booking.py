@@ -44,8 +44,8 @@ def confirmations(session, patient_id: int) -> list[Message]:
 
 def first_offer(desk, handover, appointment) -> Offer:
     offers = casework.find_slots(session=desk.session, handover=handover,
-                                         user=desk.users[Role.CLERK],
-                                         appointment_id=appointment.id)
+                                 user=desk.users[Role.CLERK],
+                                 appointment_id=appointment.id)
     return next(o for o in offers if o.slot_id == desk.slots[0].id)
 
 

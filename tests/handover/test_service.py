@@ -33,7 +33,7 @@ def test_queue_is_urgent_first_then_by_due_time(desk, db_session):
     late_urgent.due_at = urgent.due_at - timedelta(minutes=30)  # overdue: comes first
     done, *_ = desk.patient_case(urgency=Urgency.URGENT)
     hand_back_flow.resolve(session=db_session, handover=done, user=desk.users[Role.CLERK],
-                             hand_back=True)
+                           hand_back=True)
     db_session.flush()
 
     ids = [h.id for h in handover_queue.queue(session=db_session)]
@@ -41,13 +41,13 @@ def test_queue_is_urgent_first_then_by_due_time(desk, db_session):
     assert casework.is_overdue(handover=late_urgent)
     assert not casework.is_overdue(handover=normal)
     assert done.id in [h.id for h in handover_queue.queue(session=db_session,
-                                                            include_resolved=True)]
+                                                          include_resolved=True)]
 
 
 def test_summary_says_what_was_asked_verified_appointments_and_offers(desk, db_session):
     handover, patient, appointment, conversation = desk.patient_case(text="Is my op still on?")
     casework.find_slots(session=db_session, handover=handover,
-                                user=desk.users[Role.CLERK], appointment_id=appointment.id)
+                        user=desk.users[Role.CLERK], appointment_id=appointment.id)
     summary = handover_summary.build(session=db_session, settings=desk.settings,
                                      reason=handover.reason, opening="",
                                      conversation_id=conversation.id)
@@ -70,12 +70,12 @@ def test_claim_status_notes_are_audited(desk, db_session):
     casework.claim(session=db_session, handover=handover, user=clerk)
     assert handover.status is HandoverStatus.CLAIMED and handover.assignee_id == clerk.id
     casework.set_status(session=db_session, handover=handover, user=clerk,
-                                status=HandoverStatus.WAITING_FOR_PATIENT)
+                        status=HandoverStatus.WAITING_FOR_PATIENT)
     casework.add_note(session=db_session, handover=handover, user=clerk,
-                              text="Left a voicemail")
+                      text="Left a voicemail")
     with pytest.raises(casework.HandoverError):
         casework.set_status(session=db_session, handover=handover, user=clerk,
-                                    status=HandoverStatus.RESOLVED)
+                            status=HandoverStatus.RESOLVED)
     with pytest.raises(casework.HandoverError):
         casework.add_note(session=db_session, handover=handover, user=clerk, text="  ")
 
@@ -94,7 +94,7 @@ def test_resolve_hands_back_or_closes(desk, db_session):
     assert handover_service.open_for_conversation(
         session=db_session, conversation_id=back_conversation.id) is not None  # paused
     hand_back_flow.resolve(session=db_session, handover=back, user=clerk, hand_back=True,
-                             note="Rebooked by phone")
+                           note="Rebooked by phone")
     assert back.status is HandoverStatus.RESOLVED and back.resolution == "handed_back"
     assert back_conversation.state is ConversationState.ACTIVE
     assert handover_service.open_for_conversation(
@@ -114,18 +114,18 @@ def test_only_clinicians_and_admins_resolve_clinical_review(desk, db_session):
     handover, *_ = desk.patient_case(reason=HandoverReason.CLINICAL_REVIEW)
     with pytest.raises(casework.Forbidden):
         hand_back_flow.resolve(session=db_session, handover=handover,
-                                 user=desk.users[Role.CLERK], hand_back=True)
+                               user=desk.users[Role.CLERK], hand_back=True)
     assert handover.status is not HandoverStatus.RESOLVED
     hand_back_flow.resolve(session=db_session, handover=handover,
-                             user=desk.users[Role.CLINICIAN], hand_back=True)
+                           user=desk.users[Role.CLINICIAN], hand_back=True)
     assert handover.status is HandoverStatus.RESOLVED
 
 
 def test_reply_goes_out_on_the_patients_channel(desk, db_session):
     handover, patient, _, conversation = desk.patient_case()
     message = casework.reply(session=db_session, settings=desk.settings,
-                                     handover=handover, user=desk.users[Role.CLERK],
-                                     text="Hello, this is Sam from the bookings team.")
+                             handover=handover, user=desk.users[Role.CLERK],
+                             text="Hello, this is Sam from the bookings team.")
     assert message.direction is Direction.OUTBOUND and message.channel is Channel.SMS
     assert message.to_address == conversation.address
     assert message.category is MessageCategory.STAFF_REPLY
@@ -133,7 +133,7 @@ def test_reply_goes_out_on_the_patients_channel(desk, db_session):
     assert handover.status is HandoverStatus.CLAIMED  # replying takes the case
     with pytest.raises(casework.HandoverError):
         casework.reply(session=db_session, settings=desk.settings, handover=handover,
-                               user=desk.users[Role.CLERK], text="")
+                       user=desk.users[Role.CLERK], text="")
 
 
 def test_whatsapp_window_is_respected(desk, db_session):
@@ -142,7 +142,7 @@ def test_whatsapp_window_is_respected(desk, db_session):
     # Inside the 24 hours: free text.
     assert casework.reply_options(session=db_session, handover=handover)["free_text"]
     casework.reply(session=db_session, settings=desk.settings, handover=handover,
-                           user=clerk, text="Hello")
+                   user=clerk, text="Hello")
     # Move the patient's last message back 25 hours: the window closes.
     for message in db_session.query(Message).filter_by(conversation_id=conversation.id,
                                                        direction=Direction.INBOUND):
@@ -151,9 +151,9 @@ def test_whatsapp_window_is_respected(desk, db_session):
     assert not casework.reply_options(session=db_session, handover=handover)["free_text"]
     with pytest.raises(casework.WindowClosed):
         casework.reply(session=db_session, settings=desk.settings, handover=handover,
-                               user=clerk, text="Hello again")
+                       user=clerk, text="Hello again")
     template = casework.reply(session=db_session, settings=desk.settings,
-                                      handover=handover, user=clerk, template="please_call")
+                              handover=handover, user=clerk, template="please_call")
     assert template.content_sid and template.content_sid.startswith("HX")
     inbound(db_session, conversation, "hi")  # a new message reopens it
     assert casework.reply_options(session=db_session, handover=handover)["free_text"]
@@ -165,12 +165,12 @@ def test_find_slots_and_book_for_the_handovers_patient_only(desk, db_session):
     clerk = desk.users[Role.CLERK]
     with pytest.raises(casework.NotFound):
         casework.find_slots(session=db_session, handover=handover, user=clerk,
-                                    appointment_id=other_appointment.id)
+                            appointment_id=other_appointment.id)
     offers = casework.find_slots(session=db_session, handover=handover, user=clerk,
-                                         appointment_id=appointment.id)
+                                 appointment_id=appointment.id)
     assert 1 <= len(offers) <= 3
     other_offers = casework.find_slots(session=db_session, handover=other_handover,
-                                               user=clerk, appointment_id=other_appointment.id)
+                                       user=clerk, appointment_id=other_appointment.id)
     with pytest.raises(casework.NotFound):
         booking_flow.book_for_handover(session=db_session, settings=desk.settings,
                                        handover=handover, user=clerk,
@@ -200,3 +200,13 @@ def test_staff_can_open_a_handover_with_an_automatic_summary(desk, db_session):
         casework.create_by_staff(
             session=db_session, settings=desk.settings, user=desk.users[Role.CLERK],
             reason=HandoverReason.COMPLAINT, urgency=Urgency.NORMAL, patient_id=10**9)
+
+
+def test_resolving_in_the_handover_domain_leaves_the_conversation_to_the_flow(desk, db_session):
+    """The handover domain resolves the case only; hand_back_flow tells the conversation."""
+    clerk = desk.users[Role.CLERK]
+    handover, _, _, conversation = desk.patient_case()
+    conversation.state = ConversationState.CLOSED
+    casework.resolve(session=db_session, handover=handover, user=clerk, hand_back=True)
+    assert handover.resolution == "handed_back"
+    assert conversation.state is ConversationState.CLOSED  # untouched by the domain

@@ -29,7 +29,7 @@ def _case(db_session):
         text="Can I speak to someone about my knee")
     _, other, *_ = desk.patient_case(text="someone else's words")
     casework.add_note(session=db_session, handover=handover,
-                              user=desk.users[Role.CLERK], text="Called back, no answer")
+                      user=desk.users[Role.CLERK], text="Called back, no answer")
     scheduling_service.find_offers(session=db_session, appointment_id=appointment.id)
     audit_service.record(session=db_session, actor="staff:1", action="view_queue",
                          object_type="handover_queue", object_id="*",
