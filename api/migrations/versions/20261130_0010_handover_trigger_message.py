@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0008'  # TODO(merge): "0009" once that revision lands
+down_revision = '0009'  # revision 0009 is being added on another branch; chain fixed at merge
 branch_labels = None
 depends_on = None
 
