@@ -21,7 +21,7 @@ from actions.common import (
     answer_later,
     question,
 )
-from actions.handover import hand_over, summary_for
+from actions.handover import context_for, hand_over, opening_for
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.scheduling import service as scheduling_service
@@ -106,7 +106,8 @@ class ActionCancelAppointment(GatedAction):
             session=turn.session, settings=turn.settings, reason=HandoverReason.CLINICAL_REVIEW,
             urgency=Urgency.NORMAL, created_by="assistant", patient_id=turn.patient.id,
             appointment_id=appointment.id,
-            summary=summary_for(turn, topic=f"clinical review: {REASONS[reason_key]} ({what})"))
+            summary=opening_for(topic=f"clinical review: {REASONS[reason_key]} ({what})"),
+            context=context_for(turn, off_conversation=True))
         turn.dispatcher.utter_message(text=text(
             "sent_to_review", what=what,
             when=answer_later(settings=turn.settings, due_at=handover.due_at)))

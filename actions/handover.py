@@ -1,9 +1,9 @@
 """Passing the conversation to people: on request, complaints, worries, not understood.
 
 A handover opened for the conversation pauses the assistant (the app stops calling it until
-staff resolve it), so every handover reply says when to expect contact. Staff get a summary:
-what the patient asked, whether identity was verified, their appointments and priorities, and
-what was offered.
+staff resolve it), so every handover reply says when to expect contact. Staff get the one
+handover summary (api.handover.summary): what the patient asked, whether identity was
+verified, their appointments and priorities, and what the assistant offered.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import records, wording
+from actions import wording
 from actions.common import (
     SLOT_OFFERS,
     SLOT_PREFERENCES,
@@ -23,12 +23,12 @@ from actions.common import (
     question,
 )
 from api.handover import service as handover_service
+from api.handover import summary as handover_summary
 from api.handover.models import HandoverReason, Urgency
 from api.texts import text
 
 ACTION_HAND_OVER = "action_hand_over"
 ACTION_HEALTH_WORRY = "action_health_worry"
-RECENT_MESSAGES = 4
 # The bot action that asked "shall I pass it on?", and what the handover is then about.
 ASKED_BY = {
     "action_health_worry": (HandoverReason.CLINICAL_REVIEW, Urgency.HIGH, "a health worry",
@@ -42,39 +42,30 @@ ASKED_BY = {
 }
 
 
-def recent_texts(turn: Turn, limit: int = RECENT_MESSAGES) -> list[str]:
-    """The patient's last few messages, oldest first."""
-    texts = [e.get("text") or "" for e in turn.tracker.events if e.get("event") == "user"]
-    return [t for t in texts if t][-limit:]
+def opening_for(*, topic: str) -> str:
+    """The summary's opening line for a handover the assistant makes."""
+    return f"Assistant handover: {topic}."
 
 
-def summary_for(turn: Turn, *, topic: str) -> str:
-    """What staff need to pick the conversation up without asking again."""
-    lines = [f"Assistant handover: {topic}."]
-    if turn.patient is None:
-        lines.append("Identity NOT verified: confirm who you are speaking to before discussing "
-                     "any appointment.")
-    else:
+def context_for(turn: Turn, *, off_conversation: bool = False) -> list[str]:
+    """What only the conversation's state knows: what was offered, the patient's preferences,
+    and for a case not opened on the conversation (`off_conversation`: the builder cannot read
+    it then) how identity was proven and the patient's latest words. The summary builder
+    (api.handover.summary) adds the rest from the records."""
+    lines = []
+    if off_conversation and turn.patient is not None:
         lines.append(f"Identity verified by date of birth (patient #{turn.patient.id}).")
-        appointments = records.upcoming(session=turn.session, patient_id=turn.patient.id,
-                                        now=turn.now())
-        for appointment in appointments:
-            when = (f", {wording.slot_line(appointment.slot)}" if appointment.slot else "")
-            lines.append(f"- #{appointment.id} {wording.appointment_label(appointment)}: "
-                         f"{appointment.status.value}, priority {appointment.priority.value}"
-                         f"{when}")
-        if not appointments:
-            lines.append("No upcoming appointments.")
     offers = turn.tracker.get_slot(SLOT_OFFERS) or []
     if offers:
         lines.append("Offered: " + "; ".join(f"{o['number']}. {o['label']}" for o in offers))
     preferences = wording.preference_words(turn.tracker.get_slot(SLOT_PREFERENCES) or {})
     if preferences:
         lines.append(f"Preferences: {preferences}")
-    texts = recent_texts(turn)
-    if texts:
-        lines.append("Patient wrote: " + " | ".join(f'"{t}"' for t in texts))
-    return "\n".join(lines)
+    said = [e.get("text") for e in turn.tracker.events if e.get("event") == "user"]
+    said = [t for t in said if t][-handover_summary.PATIENT_MESSAGES_SHOWN:]
+    if off_conversation and said:
+        lines.append(handover_summary.words_line(said))
+    return lines
 
 
 def hand_over(turn: Turn, *, reason: HandoverReason, urgency: Urgency, topic: str,
@@ -82,7 +73,7 @@ def hand_over(turn: Turn, *, reason: HandoverReason, urgency: Urgency, topic: st
     """Open (or add to) the conversation's handover and tell the patient when to expect contact."""
     handover = handover_service.open_handover(
         session=turn.session, settings=turn.settings, reason=reason, urgency=urgency,
-        created_by="assistant", summary=summary_for(turn, topic=topic),
+        created_by="assistant", summary=opening_for(topic=topic), context=context_for(turn),
         conversation_id=turn.conversation.id if turn.conversation is not None else None,
         patient_id=turn.patient.id if turn.patient is not None else None)
     turn.dispatcher.utter_message(text=text(

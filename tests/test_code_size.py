@@ -21,7 +21,6 @@ ALLOWED: dict[str, str] = {
     "api/migrations/versions/": "alembic migrations: schema declarations",
     "api/conversations/safety/lexicon.py": "data: the safety screen's concept rules",
     "api/conversations/worker.py": "being split in parallel (issue 14)",
-    "api/handover/service.py": "being split in parallel (issue 14)",
 }
 
 

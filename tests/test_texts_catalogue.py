@@ -220,9 +220,9 @@ STAFF_FACING = {
         "not sent after {} attempts",  # parked reason (staff)
         "the dispatcher failed on it",  # parked reason (staff)
     ),
-    "api/handover/service.py": (
+    "api/handover/summary.py": (
         "({} earlier update{} not shown",  # handover summary (staff)
-        "Appointment {}: {} {}, priority {}",  # case file (staff)
+        "Appointment {}: {} {}, priority {}",  # handover summary (staff)
     ),
     "api/handover/schemas.py": (
         "A template key; needed outside",  # API schema description (staff)
@@ -236,9 +236,6 @@ STAFF_FACING = {
     ),
     "api/conversations/identity.py": (
         "Identity lockout: {} {}.",  # handover summary (staff)
-    ),
-    "actions/handover.py": (
-        "Identity NOT verified: confirm who",  # handover summary (staff)
     ),
     "actions/identity.py": (
         "failed identity checks or replies",  # lockout reason in the handover (staff)

@@ -21,15 +21,14 @@ from sqlalchemy.orm import Session
 from api.config import Settings
 from api.console import charts
 from api.db import utcnow
-from api.handover import service as handover_service
-from api.handover.models import Handover
+from api.handover import queue as handover_queue
 from api.patients.models import Patient
 from api.staff.models import StaffUser
 from api.system import localtime, redis_client
 
 log = logging.getLogger(__name__)
 
-QUEUE_CHANNEL = handover_service.QUEUE_CHANNEL
+QUEUE_CHANNEL = handover_queue.QUEUE_CHANNEL
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
 
@@ -51,13 +50,15 @@ def due_label(*, due: datetime, now: datetime) -> str:
 def queue_rows(*, session: Session, settings: Settings) -> list[dict]:
     """The unresolved queue, urgent first then by due time, as the table shows it."""
     now = utcnow()
-    items = handover_service.queue(session=session)
+    items = handover_queue.queue(session=session)
     patient_ids = {h.patient_id for h in items if h.patient_id}
     staff_ids = {h.assignee_id for h in items if h.assignee_id}
     patients = {p.id: p for p in session.scalars(
         select(Patient).where(Patient.id.in_(patient_ids)))} if patient_ids else {}
     staff = {s.id: s for s in session.scalars(
         select(StaffUser).where(StaffUser.id.in_(staff_ids)))} if staff_ids else {}
+    # The patient message the case was opened on, from the message itself.
+    quotes = handover_queue.quotes(session=session, handovers=items)
     return [{
         "handover": h,
         "patient": patients.get(h.patient_id),
@@ -65,20 +66,13 @@ def queue_rows(*, session: Session, settings: Settings) -> list[dict]:
         "overdue": h.due_at < now,
         "due_label": due_label(due=h.due_at, now=now),
         "due_local": local_time(h.due_at, settings),
-        "first_line": _first_line(h),
+        "first_line": quotes.get(h.id, ""),
     } for h in items]
-
-
-def _first_line(handover: Handover) -> str:
-    for line in handover.summary.splitlines():
-        if "wrote:" in line:
-            return line.partition("wrote:")[2].strip()[:120]
-    return ""
 
 
 def notify_queue_changed(*, settings: Settings) -> None:
     """Wake every api process's event streams now (with Redis; polling covers the rest)."""
-    handover_service.publish_queue_change(settings=settings)
+    handover_queue.publish_queue_change(settings=settings)
 
 
 async def queue_events(*, settings: Settings, session_factory: Callable[[], Session],
@@ -88,7 +82,7 @@ async def queue_events(*, settings: Settings, session_factory: Callable[[], Sess
 
     def fingerprint() -> str:
         with session_factory() as session:
-            return handover_service.queue_fingerprint(session=session)
+            return handover_queue.queue_fingerprint(session=session)
 
     pubsub = None
     if settings.redis_url:

@@ -27,7 +27,9 @@ from api.console.pages import (
 from api.db import read_only_session
 from api.deps import SessionDep, SettingsDep, reads_only
 from api.flows import booking as booking_flow
-from api.handover import service as handover_service
+from api.flows import case_file as case_file_flow
+from api.flows import hand_back as hand_back_flow
+from api.handover import casework
 from api.handover.models import HandoverReason, HandoverStatus
 from api.reporting import service as reporting_service
 from api.scheduling.errors import SchedulingError
@@ -156,11 +158,11 @@ def _handover_page(request: Request, session, settings, console, handover_id: in
                    done: str = "", error: str = "", status_code: int = 200) -> HTMLResponse:
     session.rollback()  # a refused action leaves nothing half-done behind
     try:
-        handover = handover_service.get(session=session, handover_id=handover_id)
-    except handover_service.NotFound:
+        handover = casework.get(session=session, handover_id=handover_id)
+    except casework.NotFound:
         return render(request, "error.html", {"user": console[0], "csrf_token": console[1].csrf,
                                              "message": "There is no such handover."}, 404)
-    case = handover_service.case_file(session=session, handover=handover, user=console[0])
+    case = case_file_flow.case_file(session=session, handover=handover, user=console[0])
     session.commit()
     return render(request, "handover.html", case | {
         "user": console[0], "csrf_token": console[1].csrf, "settings": settings,
@@ -182,13 +184,13 @@ def _act(request, session, settings, console, handover_id: int,
 
     `done` is the code of what happened, or a function of the action's result giving it."""
     try:
-        handover = handover_service.get(session=session, handover_id=handover_id)
-    except handover_service.NotFound:
+        handover = casework.get(session=session, handover_id=handover_id)
+    except casework.NotFound:
         return _handover_page(request, session, settings, console, handover_id)
     try:
         outcome = action(handover)
         session.commit()
-    except (handover_service.HandoverError, SchedulingError) as exc:
+    except (casework.HandoverError, SchedulingError) as exc:
         return _handover_page(request, session, settings, console, handover_id,
                               error=str(exc), status_code=getattr(exc, "status_code", 400))
     console_service.notify_queue_changed(settings=settings)
@@ -201,7 +203,7 @@ def _act(request, session, settings, console, handover_id: int,
 def claim(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
           console: FormUserDep):
     return _act(request, session, settings, console, handover_id, "claimed",
-                lambda h: handover_service.claim(session=session, handover=h, user=console[0]))
+                lambda h: casework.claim(session=session, handover=h, user=console[0]))
 
 
 @router.post("/handovers/{handover_id}/status")
@@ -211,8 +213,8 @@ def set_status(request: Request, handover_id: int, session: SessionDep, settings
         try:
             chosen = HandoverStatus(new_status)
         except ValueError as exc:
-            raise handover_service.HandoverError("choose a status") from exc
-        handover_service.set_status(session=session, handover=h, user=console[0], status=chosen)
+            raise casework.HandoverError("choose a status") from exc
+        casework.set_status(session=session, handover=h, user=console[0], status=chosen)
 
     return _act(request, session, settings, console, handover_id, "status", action)
 
@@ -221,8 +223,8 @@ def set_status(request: Request, handover_id: int, session: SessionDep, settings
 def add_note(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
              console: FormUserDep, text: Annotated[str, Form(max_length=4000)] = ""):
     return _act(request, session, settings, console, handover_id, "note",
-                lambda h: handover_service.add_note(session=session, handover=h,
-                                                    user=console[0], text=text))
+                lambda h: casework.add_note(session=session, handover=h,
+                                            user=console[0], text=text))
 
 
 @router.post("/handovers/{handover_id}/reply")
@@ -230,18 +232,18 @@ def reply(request: Request, handover_id: int, session: SessionDep, settings: Set
           console: FormUserDep, text: Annotated[str, Form(max_length=4000)] = "",
           template: Annotated[str, Form(max_length=64)] = ""):
     return _act(request, session, settings, console, handover_id, "reply",
-                lambda h: handover_service.reply(session=session, settings=settings, handover=h,
-                                                 user=console[0], text=text or None,
-                                                 template=template or None))
+                lambda h: casework.reply(session=session, settings=settings, handover=h,
+                                         user=console[0], text=text or None,
+                                         template=template or None))
 
 
 @router.post("/handovers/{handover_id}/slots")
 def find_slots(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
                console: FormUserDep, appointment_id: Annotated[int, Form()] = 0):
     return _act(request, session, settings, console, handover_id, "slots",
-                lambda h: handover_service.find_slots(session=session, handover=h,
-                                                      user=console[0],
-                                                      appointment_id=appointment_id))
+                lambda h: casework.find_slots(session=session, handover=h,
+                                              user=console[0],
+                                              appointment_id=appointment_id))
 
 
 @router.post("/handovers/{handover_id}/book")
@@ -260,9 +262,9 @@ def resolve(request: Request, handover_id: int, session: SessionDep, settings: S
             note: Annotated[str, Form(max_length=4000)] = ""):
     def action(h):
         if outcome not in ("hand_back", "close"):
-            raise handover_service.HandoverError("choose: hand back to the assistant, or close")
-        handover_service.resolve(session=session, handover=h, user=console[0],
-                                 hand_back=outcome == "hand_back", note=note)
+            raise casework.HandoverError("choose: hand back to the assistant, or close")
+        hand_back_flow.resolve(session=session, handover=h, user=console[0],
+                               hand_back=outcome == "hand_back", note=note)
 
     return _act(request, session, settings, console, handover_id, "resolved", action)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.conversations.models import Conversation, ConversationState, new_public_id
 from api.db import utcnow
+from api.handover import summary as handover_summary
 from api.messaging.models import (
     ADDRESS_CHARS,
     PARKED_REASON_CHARS,
@@ -206,3 +207,28 @@ def last_written_on(*, session: Session, addresses: list[str]) -> Conversation |
                                    Conversation.last_inbound_at.is_not(None),
                                    Conversation.purged_at.is_(None))
         .order_by(Conversation.last_inbound_at.desc(), Conversation.id.desc()).limit(1)).first()
+
+
+def handover_facts(session: Session,
+                   conversation_id: int) -> handover_summary.ConversationFacts | None:
+    """What a handover reads of its conversation (channel, address, identity), as plain facts:
+    the handover domain sits below this one and cannot read the row itself."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        return None
+    return handover_summary.ConversationFacts(
+        channel=conversation.channel, address=conversation.address,
+        verified_patient_id=conversation.verified_patient_id,
+        verified_until=conversation.verified_until,
+        failed_identity_attempts=conversation.failed_identity_attempts)
+
+
+handover_summary.register_conversation_facts(handover_facts)
+
+
+def staff_finished(*, session: Session, conversation_id: int, hand_back: bool) -> None:
+    """Staff resolved the conversation's case: the assistant takes it up again (hand back),
+    or the conversation is closed."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is not None:
+        conversation.state = ConversationState.ACTIVE if hand_back else ConversationState.CLOSED

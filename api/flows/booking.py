@@ -21,7 +21,7 @@ from api.config import Settings
 from api.conversations import service as conversations_service
 from api.conversations import trust_info
 from api.db import utcnow
-from api.handover import service as handover_service
+from api.handover import casework
 from api.handover.models import Handover
 from api.messaging import numbers, outbox
 from api.messaging.models import Channel, Message, MessageCategory
@@ -76,13 +76,13 @@ def book_and_confirm(*, session: Session, settings: Settings, offer_id: int, pat
 def book_for_handover(*, session: Session, settings: Settings, handover: Handover,
                       user: StaffUser, offer_id: int) -> Booking:
     """A member of staff books one of the handover patient's offers; the patient is told."""
-    handover_service.check_booking(session=session, handover=handover, offer_id=offer_id)
+    casework.check_booking(session=session, handover=handover, offer_id=offer_id)
     booking = book_and_confirm(session=session, settings=settings, offer_id=offer_id,
                                patient_id=handover.patient_id,
                                actor=audit_service.actor_of(user),
                                conversation_id=handover.conversation_id)
-    handover_service.record_booking(session=session, handover=handover, user=user,
-                                    appointment=booking.appointment, offer_id=offer_id)
+    casework.record_booking(session=session, handover=handover, user=user,
+                            appointment=booking.appointment, offer_id=offer_id)
     return booking
 
 

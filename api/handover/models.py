@@ -54,6 +54,8 @@ class Handover(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     summary: Mapped[str] = mapped_column(Text, default="")
+    # The patient message that opened the case (or made it a safety case): the queue quotes it.
+    trigger_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     created_by: Mapped[str] = mapped_column(String(32))  # assistant/safety_screen/gateway/staff
     resolution: Mapped[str | None] = mapped_column(String(32))  # handed_back / closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.appointments.models import AppointmentStatus, Priority
 from api.fields import Id, Number, Text
+from api.handover.casework import MAX_NOTE_CHARS, MAX_REPLY_CHARS
 from api.handover.models import HandoverReason, HandoverStatus, Urgency
-from api.handover.service import MAX_NOTE_CHARS, MAX_REPLY_CHARS
 
 
 class HandoverOut(BaseModel):

@@ -11,8 +11,10 @@ from api.deps import SessionDep, SettingsDep, require_role
 from api.errors import STAFF_ERRORS, error_responses
 from api.fields import IdPath, IdQuery, TextQuery
 from api.flows import booking as booking_flow
-from api.handover import schemas
-from api.handover import service as handover_service
+from api.flows import case_file as case_file_flow
+from api.flows import hand_back as hand_back_flow
+from api.handover import casework, schemas
+from api.handover import queue as handover_queue
 from api.handover.models import Handover, HandoverStatus
 from api.staff.models import Role, StaffUser
 
@@ -25,7 +27,7 @@ Admin = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]
 
 def handover_out(handover: Handover) -> schemas.HandoverOut:
     out = schemas.HandoverOut.model_validate(handover)
-    out.overdue = handover_service.is_overdue(handover=handover)
+    out.overdue = casework.is_overdue(handover=handover)
     return out
 
 
@@ -70,7 +72,7 @@ def _offer_out(offer, slot) -> schemas.OfferOut:
 
 
 def _load(session, handover_id: int) -> Handover:
-    return handover_service.get(session=session, handover_id=handover_id)
+    return casework.get(session=session, handover_id=handover_id)
 
 
 @router.get("/handovers", response_model=list[schemas.HandoverOut])
@@ -80,8 +82,8 @@ def list_handovers(session: SessionDep, user: QueueWorker,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[schemas.HandoverOut]:
     """The queue: urgent first, then by due time. Listing shows no patient detail beyond the
     summary (which quotes the patient), and is audited with the patients it lists."""
-    items = handover_service.queue(session=session, include_resolved=include_resolved,
-                                   status=status_filter, limit=limit)
+    items = handover_queue.queue(session=session, include_resolved=include_resolved,
+                                 status=status_filter, limit=limit)
     audit_service.record(session=session, actor=audit_service.actor_of(user),
                          action="view_queue", object_type="handover_queue", object_id="*",
                          details={"count": len(items), **audit_service.patient_ids_detail(
@@ -95,12 +97,12 @@ def list_handovers(session: SessionDep, user: QueueWorker,
 def create_handover(body: schemas.HandoverIn, session: SessionDep, settings: SettingsDep,
                     user: QueueWorker) -> schemas.HandoverOut:
     """Open a handover for a patient or conversation; the summary is written automatically."""
-    handover = handover_service.create_by_staff(
+    handover = casework.create_by_staff(
         session=session, settings=settings, user=user, reason=body.reason, urgency=body.urgency,
         patient_id=body.patient_id, conversation_id=body.conversation_id,
         appointment_id=body.appointment_id, note=body.note)
     session.commit()
-    handover_service.publish_queue_change(settings=settings)
+    handover_queue.publish_queue_change(settings=settings)
     return handover_out(handover)
 
 
@@ -109,8 +111,8 @@ def create_handover(body: schemas.HandoverIn, session: SessionDep, settings: Set
 def get_handover(handover_id: IdPath, session: SessionDep,
                  user: QueueWorker) -> schemas.CaseFileOut:
     """The case file: transcript, patient, appointments and priority, open offers, notes."""
-    case = handover_service.case_file(session=session, handover=_load(session, handover_id),
-                                      user=user)
+    case = case_file_flow.case_file(session=session, handover=_load(session, handover_id),
+                                    user=user)
     out = case_file_out(case)
     session.commit()
     return out
@@ -121,10 +123,10 @@ def get_handover(handover_id: IdPath, session: SessionDep,
 def claim(handover_id: IdPath, session: SessionDep, settings: SettingsDep,
           user: QueueWorker) -> schemas.HandoverOut:
     """Take the handover: it is assigned to you."""
-    handover = handover_service.claim(session=session, handover=_load(session, handover_id),
-                                      user=user)
+    handover = casework.claim(session=session, handover=_load(session, handover_id),
+                              user=user)
     session.commit()
-    handover_service.publish_queue_change(settings=settings)
+    handover_queue.publish_queue_change(settings=settings)
     return handover_out(handover)
 
 
@@ -133,10 +135,10 @@ def claim(handover_id: IdPath, session: SessionDep, settings: SettingsDep,
 def set_status(handover_id: IdPath, body: schemas.StatusIn, session: SessionDep,
                settings: SettingsDep, user: QueueWorker) -> schemas.HandoverOut:
     """Mark open, claimed or waiting for the patient (resolve with /resolve)."""
-    handover = handover_service.set_status(session=session, handover=_load(session, handover_id),
-                                           user=user, status=HandoverStatus(body.status))
+    handover = casework.set_status(session=session, handover=_load(session, handover_id),
+                                   user=user, status=HandoverStatus(body.status))
     session.commit()
-    handover_service.publish_queue_change(settings=settings)
+    handover_queue.publish_queue_change(settings=settings)
     return handover_out(handover)
 
 
@@ -145,8 +147,8 @@ def set_status(handover_id: IdPath, body: schemas.StatusIn, session: SessionDep,
 def add_note(handover_id: IdPath, body: schemas.NoteIn, session: SessionDep,
              user: QueueWorker) -> schemas.NoteOut:
     """Add a note to the handover (append-only)."""
-    event = handover_service.add_note(session=session, handover=_load(session, handover_id),
-                                      user=user, text=body.text)
+    event = casework.add_note(session=session, handover=_load(session, handover_id),
+                              user=user, text=body.text)
     session.commit()
     return _note_out(event)
 
@@ -156,9 +158,9 @@ def add_note(handover_id: IdPath, body: schemas.NoteIn, session: SessionDep,
 def reply(handover_id: IdPath, body: schemas.ReplyIn, session: SessionDep, settings: SettingsDep,
           user: QueueWorker) -> schemas.ReplyOut:
     """Reply to the patient on their channel (a template outside WhatsApp's 24-hour window)."""
-    message = handover_service.reply(session=session, settings=settings,
-                                     handover=_load(session, handover_id), user=user,
-                                     text=body.text, template=body.template)
+    message = casework.reply(session=session, settings=settings,
+                             handover=_load(session, handover_id), user=user,
+                             text=body.text, template=body.template)
     session.commit()
     return schemas.ReplyOut(message_id=message.id, channel=message.channel.value,
                             status=message.status.value)
@@ -169,9 +171,9 @@ def reply(handover_id: IdPath, body: schemas.ReplyIn, session: SessionDep, setti
 def find_slots(handover_id: IdPath, body: schemas.FindSlotsIn, session: SessionDep,
                user: QueueWorker) -> list[schemas.OfferOut]:
     """Hold the best matching slots for one of the patient's appointments."""
-    offers = handover_service.find_slots(session=session, handover=_load(session, handover_id),
-                                         user=user, appointment_id=body.appointment_id,
-                                         limit=body.limit)
+    offers = casework.find_slots(session=session, handover=_load(session, handover_id),
+                                 user=user, appointment_id=body.appointment_id,
+                                 limit=body.limit)
     session.commit()
     return [_offer_out(o, o.slot) for o in offers]
 
@@ -197,11 +199,11 @@ def book(handover_id: IdPath, body: schemas.BookIn, session: SessionDep, setting
 def resolve(handover_id: IdPath, body: schemas.ResolveIn, session: SessionDep,
             settings: SettingsDep, user: QueueWorker) -> schemas.HandoverOut:
     """Resolve: hand back to the assistant or close. Clinical reviews: clinician or admin."""
-    handover = handover_service.resolve(session=session, handover=_load(session, handover_id),
-                                        user=user, hand_back=body.outcome == "hand_back",
-                                        note=body.note)
+    handover = hand_back_flow.resolve(session=session, handover=_load(session, handover_id),
+                                      user=user, hand_back=body.outcome == "hand_back",
+                                      note=body.note)
     session.commit()
-    handover_service.publish_queue_change(settings=settings)
+    handover_queue.publish_queue_change(settings=settings)
     return handover_out(handover)
 
 

@@ -64,3 +64,13 @@ def transcript(*, session: Session, conversation_id: int) -> list[Message]:
             select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
         )
     )
+
+
+def message_in_hand(*, session: Session, conversation_id: int) -> Message | None:
+    """The patient message being answered now: the oldest not processed yet (the worker takes
+    them one at a time, in order), else the latest one the patient wrote."""
+    inbound = (select(Message).where(Message.conversation_id == conversation_id,
+                                     Message.direction == Direction.INBOUND))
+    return (session.scalars(inbound.where(Message.status == MessageStatus.RECEIVED)
+                            .order_by(Message.id).limit(1)).first()
+            or session.scalars(inbound.order_by(Message.id.desc()).limit(1)).first())

@@ -6,11 +6,23 @@ from sqlalchemy import select
 
 from actions.handover import ActionHandOver, ActionHealthWorry
 from api.handover.models import Handover, HandoverReason, Urgency
+from api.messaging.models import Direction, Message, MessageCategory, MessageStatus
 from tests.actions.conftest import make_tracker, run, slot_events, texts, user_event
+
+
+def _wrote(session, conversation, *bodies):
+    """The patient's messages as the webhook stores them (the summary quotes the records)."""
+    for body in bodies:
+        session.add(Message(conversation_id=conversation.id, direction=Direction.INBOUND,
+                            channel=conversation.channel, from_address=conversation.address,
+                            to_address="+440000", body=body, status=MessageStatus.PROCESSED,
+                            category=MessageCategory.PATIENT))
+    session.flush()
 
 
 def test_asking_for_a_person_opens_a_handover_with_a_useful_summary(session, verified,
                                                                    postponed, patient):
+    _wrote(session, verified, "none of those", "can i speak to someone")
     offers = [{"number": 1, "label": "Tue 16 Jan, 2:30pm, Royal Testshire Infirmary",
                "site_id": 1}]
     messages, events = run(ActionHandOver(), make_tracker(
@@ -24,10 +36,13 @@ def test_asking_for_a_person_opens_a_handover_with_a_useful_summary(session, ver
     assert handover.patient_id == patient.id
     summary = handover.summary
     assert "Identity verified" in summary
-    assert f"#{postponed.id} General surgery appointment: postponed, priority routine" in summary
+    assert (f"Appointment {postponed.id}: General surgery {postponed.type.value}, "
+            "priority routine, postponed." in summary)
     assert "Offered: 1. Tue 16 Jan" in summary
     assert "Preferences: mornings" in summary
-    assert '"none of those" | "can i speak to someone"' in summary
+    assert ("Patient wrote: \u201cnone of those\u201d / \u201ccan i speak to someone\u201d"
+            in summary)
+    assert summary.startswith("Assistant handover: the patient asked to speak to someone.")
     assert "They'll be in touch by" in texts(messages)
     assert slot_events(events) == {"question": None}
 

@@ -9,7 +9,7 @@ import pytest
 
 from api.config import Settings
 from api.console import service as console_service
-from api.handover import service as handover_service
+from api.handover import queue as handover_queue
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -45,12 +45,12 @@ def _collect(settings, fingerprints, *, poll_seconds, events_wanted, on_started=
                     break
         return got
 
-    original = handover_service.queue_fingerprint
-    handover_service.queue_fingerprint = fake_fingerprint
+    original = handover_queue.queue_fingerprint
+    handover_queue.queue_fingerprint = fake_fingerprint
     try:
         return asyncio.run(run())
     finally:
-        handover_service.queue_fingerprint = original
+        handover_queue.queue_fingerprint = original
 
 
 def test_an_event_is_sent_when_the_queue_changes():
@@ -77,7 +77,7 @@ def test_redis_wakes_the_stream_before_the_next_poll():
 
         def change_and_publish():
             changed.append(True)  # another process changed the queue...
-            handover_service.publish_queue_change(settings=settings)  # ...and said so
+            handover_queue.publish_queue_change(settings=settings)  # ...and said so
 
         threading.Timer(1.0, change_and_publish).start()
 

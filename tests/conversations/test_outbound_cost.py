@@ -6,7 +6,10 @@ from collections import Counter
 from sqlalchemy import select
 
 from api.audit.models import AuditEvent
-from api.handover import service as handover_service
+from api.flows import case_file as case_file_flow
+from api.flows import hand_back as hand_back_flow
+from api.handover import casework
+from api.handover import summary as handover_summary
 from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgency
 from api.messaging.dispatcher import Dispatcher
 from api.messaging.models import Direction, Message, MessageCategory, MessageStatus
@@ -63,7 +66,7 @@ def test_a_hundred_help_media_and_red_flag_messages_cost_at_most_the_cap(
     assert (handover.reason, handover.urgency) == (HandoverReason.RED_FLAG, Urgency.URGENT)
     assert handover.status is HandoverStatus.OPEN
     with live_session_factory() as session:
-        notes = handover_service.notes(session=session, handover_id=handover.id)
+        notes = casework.notes(session=session, handover_id=handover.id)
     assert [n.action for n in notes] == ["safety_net_not_repeated"] * (kinds["red_flag"] - 1)
     assert "not sent again" in notes[0].details["text"]
     with live_session_factory() as session:
@@ -194,7 +197,7 @@ def test_a_safety_net_is_repeated_after_the_window_when_the_case_is_closed_or_th
                                          display_name="Clerk", password="a-long-password-1",
                                          role=Role.CLERK)
         [handover] = session.scalars(select(Handover)).all()
-        handover_service.resolve(session=session, handover=handover, user=user, hand_back=True)
+        hand_back_flow.resolve(session=session, handover=handover, user=user, hand_back=True)
         session.commit()
     post_signed(live_client, inbound_form(from_=PATIENT, body=RED_FLAG))
     worker.drain()
@@ -232,7 +235,7 @@ def test_the_red_flag_summary_stays_bounded_after_sixty_messages(
         lengths.append(len(_handovers(live_session_factory)[0].summary))
     [handover] = _handovers(live_session_factory)
     summary = handover.summary
-    assert len(summary) <= handover_service.MAX_SUMMARY_CHARS
+    assert len(summary) <= handover_summary.MAX_SUMMARY_CHARS
     assert lengths[-1] == lengths[20]  # it stopped growing
     assert "message 00" in summary  # the red flag that opened the case
     assert all(f"message {i}" in summary for i in (57, 58, 59))  # the latest few
@@ -240,7 +243,7 @@ def test_the_red_flag_summary_stays_bounded_after_sixty_messages(
     assert "56 earlier updates not shown" in summary
     # Every message is still there for staff, in the transcript.
     with live_session_factory() as session:
-        transcript = handover_service.case_file(
+        transcript = case_file_flow.case_file(
             session=session, handover=session.get(Handover, handover.id),
             user=_a_clerk(session))["transcript"]
         assert sum(m.direction is Direction.INBOUND for m in transcript) == 60
@@ -257,13 +260,15 @@ def _a_clerk(session):
 
 def test_an_escalation_stays_in_the_summary_however_many_updates_follow():
     summary = "Asked for a person.\n\nReason: asked for person."
-    summary = handover_service.summary_with_update(
+    summary = handover_summary.summary_with_update(
         summary=summary, update="Red flag (chest pain). The patient wrote: first", pinned=True)
     for i in range(10):
-        summary = handover_service.summary_with_update(summary=summary, update=f"update {i}\n!")
-    assert summary.startswith("Asked for a person.")
-    assert "Red flag (chest pain). The patient wrote: first" in summary
+        summary = handover_summary.summary_with_update(summary=summary,
+                                                       update=f"update {i}\n!")
+    # The red flag comes first, before what the case was first about.
+    assert summary.startswith(
+        "Red flag (chest pain). The patient wrote: first\nAsked for a person.")
     assert summary.endswith("- update 7 !\n- update 8 !\n- update 9 !")
     assert "(7 earlier updates not shown; every message is in the transcript.)" in summary
-    long = handover_service.summary_with_update(summary="x" * 5000, update="y" * 5000)
-    assert len(long) <= handover_service.MAX_SUMMARY_CHARS
+    long = handover_summary.summary_with_update(summary="x" * 5000, update="y" * 5000)
+    assert len(long) <= handover_summary.MAX_SUMMARY_CHARS

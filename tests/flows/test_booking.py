@@ -13,7 +13,7 @@ from sqlalchemy import select
 from api.appointments.models import Appointment, AppointmentStatus
 from api.db import utcnow
 from api.flows import booking as booking_flow
-from api.handover import service as handover_service
+from api.handover import casework
 from api.messaging.models import Channel, Direction, Message, MessageCategory
 from api.patients.models import CommunicationNeed
 from api.scheduling import service as scheduling_service
@@ -43,9 +43,9 @@ def confirmations(session, patient_id: int) -> list[Message]:
 
 
 def first_offer(desk, handover, appointment) -> Offer:
-    offers = handover_service.find_slots(session=desk.session, handover=handover,
-                                         user=desk.users[Role.CLERK],
-                                         appointment_id=appointment.id)
+    offers = casework.find_slots(session=desk.session, handover=handover,
+                                 user=desk.users[Role.CLERK],
+                                 appointment_id=appointment.id)
     return next(o for o in offers if o.slot_id == desk.slots[0].id)
 
 

@@ -9,7 +9,11 @@ from api.audit import service as audit_service
 from api.conversations.models import ConversationState
 from api.db import utcnow
 from api.flows import booking as booking_flow
+from api.flows import hand_back as hand_back_flow
+from api.handover import casework
+from api.handover import queue as handover_queue
 from api.handover import service as handover_service
+from api.handover import summary as handover_summary
 from api.handover.models import HandoverReason, HandoverStatus, Urgency
 from api.messaging.models import Channel, Direction, Message, MessageCategory
 from api.staff.models import Role
@@ -28,24 +32,25 @@ def test_queue_is_urgent_first_then_by_due_time(desk, db_session):
     late_urgent, *_ = desk.patient_case(urgency=Urgency.URGENT)
     late_urgent.due_at = urgent.due_at - timedelta(minutes=30)  # overdue: comes first
     done, *_ = desk.patient_case(urgency=Urgency.URGENT)
-    handover_service.resolve(session=db_session, handover=done, user=desk.users[Role.CLERK],
-                             hand_back=True)
+    hand_back_flow.resolve(session=db_session, handover=done, user=desk.users[Role.CLERK],
+                           hand_back=True)
     db_session.flush()
 
-    ids = [h.id for h in handover_service.queue(session=db_session)]
+    ids = [h.id for h in handover_queue.queue(session=db_session)]
     assert ids == [late_urgent.id, urgent.id, high.id, normal.id]
-    assert handover_service.is_overdue(handover=late_urgent)
-    assert not handover_service.is_overdue(handover=normal)
-    assert done.id in [h.id for h in handover_service.queue(session=db_session,
-                                                            include_resolved=True)]
+    assert casework.is_overdue(handover=late_urgent)
+    assert not casework.is_overdue(handover=normal)
+    assert done.id in [h.id for h in handover_queue.queue(session=db_session,
+                                                          include_resolved=True)]
 
 
 def test_summary_says_what_was_asked_verified_appointments_and_offers(desk, db_session):
     handover, patient, appointment, conversation = desk.patient_case(text="Is my op still on?")
-    handover_service.find_slots(session=db_session, handover=handover,
-                                user=desk.users[Role.CLERK], appointment_id=appointment.id)
-    summary = handover_service.build_summary(session=db_session, reason=handover.reason,
-                                             conversation_id=conversation.id)
+    casework.find_slots(session=db_session, handover=handover,
+                        user=desk.users[Role.CLERK], appointment_id=appointment.id)
+    summary = handover_summary.build(session=db_session, settings=desk.settings,
+                                     reason=handover.reason, opening="",
+                                     conversation_id=conversation.id)
     assert "Is my op still on?" in summary
     assert "Identity verified" in summary
     assert f"Appointment {appointment.id}: Dermatology" in summary
@@ -53,32 +58,33 @@ def test_summary_says_what_was_asked_verified_appointments_and_offers(desk, db_s
     assert "Offered" in summary and "by staff (held)" in summary
 
     conversation.verified_patient_id = None
-    unverified = handover_service.build_summary(session=db_session, reason=handover.reason,
-                                                conversation_id=conversation.id)
+    unverified = handover_summary.build(session=db_session, settings=desk.settings,
+                                        reason=handover.reason, opening="",
+                                        conversation_id=conversation.id)
     assert "NOT verified" in unverified
 
 
 def test_claim_status_notes_are_audited(desk, db_session):
     handover, patient, *_ = desk.patient_case()
     clerk = desk.users[Role.CLERK]
-    handover_service.claim(session=db_session, handover=handover, user=clerk)
+    casework.claim(session=db_session, handover=handover, user=clerk)
     assert handover.status is HandoverStatus.CLAIMED and handover.assignee_id == clerk.id
-    handover_service.set_status(session=db_session, handover=handover, user=clerk,
-                                status=HandoverStatus.WAITING_FOR_PATIENT)
-    handover_service.add_note(session=db_session, handover=handover, user=clerk,
-                              text="Left a voicemail")
-    with pytest.raises(handover_service.HandoverError):
-        handover_service.set_status(session=db_session, handover=handover, user=clerk,
-                                    status=HandoverStatus.RESOLVED)
-    with pytest.raises(handover_service.HandoverError):
-        handover_service.add_note(session=db_session, handover=handover, user=clerk, text="  ")
+    casework.set_status(session=db_session, handover=handover, user=clerk,
+                        status=HandoverStatus.WAITING_FOR_PATIENT)
+    casework.add_note(session=db_session, handover=handover, user=clerk,
+                      text="Left a voicemail")
+    with pytest.raises(casework.HandoverError):
+        casework.set_status(session=db_session, handover=handover, user=clerk,
+                            status=HandoverStatus.RESOLVED)
+    with pytest.raises(casework.HandoverError):
+        casework.add_note(session=db_session, handover=handover, user=clerk, text="  ")
 
     events = audit_service.list_events(session=db_session, object_type="handover",
                                        object_id=str(handover.id))
     assert [e.action for e in reversed(events)] == ["claim_handover", "set_handover_status",
                                                     "add_note"]
     assert all(e.actor == f"staff:{clerk.id}" and e.patient_id == patient.id for e in events)
-    assert [n.details["text"] for n in handover_service.notes(
+    assert [n.details["text"] for n in casework.notes(
         session=db_session, handover_id=handover.id)] == ["Left a voicemail"]
 
 
@@ -87,89 +93,89 @@ def test_resolve_hands_back_or_closes(desk, db_session):
     back, _, _, back_conversation = desk.patient_case()
     assert handover_service.open_for_conversation(
         session=db_session, conversation_id=back_conversation.id) is not None  # paused
-    handover_service.resolve(session=db_session, handover=back, user=clerk, hand_back=True,
-                             note="Rebooked by phone")
+    hand_back_flow.resolve(session=db_session, handover=back, user=clerk, hand_back=True,
+                           note="Rebooked by phone")
     assert back.status is HandoverStatus.RESOLVED and back.resolution == "handed_back"
     assert back_conversation.state is ConversationState.ACTIVE
     assert handover_service.open_for_conversation(
         session=db_session, conversation_id=back_conversation.id) is None  # assistant resumes
 
     closed, _, _, closed_conversation = desk.patient_case()
-    handover_service.resolve(session=db_session, handover=closed, user=clerk, hand_back=False)
+    hand_back_flow.resolve(session=db_session, handover=closed, user=clerk, hand_back=False)
     assert closed.resolution == "closed"
     assert closed_conversation.state is ConversationState.CLOSED
-    with pytest.raises(handover_service.Conflict):
-        handover_service.resolve(session=db_session, handover=closed, user=clerk, hand_back=True)
-    with pytest.raises(handover_service.Conflict):
-        handover_service.claim(session=db_session, handover=closed, user=clerk)
+    with pytest.raises(casework.Conflict):
+        hand_back_flow.resolve(session=db_session, handover=closed, user=clerk, hand_back=True)
+    with pytest.raises(casework.Conflict):
+        casework.claim(session=db_session, handover=closed, user=clerk)
 
 
 def test_only_clinicians_and_admins_resolve_clinical_review(desk, db_session):
     handover, *_ = desk.patient_case(reason=HandoverReason.CLINICAL_REVIEW)
-    with pytest.raises(handover_service.Forbidden):
-        handover_service.resolve(session=db_session, handover=handover,
-                                 user=desk.users[Role.CLERK], hand_back=True)
+    with pytest.raises(casework.Forbidden):
+        hand_back_flow.resolve(session=db_session, handover=handover,
+                               user=desk.users[Role.CLERK], hand_back=True)
     assert handover.status is not HandoverStatus.RESOLVED
-    handover_service.resolve(session=db_session, handover=handover,
-                             user=desk.users[Role.CLINICIAN], hand_back=True)
+    hand_back_flow.resolve(session=db_session, handover=handover,
+                           user=desk.users[Role.CLINICIAN], hand_back=True)
     assert handover.status is HandoverStatus.RESOLVED
 
 
 def test_reply_goes_out_on_the_patients_channel(desk, db_session):
     handover, patient, _, conversation = desk.patient_case()
-    message = handover_service.reply(session=db_session, settings=desk.settings,
-                                     handover=handover, user=desk.users[Role.CLERK],
-                                     text="Hello, this is Sam from the bookings team.")
+    message = casework.reply(session=db_session, settings=desk.settings,
+                             handover=handover, user=desk.users[Role.CLERK],
+                             text="Hello, this is Sam from the bookings team.")
     assert message.direction is Direction.OUTBOUND and message.channel is Channel.SMS
     assert message.to_address == conversation.address
     assert message.category is MessageCategory.STAFF_REPLY
     assert message.conversation_id == conversation.id
     assert handover.status is HandoverStatus.CLAIMED  # replying takes the case
-    with pytest.raises(handover_service.HandoverError):
-        handover_service.reply(session=db_session, settings=desk.settings, handover=handover,
-                               user=desk.users[Role.CLERK], text="")
+    with pytest.raises(casework.HandoverError):
+        casework.reply(session=db_session, settings=desk.settings, handover=handover,
+                       user=desk.users[Role.CLERK], text="")
 
 
 def test_whatsapp_window_is_respected(desk, db_session):
     handover, _, _, conversation = desk.patient_case(channel=Channel.WHATSAPP)
     clerk = desk.users[Role.CLERK]
     # Inside the 24 hours: free text.
-    assert handover_service.reply_options(session=db_session, handover=handover)["free_text"]
-    handover_service.reply(session=db_session, settings=desk.settings, handover=handover,
-                           user=clerk, text="Hello")
+    assert casework.reply_options(session=db_session, handover=handover)["free_text"]
+    casework.reply(session=db_session, settings=desk.settings, handover=handover,
+                   user=clerk, text="Hello")
     # Move the patient's last message back 25 hours: the window closes.
     for message in db_session.query(Message).filter_by(conversation_id=conversation.id,
                                                        direction=Direction.INBOUND):
         message.created_at = utcnow() - timedelta(hours=25)
     db_session.flush()
-    assert not handover_service.reply_options(session=db_session, handover=handover)["free_text"]
-    with pytest.raises(handover_service.WindowClosed):
-        handover_service.reply(session=db_session, settings=desk.settings, handover=handover,
-                               user=clerk, text="Hello again")
-    template = handover_service.reply(session=db_session, settings=desk.settings,
-                                      handover=handover, user=clerk, template="please_call")
+    assert not casework.reply_options(session=db_session, handover=handover)["free_text"]
+    with pytest.raises(casework.WindowClosed):
+        casework.reply(session=db_session, settings=desk.settings, handover=handover,
+                       user=clerk, text="Hello again")
+    template = casework.reply(session=db_session, settings=desk.settings,
+                              handover=handover, user=clerk, template="please_call")
     assert template.content_sid and template.content_sid.startswith("HX")
     inbound(db_session, conversation, "hi")  # a new message reopens it
-    assert handover_service.reply_options(session=db_session, handover=handover)["free_text"]
+    assert casework.reply_options(session=db_session, handover=handover)["free_text"]
 
 
 def test_find_slots_and_book_for_the_handovers_patient_only(desk, db_session):
     handover, patient, appointment, _ = desk.patient_case()
     other_handover, other_patient, other_appointment, _ = desk.patient_case()
     clerk = desk.users[Role.CLERK]
-    with pytest.raises(handover_service.NotFound):
-        handover_service.find_slots(session=db_session, handover=handover, user=clerk,
-                                    appointment_id=other_appointment.id)
-    offers = handover_service.find_slots(session=db_session, handover=handover, user=clerk,
-                                         appointment_id=appointment.id)
+    with pytest.raises(casework.NotFound):
+        casework.find_slots(session=db_session, handover=handover, user=clerk,
+                            appointment_id=other_appointment.id)
+    offers = casework.find_slots(session=db_session, handover=handover, user=clerk,
+                                 appointment_id=appointment.id)
     assert 1 <= len(offers) <= 3
-    other_offers = handover_service.find_slots(session=db_session, handover=other_handover,
-                                               user=clerk, appointment_id=other_appointment.id)
-    with pytest.raises(handover_service.NotFound):
+    other_offers = casework.find_slots(session=db_session, handover=other_handover,
+                                       user=clerk, appointment_id=other_appointment.id)
+    with pytest.raises(casework.NotFound):
         booking_flow.book_for_handover(session=db_session, settings=desk.settings,
                                        handover=handover, user=clerk,
                                        offer_id=other_offers[0].id)
-    with pytest.raises(handover_service.NotFound):
+    with pytest.raises(casework.NotFound):
         booking_flow.book_for_handover(session=db_session, settings=desk.settings,
                                        handover=handover, user=clerk, offer_id=10**9)
     booked = booking_flow.book_for_handover(session=db_session, settings=desk.settings,
@@ -183,14 +189,24 @@ def test_find_slots_and_book_for_the_handovers_patient_only(desk, db_session):
 
 def test_staff_can_open_a_handover_with_an_automatic_summary(desk, db_session):
     _, patient, appointment, _ = desk.patient_case()
-    handover = handover_service.create_by_staff(
+    handover = casework.create_by_staff(
         session=db_session, settings=desk.settings, user=desk.users[Role.CLINICIAN],
         reason=HandoverReason.COMPLAINT, urgency=Urgency.NORMAL, patient_id=patient.id,
         note="Called about parking")
     assert handover.created_by == "staff"
     assert "Dermatology" in handover.summary and "Called about parking" in handover.summary
     assert handover.summary.count("Reason:") == 1
-    with pytest.raises(handover_service.NotFound):
-        handover_service.create_by_staff(
+    with pytest.raises(casework.NotFound):
+        casework.create_by_staff(
             session=db_session, settings=desk.settings, user=desk.users[Role.CLERK],
             reason=HandoverReason.COMPLAINT, urgency=Urgency.NORMAL, patient_id=10**9)
+
+
+def test_resolving_in_the_handover_domain_leaves_the_conversation_to_the_flow(desk, db_session):
+    """The handover domain resolves the case only; hand_back_flow tells the conversation."""
+    clerk = desk.users[Role.CLERK]
+    handover, _, _, conversation = desk.patient_case()
+    conversation.state = ConversationState.CLOSED
+    casework.resolve(session=db_session, handover=handover, user=clerk, hand_back=True)
+    assert handover.resolution == "handed_back"
+    assert conversation.state is ConversationState.CLOSED  # untouched by the domain

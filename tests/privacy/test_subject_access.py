@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from api.audit import service as audit_service
 from api.audit.models import AuditEvent
-from api.handover import service as handover_service
+from api.handover import casework
 from api.privacy import service as privacy_service
 from api.scheduling import service as scheduling_service
 from api.staff.models import Role
@@ -28,8 +28,8 @@ def _case(db_session):
     handover, patient, appointment, conversation = desk.patient_case(
         text="Can I speak to someone about my knee")
     _, other, *_ = desk.patient_case(text="someone else's words")
-    handover_service.add_note(session=db_session, handover=handover,
-                              user=desk.users[Role.CLERK], text="Called back, no answer")
+    casework.add_note(session=db_session, handover=handover,
+                      user=desk.users[Role.CLERK], text="Called back, no answer")
     scheduling_service.find_offers(session=db_session, appointment_id=appointment.id)
     audit_service.record(session=db_session, actor="staff:1", action="view_queue",
                          object_type="handover_queue", object_id="*",

@@ -1,0 +1,296 @@
+"""The bookings team's verbs on a case: claim, status, notes, reply, resolve, open one by hand,
+hold slots for the patient and check a booking. Each is audited. What crosses domains (the case
+file, handing the conversation back to the assistant, booking and confirming) is in api.flows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import errors, texts
+from api.appointments.models import Appointment
+from api.audit import service as audit_service
+from api.audit.models import AuditEvent
+from api.config import Settings
+from api.db import utcnow
+from api.errors import RefusedRequest
+from api.handover import service as intake
+from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgency
+from api.handover.summary import conversation_facts
+from api.messaging import outbox
+from api.messaging.models import Channel, Message, MessageCategory
+from api.patients.models import Patient
+from api.scheduling import service as scheduling_service
+from api.scheduling.models import Offer
+from api.staff.models import Role, StaffUser
+
+# Only clinicians (and admins) may close a case that asks for a clinical decision.
+CLINICAL_REASONS = frozenset({HandoverReason.CLINICAL_REVIEW})
+CLINICAL_ROLES = frozenset({Role.CLINICIAN, Role.ADMIN})
+STAFF_SETTABLE = (HandoverStatus.OPEN, HandoverStatus.CLAIMED, HandoverStatus.WAITING_FOR_PATIENT)
+MAX_NOTE_CHARS = 2000
+MAX_REPLY_CHARS = 1000
+# Outside WhatsApp's 24-hour window only approved templates may be sent (ContentSid). The SIDs
+# are the trust's own approved templates; these are the sandbox's stand-ins.
+REPLY_TEMPLATES: dict[str, dict[str, str]] = {
+    "please_call": {
+        "label": "Ask the patient to call the bookings team",
+        "text": texts.template("staff_template_please_call"),
+        "content_sid": "HXsandboxpleasecall000000000000001",
+    },
+    "reply_here": {
+        "label": "Ask the patient to reply to this message",
+        "text": texts.template("staff_template_reply_here"),
+        "content_sid": "HXsandboxreplyhere0000000000000002",
+    },
+}
+
+
+class HandoverError(RefusedRequest):
+    """A request on a handover that cannot be honoured; nothing was changed."""
+
+    # Input the schema cannot check (a missing choice, an unknown template): 422, as for any
+    # other invalid input.
+    status_code = 422
+
+
+class NotFound(HandoverError, errors.NotFound):
+    status_code = 404
+
+
+class Forbidden(HandoverError, errors.Forbidden):
+    status_code = 403
+
+
+class Conflict(HandoverError, errors.Conflict):
+    status_code = 409
+
+
+class WindowClosed(Conflict):
+    """WhatsApp free text outside the 24-hour window: send a template instead."""
+
+
+def get(*, session: Session, handover_id: int) -> Handover:
+    """The handover with this id (NotFound otherwise)."""
+    handover = session.get(Handover, handover_id)
+    if handover is None:
+        raise NotFound("no such handover")
+    return handover
+
+
+def is_overdue(*, handover: Handover, now: datetime | None = None) -> bool:
+    """True when an unresolved handover is past its due time."""
+    return handover.status is not HandoverStatus.RESOLVED and handover.due_at < (now or utcnow())
+
+
+def _audit(session: Session, user: StaffUser, action: str, handover: Handover,
+           **details) -> AuditEvent:
+    return audit_service.record(session=session, actor=audit_service.actor_of(user),
+                                action=action, object_type="handover", object_id=handover.id,
+                                patient_id=handover.patient_id, details=details)
+
+
+def record_view(*, session: Session, handover: Handover, user: StaffUser) -> AuditEvent:
+    """Note that `user` opened the case file (reading a case is audited too)."""
+    return _audit(session, user, "view_handover", handover)
+
+
+def _open_only(handover: Handover) -> None:
+    if handover.status is HandoverStatus.RESOLVED:
+        raise Conflict("this handover is resolved already")
+
+
+def claim(*, session: Session, handover: Handover, user: StaffUser) -> Handover:
+    """Take a handover: it is assigned to `user` and marked claimed."""
+    _open_only(handover)
+    previous = handover.assignee_id
+    handover.assignee_id = user.id
+    handover.status = HandoverStatus.CLAIMED
+    _audit(session, user, "claim_handover", handover, previous_assignee=previous)
+    session.flush()
+    return handover
+
+
+def set_status(*, session: Session, handover: Handover, user: StaffUser,
+               status: HandoverStatus) -> Handover:
+    """Move an unresolved handover between open, claimed and waiting for the patient."""
+    _open_only(handover)
+    if status not in STAFF_SETTABLE:
+        raise HandoverError("resolve a handover with resolve, choosing hand back or close")
+    previous = handover.status
+    handover.status = status
+    if status is HandoverStatus.CLAIMED and handover.assignee_id is None:
+        handover.assignee_id = user.id
+    _audit(session, user, "set_handover_status", handover, status=status.value,
+           previous=previous.value)
+    session.flush()
+    return handover
+
+
+def add_note(*, session: Session, handover: Handover, user: StaffUser, text: str) -> AuditEvent:
+    """Add a staff note; notes are append-only entries of the audit log, like every action."""
+    text = text.strip()
+    if not text or len(text) > MAX_NOTE_CHARS:
+        raise HandoverError(f"a note holds 1 to {MAX_NOTE_CHARS} characters")
+    return _audit(session, user, "add_note", handover, text=text)
+
+
+# Audit events shown as a handover's notes: staff notes, resolutions, and what the gateway
+# held back on the case (a repeated safety net).
+NOTE_ACTIONS = ("add_note", "resolve_handover", "safety_net_not_repeated")
+
+
+def notes(*, session: Session, handover_id: int) -> list[AuditEvent]:
+    """The notes of a handover, oldest first."""
+    return list(session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "handover",
+                                 AuditEvent.object_id == str(handover_id),
+                                 AuditEvent.action.in_(NOTE_ACTIONS))
+        .order_by(AuditEvent.id)))
+
+
+def can_resolve(*, handover: Handover, user: StaffUser) -> bool:
+    """Clinical-review cases are resolved only by a clinician or an admin."""
+    return handover.reason not in CLINICAL_REASONS or user.role in CLINICAL_ROLES
+
+
+def resolve(*, session: Session, handover: Handover, user: StaffUser, hand_back: bool,
+            note: str = "") -> Handover:
+    """Resolve: handed back to the assistant, or closed. What that does to the conversation
+    is the conversations domain's (api.flows.hand_back resolves through both)."""
+    _open_only(handover)
+    if not can_resolve(handover=handover, user=user):
+        raise Forbidden("only a clinician or an admin can resolve a clinical review")
+    handover.status = HandoverStatus.RESOLVED
+    handover.resolution = "handed_back" if hand_back else "closed"
+    handover.resolved_at = utcnow()
+    handover.assignee_id = handover.assignee_id or user.id
+    _audit(session, user, "resolve_handover", handover, resolution=handover.resolution,
+           text=note.strip()[:MAX_NOTE_CHARS])
+    session.flush()
+    return handover
+
+
+def _channel_and_address(session: Session, handover: Handover) -> tuple[Channel, str]:
+    if handover.conversation_id:
+        facts = conversation_facts(session=session, conversation_id=handover.conversation_id)
+        return facts.channel, facts.address
+    patient = session.get(Patient, handover.patient_id) if handover.patient_id else None
+    if patient is None or not patient.mobile:
+        raise Conflict("this handover has no conversation and the patient no mobile number")
+    return Channel.SMS, patient.mobile
+
+
+def reply_options(*, session: Session, handover: Handover) -> dict:
+    """How staff can reply now: the channel, and whether free text is allowed (WhatsApp window)."""
+    try:
+        channel, address = _channel_and_address(session, handover)
+    except Conflict:
+        return {"channel": None, "free_text": False, "templates": {}}
+    free_text = channel is not Channel.WHATSAPP or outbox.whatsapp_window_open(
+        session=session, address=address)
+    return {"channel": channel.value, "free_text": free_text,
+            "templates": {key: t["label"] for key, t in REPLY_TEMPLATES.items()}}
+
+
+def reply(*, session: Session, settings: Settings, handover: Handover, user: StaffUser,
+          text: str | None = None, template: str | None = None) -> Message:
+    """Send a staff reply through the patient's channel (the outbox; the dispatcher sends it)."""
+    _open_only(handover)
+    channel, address = _channel_and_address(session, handover)
+    content_sid = content_variables = None
+    if template:
+        chosen = REPLY_TEMPLATES.get(template)
+        if chosen is None:
+            raise HandoverError("no such template")
+        body = chosen["text"].format(trust=settings.trust_name, phone=settings.bookings_phone)
+        if channel is Channel.WHATSAPP:
+            content_sid = chosen["content_sid"]
+            content_variables = {"1": settings.trust_name, "2": settings.bookings_phone}
+    else:
+        body = (text or "").strip()
+        if not body or len(body) > MAX_REPLY_CHARS:
+            raise HandoverError(f"a reply holds 1 to {MAX_REPLY_CHARS} characters")
+        if channel is Channel.WHATSAPP and not outbox.whatsapp_window_open(
+                session=session, address=address):
+            raise WindowClosed("the patient's WhatsApp window is closed: send a template")
+    message = outbox.queue_message(
+        session=session, settings=settings, channel=channel, to_address=address, text=body,
+        category=MessageCategory.STAFF_REPLY, conversation_id=handover.conversation_id,
+        patient_id=handover.patient_id, content_sid=content_sid,
+        content_variables=content_variables)
+    if handover.status is HandoverStatus.OPEN:
+        handover.status = HandoverStatus.CLAIMED
+        handover.assignee_id = handover.assignee_id or user.id
+    _audit(session, user, "send_reply", handover, message_id=message.id,
+           template=template or None)
+    return message
+
+
+def create_by_staff(*, session: Session, settings: Settings, user: StaffUser,
+                    reason: HandoverReason, urgency: Urgency, patient_id: int | None = None,
+                    conversation_id: int | None = None, appointment_id: int | None = None,
+                    note: str = "") -> Handover:
+    """Open a handover on a member of staff's initiative, with the automatic summary."""
+    if patient_id is not None and session.get(Patient, patient_id) is None:
+        raise NotFound("no such patient")
+    if conversation_id is not None and conversation_facts(
+            session=session, conversation_id=conversation_id) is None:
+        raise NotFound("no such conversation")
+    if appointment_id is not None:
+        appointment = session.get(Appointment, appointment_id)
+        if appointment is None or (patient_id is not None and appointment.patient_id != patient_id):
+            raise NotFound("no such appointment for this patient")
+        patient_id = patient_id or appointment.patient_id
+    if patient_id is None and conversation_id is None:
+        raise HandoverError("name a patient or a conversation")
+    # open_handover appends the automatic summary.
+    summary = f"Opened by staff: {note.strip()[:MAX_NOTE_CHARS]}" if note.strip() else ""
+    handover = intake.open_handover(
+        session=session, settings=settings, reason=reason, urgency=urgency, created_by="staff",
+        summary=summary, conversation_id=conversation_id, patient_id=patient_id,
+        appointment_id=appointment_id)
+    _audit(session, user, "open_handover", handover, reason=reason.value, urgency=urgency.value)
+    return handover
+
+
+def _patient_appointment(session: Session, handover: Handover, appointment_id: int) -> Appointment:
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None or handover.patient_id is None or \
+            appointment.patient_id != handover.patient_id:
+        raise NotFound("no such appointment for this handover's patient")
+    return appointment
+
+
+def find_slots(*, session: Session, handover: Handover, user: StaffUser,
+               appointment_id: int, limit: int = 3) -> list[Offer]:
+    """Hold up to `limit` matching slots for one of the handover patient's appointments."""
+    _open_only(handover)
+    appointment = _patient_appointment(session, handover, appointment_id)
+    offers = scheduling_service.find_offers(session=session, appointment_id=appointment.id,
+                                            limit=limit, source="staff")
+    _audit(session, user, "find_slots", handover, appointment_id=appointment.id,
+           offer_ids=[o.id for o in offers])
+    return offers
+
+
+def check_booking(*, session: Session, handover: Handover, offer_id: int) -> None:
+    """Refuse to book unless the handover is open and the offer is for its patient.
+
+    The booking itself is a flow (api.flows.booking), which also confirms it to the patient.
+    """
+    _open_only(handover)
+    offer = session.get(Offer, offer_id)
+    if offer is None:
+        raise NotFound("no such offer for this handover's patient")
+    _patient_appointment(session, handover, offer.appointment_id)
+
+
+def record_booking(*, session: Session, handover: Handover, user: StaffUser,
+                   appointment: Appointment, offer_id: int) -> None:
+    """Note on the handover's audit trail that staff booked one of its offers."""
+    _audit(session, user, "book_slot", handover, appointment_id=appointment.id,
+           offer_id=offer_id, slot_id=appointment.slot_id)

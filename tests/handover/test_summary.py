@@ -1,0 +1,170 @@
+"""The one handover summary: red flag first, bounded, times in the patient's time zone; the
+queue quotes the message a case was opened on, read from the message, not scraped."""
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from api.appointments.models import AppointmentStatus
+from api.console import service as console_service
+from api.handover import queue as handover_queue
+from api.handover import service as handover_service
+from api.handover import summary as handover_summary
+from api.handover.models import HandoverReason, HandoverStatus, Urgency
+from api.scheduling.models import Offer, OfferStatus
+from tests import factories
+from tests.handover.helpers import Desk, inbound
+
+ROOT = Path(__file__).resolve().parents[2]
+# 13:30 UTC on a summer Tuesday is 2:30pm in London (BST).
+SUMMER_AFTERNOON = datetime(2027, 7, 13, 13, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def desk(db_session):
+    return Desk(db_session)
+
+
+def _red_flag(desk, conversation, text):
+    """What the worker does on a red flag: the flagged message, then the urgent opening."""
+    inbound(desk.session, conversation, text)
+    return handover_service.open_handover(
+        session=desk.session, settings=desk.settings, reason=HandoverReason.RED_FLAG,
+        urgency=Urgency.URGENT, created_by="safety_screen", conversation_id=conversation.id,
+        summary=f"Red flag (chest pain). The patient wrote: \u201c{text}\u201d")
+
+
+def test_a_red_flag_on_an_open_case_goes_first_and_stays_first(desk, db_session):
+    handover, _, _, conversation = desk.patient_case(text="can i talk to someone " + "x" * 3000)
+    for i in range(5):
+        handover_service.open_handover(
+            session=db_session, settings=desk.settings, reason=HandoverReason.ASKED_FOR_PERSON,
+            urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+            summary=f"update {i}")
+    _red_flag(desk, conversation, "crushing chest pain")
+    for i in range(5, 10):
+        handover_service.open_handover(
+            session=db_session, settings=desk.settings, reason=HandoverReason.ASKED_FOR_PERSON,
+            urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+            summary=f"update {i}")
+
+    assert handover.reason is HandoverReason.RED_FLAG
+    assert handover.summary.startswith(
+        "Red flag (chest pain). The patient wrote: \u201ccrushing chest pain\u201d\n")
+    assert len(handover.summary) <= handover_summary.MAX_SUMMARY_CHARS
+
+
+def test_a_new_red_flag_case_opens_with_the_red_flag(desk, db_session):
+    _, _, _, conversation = desk.patient_case()
+    handover_service.open_for_conversation(session=db_session,
+                                           conversation_id=conversation.id).status = \
+        HandoverStatus.RESOLVED
+    handover = _red_flag(desk, conversation, "I can't breathe")
+    first, _, details = handover.summary.partition("\n\n")
+    assert first.startswith("Red flag (chest pain).")
+    assert details.startswith("Reason: red flag.")
+
+
+def test_the_summary_is_bounded_whatever_is_said(desk, db_session):
+    handover, _, _, conversation = desk.patient_case(text="y" * 5000)
+    assert len(handover.summary) <= handover_summary.MAX_OPENING_CHARS
+    for i in range(40):
+        handover_service.open_handover(
+            session=db_session, settings=desk.settings, reason=HandoverReason.ASKED_FOR_PERSON,
+            urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+            summary=f"update {i:02d} " + "z" * 500)
+    summary = handover.summary
+    assert len(summary) <= handover_summary.MAX_SUMMARY_CHARS
+    assert "(37 earlier updates not shown; every message is in the transcript.)" in summary
+    assert all(f"update {i}" in summary for i in (37, 38, 39))
+    assert "update 36" not in summary
+    assert summary.count("\n- update") == handover_summary.LATEST_UPDATES_SHOWN
+
+
+def test_offer_times_are_in_the_patients_time_zone(desk, db_session):
+    handover, _, appointment, conversation = desk.patient_case()
+    slot = factories.make_slot(db_session, site=desk.site, specialty=desk.specialty,
+                               start_at=SUMMER_AFTERNOON)
+    db_session.add(Offer(appointment_id=appointment.id, slot_id=slot.id, source="staff",
+                         status=OfferStatus.HELD, expires_at=SUMMER_AFTERNOON))
+    db_session.flush()
+    summary = handover_summary.build(session=db_session, settings=desk.settings,
+                                     reason=handover.reason, opening="",
+                                     conversation_id=conversation.id)
+    assert "Offered Tue 13 Jul, 2:30pm by staff (held)." in summary
+    assert "13:30" not in summary and "UTC" not in summary
+
+
+def test_a_booked_appointment_ahead_is_listed_with_its_local_time(desk, db_session):
+    handover, patient, *_ = desk.patient_case()
+    slot = factories.make_slot(db_session, site=desk.site, specialty=desk.specialty,
+                               start_at=SUMMER_AFTERNOON)
+    booked = factories.make_appointment(db_session, patient=patient, specialty=desk.specialty,
+                                        status=AppointmentStatus.BOOKED,
+                                        slot_id=slot.id)
+    summary = handover_summary.build(session=db_session, settings=desk.settings,
+                                     reason=handover.reason, opening="", patient_id=patient.id,
+                                     now=SUMMER_AFTERNOON - timedelta(days=1))
+    assert f"Appointment {booked.id}: Dermatology" in summary
+    assert "booked, Tue 13 Jul, 2:30pm." in summary
+
+
+def test_the_assistants_context_follows_the_records(desk, db_session):
+    _, patient, _, conversation = desk.patient_case()
+    handover_service.open_for_conversation(
+        session=db_session, conversation_id=conversation.id).status = \
+        HandoverStatus.RESOLVED
+    handover = handover_service.open_handover(
+        session=db_session, settings=desk.settings, reason=HandoverReason.COMPLAINT,
+        urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+        patient_id=patient.id, summary="Assistant handover: complaint.",
+        context=["Offered: 1. Tue 13 Jul, 2:30pm", "Preferences: mornings"])
+    lines = handover.summary.splitlines()
+    assert lines[0] == "Assistant handover: complaint."
+    assert lines[-2:] == ["Offered: 1. Tue 13 Jul, 2:30pm", "Preferences: mornings"]
+    assert handover.summary.count("Patient wrote:") == 1
+
+
+def test_the_queue_quotes_the_message_the_case_was_opened_on(desk, db_session):
+    handover, _, _, conversation = desk.patient_case(text="Is my op still on?")
+    # Later words in the summary that look like a quote are not what the queue shows.
+    handover.summary = "Staff wrote: something else entirely"
+    inbound(db_session, conversation, "thanks")
+    rows = console_service.queue_rows(session=db_session, settings=desk.settings)
+    [row] = [r for r in rows if r["handover"].id == handover.id]
+    assert row["first_line"] == "Is my op still on?"
+
+
+def test_a_red_flag_becomes_the_queue_quote(desk, db_session):
+    handover, _, _, conversation = desk.patient_case(text="can I rebook")
+    _red_flag(desk, conversation, "crushing   chest\npain")
+    handover_service.open_handover(
+        session=db_session, settings=desk.settings, reason=HandoverReason.ASKED_FOR_PERSON,
+        urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+        summary="Assistant handover: the patient asked to speak to someone.")
+    quotes = handover_queue.quotes(session=db_session, handovers=[handover])
+    assert quotes == {handover.id: "crushing chest pain"}  # one line, the flagged message
+
+
+def test_a_case_with_no_patient_message_has_no_quote(desk, db_session):
+    _, patient, *_ = desk.patient_case()
+    handover = handover_service.open_handover(
+        session=db_session, settings=desk.settings, reason=HandoverReason.DELIVERY_FAILURE,
+        urgency=Urgency.NORMAL, created_by="gateway", patient_id=patient.id,
+        summary="A text could not be delivered. The patient wrote: nothing")
+    assert handover.trigger_message_id is None
+    assert handover_queue.quotes(session=db_session, handovers=[handover]) == {}
+
+
+def test_a_process_that_knows_conversations_can_read_their_facts():
+    """The conversations domain registers its facts reader when its package is imported, so
+    no process can open a case on a conversation without it (a fresh interpreter proves it)."""
+    check = ("import api.conversations.models\n"
+             "from api.handover import summary\n"
+             "assert summary._describe is not None")
+    subprocess.run([sys.executable, "-c", check], check=True, cwd=ROOT,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
