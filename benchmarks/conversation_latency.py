@@ -126,7 +126,7 @@ def run(args, work: Path, database_url: str) -> None:
     from api.appointments.models import Appointment, AppointmentStatus
     from api.config import get_settings
     from api.conversations.rasa_client import RasaClient
-    from api.conversations.worker import Worker
+    from api.worker import Worker
     from api.db import get_sessionmaker
     from api.demo import service as demo_service
     from api.main import create_app

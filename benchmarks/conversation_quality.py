@@ -116,7 +116,7 @@ def stack_table(console, *, sample: int, ordinary_count: int) -> None:
 
     from api.config import get_settings
     from api.conversations.rasa_client import RasaClient
-    from api.conversations.worker import Worker
+    from api.worker import Worker
     from api.db import get_sessionmaker
     from api.demo import service as demo_service
     from api.main import create_app

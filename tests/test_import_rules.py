@@ -38,8 +38,8 @@ DOMAIN_ORDER = ("reference", "patients", "audit", "staff", "appointments", "sche
                 "messaging", "handover", "conversations", "campaigns")
 
 # Rule 4: the top layer: entry points and the consumers that read across every domain.
-TOP = ("api.main", "api.cli", "api.__main__", "api.supervisor", "api.jobs", "api.console",
-       "api.reporting", "api.privacy", "api.demo")
+TOP = ("api.main", "api.cli", "api.__main__", "api.supervisor", "api.jobs", "api.worker",
+       "api.console", "api.reporting", "api.privacy", "api.demo")
 
 ROUTER = re.compile(r"(^|_)views$")
 # Rule 5: request dependencies (api.deps) are for routers and the console's page helpers.
@@ -217,7 +217,15 @@ def domains_import_only_lower_domains(imp: Import, target: str | None) -> str | 
     return None
 
 
-RULES = [api_never_imports_actions, foundation_imports_only_foundation,
+def flows_are_called_from_above(imp: Import, target: str | None) -> str | None:
+    if target and within(target, "api.flows") and domain_of(imp.module) \
+            and not is_router(imp.module):
+        return ("flows use the domains; domains never call flows (their routers, the worker, "
+                "jobs and actions do)")
+    return None
+
+
+RULES = [api_never_imports_actions, flows_are_called_from_above, foundation_imports_only_foundation,
          models_import_only_lower_models, top_layer_is_imported_only_from_the_top,
          routers_and_request_dependencies, one_redis_client_factory,
          domains_import_only_lower_domains]
@@ -276,5 +284,8 @@ def test_the_rules_catch_imports_against_the_direction():
     assert _one(one_redis_client_factory, "api.messaging.notify", "redis.Redis")
     assert _one(domains_import_only_lower_domains, "api.messaging.outbox",
                 "api.conversations.service")
-    assert not _one(domains_import_only_lower_domains, "api.conversations.worker",
+    assert not _one(domains_import_only_lower_domains, "api.conversations.service",
                     "api.handover.service")
+    assert _one(flows_are_called_from_above, "api.handover.service", "api.flows.booking")
+    assert not _one(flows_are_called_from_above, "api.handover.views", "api.flows.booking")
+    assert not _one(flows_are_called_from_above, "api.worker", "api.flows.inbound_turn")

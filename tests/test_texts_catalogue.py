@@ -189,7 +189,7 @@ def test_campaign_texts_carry_only_the_trust_details():
 # --- nothing a patient reads is written inline in the modules that speak from the catalogue --
 
 MIGRATED = [
-    "api/conversations/worker.py", "api/conversations/trust_info.py",
+    "api/worker.py", "api/conversations/trust_info.py",
     *[f"api/conversations/safety/{p.name}" for p in
       sorted(ROOT.joinpath("api/conversations/safety").glob("*.py"))],
     *[f"api/messaging/{p.name}" for p in sorted(ROOT.joinpath("api/messaging").glob("*.py"))],
@@ -206,15 +206,23 @@ METRICS = {"Counter", "Histogram", "Gauge", "Summary"}
 # Long literals that are not for patients: what staff read (handover summaries, call-back
 # lists, parked reasons) and the CLI's help. Matched by their opening words.
 STAFF_FACING = {
-    "api/conversations/worker.py": (
+    "api/worker.py": (
         "failed {} times in the worker",  # parked message reason (staff)
-        "Another red flag (",  # handover summary (staff)
-        "The safety-net message could not be delivered",  # urgent call-back (staff)
-        "This number has had {} messages in 24 hours",  # handover summary (staff)
-        "A text could not be delivered (status",  # call-back list (staff)
-        "Red flag ({}). The patient wrote",  # handover summary (staff)
-        "The assistant was unavailable. The patient wrote",  # handover summary (staff)
         "This message could not be processed automatically",  # handover summary (staff)
+    ),
+    "api/flows/safety_net.py": (
+        "Another red flag (",  # handover summary (staff)
+        "Red flag ({}). The patient wrote",  # handover summary (staff)
+    ),
+    "api/flows/delivery_failure.py": (
+        "The safety-net message could not be delivered",  # urgent call-back (staff)
+        "A text could not be delivered (status",  # call-back list (staff)
+    ),
+    "api/flows/replies.py": (
+        "This number has had {} messages in 24 hours",  # handover summary (staff)
+    ),
+    "api/flows/inbound_turn.py": (
+        "The assistant was unavailable. The patient wrote",  # handover summary (staff)
     ),
     "api/messaging/dispatcher.py": (
         "not sent after {} attempts",  # parked reason (staff)

@@ -3,7 +3,7 @@ assistant is the echoing fake."""
 
 from sqlalchemy import select
 
-from api.conversations.worker import Worker
+from api.worker import Worker
 from api.handover.models import Handover
 from api.messaging.models import Direction, Message
 from tests.fakes.fake_rasa import EchoAssistant

@@ -6,7 +6,8 @@ from sqlalchemy.exc import DataError
 
 from api.audit.models import AuditEvent
 from api.conversations import service as conversations_service
-from api.conversations.worker import Worker
+from api.worker import Worker
+from api.flows import delivery_failure
 from api.handover.models import Handover, HandoverReason
 from api.messaging.models import (
     Channel,
@@ -157,19 +158,19 @@ def test_a_failed_delivery_that_cannot_be_followed_up_does_not_hold_back_the_oth
         session.commit()
     worker = Worker(settings=live_settings, session_factory=live_session_factory,
                     rasa=EchoAssistant())
-    real = worker._call_list
+    real = delivery_failure.add_to_call_list
 
-    def breaking(session, failed):
+    def breaking(*, session, settings, failed):
         if failed.to_address == OTHERS[0]:
             raise RuntimeError("a bug in the follow-up")
-        real(session, failed)
+        real(session=session, settings=settings, failed=failed)
 
-    monkeypatch.setattr(worker, "_call_list", breaking)
+    monkeypatch.setattr(delivery_failure, "add_to_call_list", breaking)
     assert worker.handle_failed_deliveries() == 2
     with live_session_factory() as session:
         handled = {m.to_address: m.failure_handled_at is not None
                    for m in session.scalars(select(Message))}
         assert len(session.scalars(select(Handover)).all()) == 2
     assert handled == {OTHERS[0]: False, OTHERS[1]: True, OTHERS[2]: True}
-    monkeypatch.setattr(worker, "_call_list", real)
+    monkeypatch.setattr(delivery_failure, "add_to_call_list", real)
     assert worker.handle_failed_deliveries() == 1  # tried again on the next sweep

@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import select
 
 from api.conversations.rasa_client import RasaClient
-from api.conversations.worker import Worker
+from api.worker import Worker
 from api.handover.models import HandoverReason, Urgency
 from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
 from tests.conversations.helpers import all_handovers, echo_worker, outbound_to

@@ -135,7 +135,7 @@ def demo(live_settings, live_session_factory, action_server):
 @pytest.fixture
 def phone_for(demo, live_client, live_session_factory, rasa_server):
     from api.conversations.rasa_client import RasaClient
-    from api.conversations.worker import Worker
+    from api.worker import Worker
 
     rasa = RasaClient(base_url=rasa_server.url, timeout=30, token=ASSISTANT_TOKEN)
     worker = Worker(settings=demo, session_factory=live_session_factory, rasa=rasa,

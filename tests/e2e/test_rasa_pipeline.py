@@ -105,7 +105,7 @@ def test_signed_webhook_to_worker_to_trained_model_to_outbox(
     from sqlalchemy import select
 
     from api.conversations.rasa_client import RasaClient
-    from api.conversations.worker import Worker
+    from api.worker import Worker
     from api.messaging.models import Direction, Message, MessageCategory
     from tests.twilio_helpers import inbound_form, post_signed
 
