@@ -44,17 +44,20 @@ def earlier_run(*, session: Session, message_id: int, action: str) -> EarlierRun
     Locks the inbound message's row (PostgreSQL) until the caller commits, so a worker that
     gives up on a slow turn and an action finishing it cannot both decide the outcome.
     """
-    status = session.scalar(select(Message.status).where(Message.id == message_id)
-                            .with_for_update())
-    if status is None:
+    row = session.execute(
+        select(Message.status, TurnOutcome.replies, TurnOutcome.result, TurnOutcome.id)
+        .outerjoin(TurnOutcome, (TurnOutcome.message_id == Message.id)
+                   & (TurnOutcome.action == action))
+        .where(Message.id == message_id)
+        .with_for_update(of=Message)).first()  # one round trip per action run
+    if row is None:
         return None  # not a stored message (a test or a hand-made turn): nothing to key on
+    status, replies, result, outcome_id = row
     if status in ANSWERED:
         return EarlierRun(answered=True, replies=[], result=None)
-    outcome = session.scalar(select(TurnOutcome).where(TurnOutcome.message_id == message_id,
-                                                       TurnOutcome.action == action))
-    if outcome is None:
+    if outcome_id is None:
         return None
-    return EarlierRun(answered=False, replies=list(outcome.replies), result=outcome.result)
+    return EarlierRun(answered=False, replies=list(replies), result=result)
 
 
 def record_run(*, session: Session, message_id: int, action: str,
