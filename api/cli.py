@@ -130,9 +130,9 @@ def worker(concurrency: int = typer.Option(4, help="Conversations handled at onc
     """Process inbound messages: safety screen, assistant turns, handovers."""
     from api.config import get_settings
     from api.conversations.rasa_client import RasaClient
-    from api.worker import Worker
     from api.db import get_sessionmaker
     from api.logs import configure_logging
+    from api.worker import Worker
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)

@@ -11,12 +11,6 @@ from sqlalchemy.orm import Session
 
 from api.audit.models import AuditEvent
 from api.patients.models import Patient
-from api.staff.models import StaffUser
-
-
-def actor_of(user: StaffUser) -> str:
-    """The audit actor string of a staff user ("staff:<id>")."""
-    return f"staff:{user.id}"
 
 
 def cli_actor() -> str:

@@ -31,7 +31,7 @@ def create_campaign(payload: CampaignCreate, session: SessionDep,
     """Draft a campaign for a disruption (templates are checked; nothing is sent)."""
     # A refusal (CampaignError: 422, or 409 for the campaign's state) answers through the one
     # error handler (api/errors.py).
-    campaign = campaigns_service.create(session=session, created_by=audit_service.actor_of(user),
+    campaign = campaigns_service.create(session=session, created_by=user.audit_actor,
                                         **payload.model_dump())
     session.commit()
     return campaign
@@ -59,7 +59,7 @@ def send_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDe
     """Queue the campaign's messages (idempotent: sending again queues nothing twice)."""
     _or_404(session, campaign_id)
     campaigns_service.send(session=session, campaign_id=campaign_id, settings=settings,
-                           actor=audit_service.actor_of(user))
+                           actor=user.audit_actor)
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 
 
@@ -78,7 +78,7 @@ def pause_campaign(campaign_id: IdPath, session: SessionDep,
     """Hold every unsent message."""
     return _act(session, campaign_id,
                 lambda: campaigns_service.pause(session=session, campaign_id=campaign_id,
-                                                actor=audit_service.actor_of(user)))
+                                                actor=user.audit_actor))
 
 
 @router.post("/{campaign_id}/resume", response_model=CampaignProgress,
@@ -88,7 +88,7 @@ def resume_campaign(campaign_id: IdPath, session: SessionDep, settings: Settings
     """Release held messages (inside the send window)."""
     return _act(session, campaign_id, lambda: campaigns_service.resume(
         session=session, campaign_id=campaign_id, settings=settings,
-        actor=audit_service.actor_of(user)))
+        actor=user.audit_actor))
 
 
 @router.post("/{campaign_id}/cancel", response_model=CampaignProgress,
@@ -98,7 +98,7 @@ def cancel_campaign(campaign_id: IdPath, session: SessionDep,
     """Withdraw every unsent message."""
     return _act(session, campaign_id,
                 lambda: campaigns_service.cancel(session=session, campaign_id=campaign_id,
-                                                 actor=audit_service.actor_of(user)))
+                                                 actor=user.audit_actor))
 
 
 @router.get("/{campaign_id}/progress", response_model=CampaignProgress,
@@ -117,7 +117,7 @@ def campaign_call_list(campaign_id: IdPath, session: SessionDep,
     """Patients to phone instead of text, and why. Reading it is audited with their ids."""
     campaign = _or_404(session, campaign_id)
     rows = campaigns_service.call_list(session=session, campaign_id=campaign_id)
-    audit_service.record(session=session, actor=audit_service.actor_of(user),
+    audit_service.record(session=session, actor=user.audit_actor,
                          action="view_call_list", object_type="campaign", object_id=campaign.id,
                          details=audit_service.patient_ids_detail(r.patient_id for r in rows))
     session.commit()

@@ -74,14 +74,14 @@ def _staff_page(request: Request, session, settings, console, done: str = "", er
     user = console[0]
     session.rollback()  # a refused action leaves nothing half-done behind
     if user.role is not Role.ADMIN:
-        audit_service.record(session=session, actor=audit_service.actor_of(user),
+        audit_service.record(session=session, actor=user.audit_actor,
                              action="staff_accounts_denied", object_type="staff_user",
                              object_id="*")
         session.commit()
         return render(request, "error.html", {
             "user": user, "csrf_token": console[1].csrf,
             "message": "Only admins can manage staff accounts."}, 403)
-    actor = audit_service.actor_of(user)
+    actor = user.audit_actor
     users = staff_service.list_users(session=session, actor=actor)
     keys = staff_service.list_api_keys(session=session, actor=actor)
     session.commit()
@@ -106,7 +106,7 @@ def _admin_act(request, session, settings, console, done: str, action):
     if console[0].role is not Role.ADMIN:
         return _staff_page(request, session, settings, console)
     try:
-        result = action(audit_service.actor_of(console[0]))
+        result = action(console[0].audit_actor)
         session.commit()
     except staff_service.StaffError as exc:
         return _staff_page(request, session, settings, console, error=str(exc),

@@ -99,7 +99,7 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
 @router.post("/logout")
 def logout(request: Request, session: SessionDep, console: FormUserDep):
     staff_service.end_sessions(user=console[0])
-    audit_service.record(session=session, actor=audit_service.actor_of(console[0]),
+    audit_service.record(session=session, actor=console[0].audit_actor,
                          action="logout", object_type="staff_user", object_id=console[0].id)
     session.commit()
     response = RedirectResponse("/console/login", status.HTTP_303_SEE_OTHER)
@@ -117,7 +117,7 @@ def home() -> RedirectResponse:
 
 def _queue_context(session, settings, console) -> dict:
     rows = console_service.queue_rows(session=session, settings=settings)
-    audit_service.record(session=session, actor=audit_service.actor_of(console[0]),
+    audit_service.record(session=session, actor=console[0].audit_actor,
                          action="view_queue", object_type="handover_queue", object_id="*",
                          details={"count": len(rows), **audit_service.patient_ids_detail(
                              row["handover"].patient_id for row in rows)})
@@ -277,7 +277,7 @@ def audit_page(request: Request, session: SessionDep, settings: SettingsDep, con
                patient_id: int | None = None, before_id: int | None = None) -> HTMLResponse:
     user = console[0]
     if user.role is not Role.ADMIN:
-        audit_service.record(session=session, actor=audit_service.actor_of(user),
+        audit_service.record(session=session, actor=user.audit_actor,
                              action="audit_denied", object_type="audit_event", object_id="*")
         session.commit()
         return render(request, "error.html", {
@@ -285,7 +285,7 @@ def audit_page(request: Request, session: SessionDep, settings: SettingsDep, con
             "message": "Only admins can read the audit log."}, 403)
     events = audit_service.list_events(session=session, limit=100, before_id=before_id,
                                        patient_id=patient_id)
-    audit_service.record(session=session, actor=audit_service.actor_of(user),
+    audit_service.record(session=session, actor=user.audit_actor,
                          action="view_audit", object_type="audit_event", object_id="*",
                          patient_id=patient_id)
     session.commit()
@@ -312,7 +312,7 @@ def dashboard_page(request: Request, session: SessionDep, console: ConsoleDep,
         breaches = reporting_service.breaches(session=session, disruption_id=chosen)
         context |= {"report": report, "breaches": breaches,
                     **console_service.dashboard_charts(report)}
-        audit_service.record(session=session, actor=audit_service.actor_of(console[0]),
+        audit_service.record(session=session, actor=console[0].audit_actor,
                              action="view_dashboard", object_type="disruption", object_id=chosen,
                              details=audit_service.patient_ids_detail(
                                  b["patient_id"] for b in breaches))

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from api import texts
 from api.appointments.models import Appointment
-from api.audit import service as audit_service
 from api.config import Settings
 from api.conversations import service as conversations_service
 from api.conversations import trust_info
@@ -79,7 +78,7 @@ def book_for_handover(*, session: Session, settings: Settings, handover: Handove
     casework.check_booking(session=session, handover=handover, offer_id=offer_id)
     booking = book_and_confirm(session=session, settings=settings, offer_id=offer_id,
                                patient_id=handover.patient_id,
-                               actor=audit_service.actor_of(user),
+                               actor=user.audit_actor,
                                conversation_id=handover.conversation_id)
     casework.record_booking(session=session, handover=handover, user=user,
                             appointment=booking.appointment, offer_id=offer_id)

@@ -88,7 +88,7 @@ def is_overdue(*, handover: Handover, now: datetime | None = None) -> bool:
 
 def _audit(session: Session, user: StaffUser, action: str, handover: Handover,
            **details) -> AuditEvent:
-    return audit_service.record(session=session, actor=audit_service.actor_of(user),
+    return audit_service.record(session=session, actor=user.audit_actor,
                                 action=action, object_type="handover", object_id=handover.id,
                                 patient_id=handover.patient_id, details=details)
 

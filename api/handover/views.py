@@ -84,7 +84,7 @@ def list_handovers(session: SessionDep, user: QueueWorker,
     summary (which quotes the patient), and is audited with the patients it lists."""
     items = handover_queue.queue(session=session, include_resolved=include_resolved,
                                  status=status_filter, limit=limit)
-    audit_service.record(session=session, actor=audit_service.actor_of(user),
+    audit_service.record(session=session, actor=user.audit_actor,
                          action="view_queue", object_type="handover_queue", object_id="*",
                          details={"count": len(items), **audit_service.patient_ids_detail(
                              h.patient_id for h in items)})
@@ -219,7 +219,7 @@ def audit_log(session: SessionDep, user: Admin,
                                        object_type=object_type, object_id=object_id,
                                        action=action)
     out = [schemas.AuditOut.model_validate(e) for e in events]
-    audit_service.record_log_read(session=session, actor=audit_service.actor_of(user),
+    audit_service.record_log_read(session=session, actor=user.audit_actor,
                                   patient_id=patient_id)
     session.commit()
     return out

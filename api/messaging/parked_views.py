@@ -35,7 +35,7 @@ def list_parked(session: SessionDep, user: QueueWorker,
     other message went on past them. Reading them (patient text) is audited."""
     messages = delivery.parked(session=session, limit=limit)
     audit_service.record(
-        session=session, actor=audit_service.actor_of(user), action="view_parked_messages",
+        session=session, actor=user.audit_actor, action="view_parked_messages",
         object_type="message", object_id="parked",
         details={"message_ids": [m.id for m in messages],
                  "patient_ids": sorted({m.patient_id for m in messages if m.patient_id})})

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from api.audit import service as audit_service
 from api.deps import SessionDep, require_role
 from api.errors import STAFF_ERRORS, error_responses
 from api.privacy import service as privacy_service
@@ -29,6 +28,6 @@ def export_patient(body: SubjectAccessIn, session: SessionDep, user: Admin) -> d
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
     export = privacy_service.export_patient(session=session, patient=patient,
-                                            actor=audit_service.actor_of(user), via="api")
+                                            actor=user.audit_actor, via="api")
     session.commit()
     return export

@@ -68,7 +68,7 @@ def disruption_breaches_csv(disruption_id: IdPath, session: SessionDep,
 
 def _audit_breach_list(session, user, disruption_id: int, rows: list[dict], *,
                        action: str) -> None:
-    audit_service.record(session=session, actor=audit_service.actor_of(user), action=action,
+    audit_service.record(session=session, actor=user.audit_actor, action=action,
                          object_type="disruption", object_id=disruption_id,
                          details=audit_service.patient_ids_detail(r["patient_id"] for r in rows))
     session.commit()

@@ -38,6 +38,11 @@ class StaffUser(Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def audit_actor(self) -> str:
+        """Who did it, as the audit trail names a member of staff ("staff:<id>")."""
+        return f"staff:{self.id}"
+
 
 class ApiKey(Base):
     """Only a hash of the key is stored; the prefix finds the row without scanning."""

@@ -131,7 +131,7 @@ def _set_password(user: StaffUser, password: str) -> None:
 
 def deactivate(*, session: Session, actor: str, user: StaffUser) -> list[str]:
     """Stop `user` signing in: end their sessions and revoke their API keys (the prefixes)."""
-    if actor == audit_service.actor_of(user):
+    if actor == user.audit_actor:
         raise StaffError("you cannot deactivate your own account; ask another admin")
     user.active = False
     end_sessions(user=user)
@@ -173,14 +173,14 @@ def change_password(*, session: Session, user: StaffUser, current_password: str,
                     new_password: str) -> None:
     """A user changes their own password (the current one is required); every session ends."""
     if not verify_password(user=user, password=current_password):
-        audit_service.record(session=session, actor=audit_service.actor_of(user),
+        audit_service.record(session=session, actor=user.audit_actor,
                              action="change_password_refused", object_type="staff_user",
                              object_id=user.id)
         raise StaffError("your current password is wrong")
     if hmac.compare_digest(current_password, new_password):
         raise StaffError("choose a new password that differs from the current one")
     _set_password(user, new_password)
-    audit_service.record(session=session, actor=audit_service.actor_of(user),
+    audit_service.record(session=session, actor=user.audit_actor,
                          action="change_password", object_type="staff_user", object_id=user.id)
 
 

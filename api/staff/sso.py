@@ -67,7 +67,7 @@ def _username_for(session: Session, identity: Identity) -> str:
 def _refuse(session: Session, identity: Identity, user: StaffUser | None, message: str,
             reason: str) -> SignInRefused:
     audit_service.record(
-        session=session, actor=audit_service.actor_of(user) if user else "oidc",
+        session=session, actor=user.audit_actor if user else "oidc",
         action="login_oidc_refused", object_type="staff_user" if user else "oidc_subject",
         object_id=user.id if user else identity.subject[:64], details={"reason": reason})
     return SignInRefused(message, 403, reason)
@@ -108,7 +108,7 @@ def sign_in(*, session: Session, settings: Settings, identity: Identity) -> Staf
     # A password lockout throttles guessing; a verified provider sign-in proves who this is.
     user.failed_logins = 0
     user.locked_until = None
-    audit_service.record(session=session, actor=audit_service.actor_of(user),
+    audit_service.record(session=session, actor=user.audit_actor,
                          action="login_oidc", object_type="staff_user", object_id=user.id,
                          details=details)
     return user

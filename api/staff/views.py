@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from api.audit import service as audit_service
 from api.deps import SessionDep, SettingsDep, StaffUserDep, reads_only, require_role
 from api.errors import STAFF_ERRORS, ErrorOut
 from api.staff import auth as staff_auth
@@ -63,7 +62,7 @@ def change_my_password(body: PasswordChange, request: Request, session: SessionD
 @router.get("/staff/users", response_model=list[StaffAccountOut], responses=ADMINS)
 def list_users(session: SessionDep, admin: AdminDep) -> list[StaffAccountOut]:
     """Every staff account (admins)."""
-    users = staff_service.list_users(session=session, actor=audit_service.actor_of(admin))
+    users = staff_service.list_users(session=session, actor=admin.audit_actor)
     session.commit()
     return [StaffAccountOut.model_validate(user) for user in users]
 
@@ -73,7 +72,7 @@ def list_users(session: SessionDep, admin: AdminDep) -> list[StaffAccountOut]:
 def deactivate_user(user_id: UserId, session: SessionDep, admin: AdminDep) -> StaffAccountOut:
     """Stop a user signing in: ends their sessions and revokes their API keys (admins)."""
     user = staff_service.user_by_id(session=session, user_id=user_id)
-    staff_service.deactivate(session=session, actor=audit_service.actor_of(admin), user=user)
+    staff_service.deactivate(session=session, actor=admin.audit_actor, user=user)
     session.commit()
     return StaffAccountOut.model_validate(user)
 
@@ -82,7 +81,7 @@ def deactivate_user(user_id: UserId, session: SessionDep, admin: AdminDep) -> St
 def reactivate_user(user_id: UserId, session: SessionDep, admin: AdminDep) -> StaffAccountOut:
     """Let a deactivated user sign in again; revoked API keys stay revoked (admins)."""
     user = staff_service.user_by_id(session=session, user_id=user_id)
-    staff_service.reactivate(session=session, actor=audit_service.actor_of(admin), user=user)
+    staff_service.reactivate(session=session, actor=admin.audit_actor, user=user)
     session.commit()
     return StaffAccountOut.model_validate(user)
 
@@ -91,7 +90,7 @@ def reactivate_user(user_id: UserId, session: SessionDep, admin: AdminDep) -> St
 def unlock_user(user_id: UserId, session: SessionDep, admin: AdminDep) -> StaffAccountOut:
     """Lift a lockout after failed sign-ins now (admins)."""
     user = staff_service.user_by_id(session=session, user_id=user_id)
-    staff_service.unlock(session=session, actor=audit_service.actor_of(admin), user=user)
+    staff_service.unlock(session=session, actor=admin.audit_actor, user=user)
     session.commit()
     return StaffAccountOut.model_validate(user)
 
@@ -103,7 +102,7 @@ def reset_password(user_id: UserId, body: PasswordReset, session: SessionDep,
     """Set a temporary password, or generate one (returned once); ends the user's sessions
     and lifts any lockout (admins)."""
     user = staff_service.user_by_id(session=session, user_id=user_id)
-    generated = staff_service.reset_password(session=session, actor=audit_service.actor_of(admin),
+    generated = staff_service.reset_password(session=session, actor=admin.audit_actor,
                                              user=user, password=body.password)
     session.commit()
     return PasswordResetOut(generated_password=generated)
@@ -115,7 +114,7 @@ def list_api_keys(session: SessionDep, admin: AdminDep,
                   ) -> list[ApiKeyOut]:
     """API keys (all, or one user's), newest first, with when each was last used (admins)."""
     user = staff_service.user_by_id(session=session, user_id=user_id) if user_id else None
-    keys = staff_service.list_api_keys(session=session, actor=audit_service.actor_of(admin),
+    keys = staff_service.list_api_keys(session=session, actor=admin.audit_actor,
                                        user=user)
     session.commit()
     return [ApiKeyOut.model_validate(key) for key in keys]
@@ -125,7 +124,7 @@ def list_api_keys(session: SessionDep, admin: AdminDep,
              responses=ADMINS | {404: {"model": ErrorOut, "description": "No such API key"}})
 def revoke_api_key(prefix: KeyPrefix, session: SessionDep, admin: AdminDep) -> ApiKeyOut:
     """Stop an API key working from now on (admins)."""
-    key = staff_service.revoke_api_key(session=session, actor=audit_service.actor_of(admin),
+    key = staff_service.revoke_api_key(session=session, actor=admin.audit_actor,
                                        prefix=prefix)
     session.commit()
     return ApiKeyOut.model_validate(key)

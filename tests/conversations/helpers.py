@@ -3,9 +3,9 @@ assistant is the echoing fake."""
 
 from sqlalchemy import select
 
-from api.worker import Worker
 from api.handover.models import Handover
 from api.messaging.models import Direction, Message
+from api.worker import Worker
 from tests.fakes.fake_rasa import EchoAssistant
 
 

@@ -6,7 +6,6 @@ from sqlalchemy.exc import DataError
 
 from api.audit.models import AuditEvent
 from api.conversations import service as conversations_service
-from api.worker import Worker
 from api.flows import delivery_failure
 from api.handover.models import Handover, HandoverReason
 from api.messaging.models import (
@@ -18,6 +17,7 @@ from api.messaging.models import (
 )
 from api.staff import service as staff_service
 from api.staff.models import Role
+from api.worker import Worker
 from tests.fakes.fake_rasa import EchoAssistant
 from tests.twilio_helpers import inbound_form, new_sid, post_signed
 

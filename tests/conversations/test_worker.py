@@ -7,9 +7,9 @@ import httpx
 from sqlalchemy import select
 
 from api.conversations.rasa_client import RasaClient
-from api.worker import Worker
 from api.handover.models import HandoverReason, Urgency
 from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
+from api.worker import Worker
 from tests.conversations.helpers import all_handovers, echo_worker, outbound_to
 from tests.fakes.fake_rasa import EchoAssistant
 from tests.twilio_helpers import inbound_form, post_signed

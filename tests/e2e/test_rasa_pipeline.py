@@ -105,8 +105,8 @@ def test_signed_webhook_to_worker_to_trained_model_to_outbox(
     from sqlalchemy import select
 
     from api.conversations.rasa_client import RasaClient
-    from api.worker import Worker
     from api.messaging.models import Direction, Message, MessageCategory
+    from api.worker import Worker
     from tests.twilio_helpers import inbound_form, post_signed
 
     patient = "+447700900901"
