@@ -58,8 +58,9 @@ def send_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDe
                   user: StaffUser = CampaignStaff) -> dict:
     """Queue the campaign's messages (idempotent: sending again queues nothing twice)."""
     _or_404(session, campaign_id)
-    campaigns_service.send(session=session, campaign_id=campaign_id, settings=settings,
-                           actor=audit_service.actor_of(user))
+    for _step in campaigns_service.send(session=session, campaign_id=campaign_id,
+                                        settings=settings, actor=audit_service.actor_of(user)):
+        session.commit()  # per batch: a large send keeps its progress (see service.send)
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 
 
