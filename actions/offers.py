@@ -30,7 +30,6 @@ from api.texts import text
 ACTION_OFFER_DATES = "action_offer_dates"
 ACTION_OFFER_OTHER_DATES = "action_offer_other_dates"
 OFFER_LIMIT = 3
-HOLD_MINUTES = 30
 
 
 def choose_payload(number: int) -> str:
@@ -74,7 +73,7 @@ def offer_dates(turn: Turn, *, preferences: dict[str, Any]) -> Events:
         offers = scheduling_service.find_offers(
             session=turn.session, appointment_id=appointment.id,
             preferences=to_preferences(preferences), limit=OFFER_LIMIT,
-            hold_minutes=HOLD_MINUTES, source="assistant")
+            hold_minutes=scheduling_service.ASSISTANT_HOLD_MINUTES, source="assistant")
     except scheduling_service.SchedulingError:
         offers = []
     wanted = wording.preference_words(preferences)
@@ -85,7 +84,7 @@ def offer_dates(turn: Turn, *, preferences: dict[str, Any]) -> Events:
                 SlotSet(SLOT_APPOINTMENT, appointment.id), SlotSet(SLOT_PREFERENCES, preferences)]
     entries = [records.offer_entry(number, offer) for number, offer in enumerate(offers, 1)]
     intro = text("offers_fitting" if wanted else "offers_earliest", wanted=wanted, label=label,
-                 minutes=HOLD_MINUTES)
+                 minutes=scheduling_service.ASSISTANT_HOLD_MINUTES)
     if turn.channel == "whatsapp":
         # WhatsApp quick-reply titles hold 20 characters: the full details go in the text.
         lines = "\n".join(f"{e['number']}. {e['label']}" for e in entries)

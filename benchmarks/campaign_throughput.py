@@ -112,8 +112,11 @@ def main() -> None:
                              "choose a new date or call {bookings_phone}.")
             session.commit()
             queued_started = time.perf_counter()
-            queued = campaigns_service.send(session=session, campaign_id=campaign.id,
-                                            settings=settings)
+            queued = 0
+            for step in campaigns_service.send(session=session, campaign_id=campaign.id,
+                                               settings=settings):
+                session.commit()  # per batch, as the CLI and the view do
+                queued = step.queued
             queue_seconds = time.perf_counter() - queued_started
         state = FakeTwilioState(transient_error_rate=args.error_rate)
         with FakeTwilio(state) as fake:

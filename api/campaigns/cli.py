@@ -77,11 +77,11 @@ def send(campaign_id: int, watch: bool = typer.Option(True, help="Follow deliver
         queue_task = bar.add_task("queued", total=None)
         try:
             with session_scope() as session:
-                campaigns_service.send(
-                    session=session, campaign_id=campaign_id, settings=get_settings(),
-                    actor=audit_service.cli_actor(),
-                    progress=lambda done, total: bar.update(queue_task, completed=done,
-                                                            total=total))
+                for step in campaigns_service.send(
+                        session=session, campaign_id=campaign_id, settings=get_settings(),
+                        actor=audit_service.cli_actor()):
+                    session.commit()  # per batch: a re-run carries on from here
+                    bar.update(queue_task, completed=step.queued, total=step.total)
                 counts = campaigns_service.progress(session=session, campaign_id=campaign_id)
         except (campaigns_service.CampaignError, LookupError) as exc:
             _fail(exc)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.campaigns.models import CampaignStatus
+from api.campaigns.models import CallReason, CampaignStatus
 from api.fields import Id, Number, Text
 
 Key = Annotated[Text, Field(max_length=64)]
@@ -51,3 +51,43 @@ class CampaignProgress(BaseModel):
     replied: int
     rebooked: int
     call_list: int
+
+
+class SmsPreview(BaseModel):
+    body: str
+    segments: int = Field(description="SMS parts Twilio will bill for the body")
+
+
+class WhatsAppPreview(BaseModel):
+    content_sid: str | None
+    variables: dict[str, str]
+
+
+class EmailPreview(BaseModel):
+    subject: str
+    body: str
+
+
+class MessagesPreview(BaseModel):
+    sms: SmsPreview
+    whatsapp: WhatsAppPreview
+    email: EmailPreview
+
+
+class CampaignPreview(BaseModel):
+    """What a send would do, before anything is sent."""
+
+    campaign_id: int
+    appointments: int
+    patients: int
+    by_route: dict[str, int] = Field(description="Patients per route (sms, whatsapp, email, "
+                                                 "call_list)")
+    call_list_reasons: dict[str, int]
+    messages: MessagesPreview
+
+
+class CallListEntry(BaseModel):
+    """A patient to phone instead of text, and why."""
+
+    patient_id: int
+    reason: CallReason | None

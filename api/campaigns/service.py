@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -188,8 +189,8 @@ def _start_sending(session: Session, campaign_id: int) -> Campaign:
 
 
 def _enrol_recipients(session: Session, campaign: Campaign, batch_size: int) -> list[int]:
-    """Make every selected patient a recipient (once, whatever runs before); commits. The
-    selected patients' ids."""
+    """Make every selected patient a recipient (once, whatever runs before); the selected
+    patients' ids."""
     rows = []
     for patient in selection.selected_patients(session, campaign):
         route, address, reason = content.choose_route(
@@ -198,7 +199,6 @@ def _enrol_recipients(session: Session, campaign: Campaign, batch_size: int) -> 
                      "address": address, "call_reason": reason, "created_at": utcnow()})
     for start in range(0, len(rows), batch_size):
         _insert_recipients(session, rows[start:start + batch_size])
-    session.commit()
     return [row["patient_id"] for row in rows]
 
 
@@ -228,43 +228,52 @@ def _queue_for(session: Session, settings: Settings, campaign: Campaign,
         send_at=send_at, flush=False)
 
 
-def _queue_in_batches(session: Session, settings: Settings, campaign: Campaign,
-                      pending: list[CampaignRecipient], batch_size: int,
-                      progress: Callable[[int, int], None] | None) -> int:
-    """Queue the pending recipients' messages, committing per batch; how many were queued."""
-    total, queued = len(pending), 0
-    send_at = outbox.next_send_time(settings=settings)
-    for start in range(0, total, batch_size):
-        batch = pending[start:start + batch_size]
-        messages = [_queue_for(session, settings, campaign, recipient, send_at)
-                    for recipient in batch]
-        session.flush()
-        for recipient, message in zip(batch, messages, strict=True):
-            recipient.message_id = message.id
-            recipient.queued_at = utcnow()
-        queued += len(batch)
-        session.commit()
-        if progress:
-            progress(queued, total)
-    return queued
+def _queue_batch(session: Session, settings: Settings, campaign: Campaign,
+                 batch: list[CampaignRecipient], send_at: datetime) -> None:
+    """Queue one batch of recipients' messages and mark the recipients queued (flushed)."""
+    messages = [_queue_for(session, settings, campaign, recipient, send_at)
+                for recipient in batch]
+    session.flush()
+    for recipient, message in zip(batch, messages, strict=True):
+        recipient.message_id = message.id
+        recipient.queued_at = utcnow()
+    session.flush()
+
+
+@dataclass(frozen=True)
+class SendStep:
+    """How far a send has gone: `queued` of the `total` messages this run queues."""
+
+    queued: int
+    total: int
 
 
 def send(*, session: Session, campaign_id: int, settings: Settings,
-         progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH_SIZE,
-         actor: str = "system") -> int:
-    """Put every selected patient's message in the outbox, batch by batch; how many were queued.
+         batch_size: int = BATCH_SIZE, actor: str = "system") -> Iterator[SendStep]:
+    """Put every selected patient's message in the outbox, batch by batch.
 
-    Safe to run again after a crash or to resume: a patient is a recipient once per campaign
-    and each message has an idempotency key, so nothing is ever queued twice. Commits per batch.
+    A generator: the caller (the campaigns view, the CLI) commits at every step it yields
+    (the recipients enrolled, then each batch of messages, then the audit), so a large send
+    keeps its progress and holds no long transaction; nothing is written after the last step.
+    The service itself never commits. Safe to run again after a crash or to resume: a
+    patient is a recipient once per campaign and each message has an idempotency key, so
+    nothing is ever queued twice. The last step's `queued` is how many were queued.
     """
     campaign = _start_sending(session, campaign_id)
     patient_ids = _enrol_recipients(session, campaign, batch_size)
-    queued = _queue_in_batches(session, settings, campaign,
-                               _unqueued_recipients(session, campaign), batch_size, progress)
+    pending = _unqueued_recipients(session, campaign)
+    total, queued = len(pending), 0
+    yield SendStep(queued, total)
+    send_at = outbox.next_send_time(settings=settings)
+    for start in range(0, total, batch_size):
+        batch = pending[start:start + batch_size]
+        _queue_batch(session, settings, campaign, batch, send_at)
+        queued += len(batch)
+        yield SendStep(queued, total)
     _audit(session, actor, "send_campaign", campaign, patient_ids, queued=queued)
-    session.commit()
+    session.flush()
     log.info("campaign queued", extra={"campaign_id": campaign.id, "queued": queued})
-    return queued
+    yield SendStep(queued, total)
 
 
 def _campaign_message_ids(session: Session, campaign_id: int) -> list[int]:

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from api.audit import service as audit_service
 from api.campaigns import service as campaigns_service
 from api.campaigns.models import Campaign
-from api.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
+from api.campaigns.schemas import (
+    CallListEntry,
+    CampaignCreate,
+    CampaignOut,
+    CampaignPreview,
+    CampaignProgress,
+)
 from api.deps import SessionDep, SettingsDep, reads_only, require_role
 from api.errors import STAFF_ERRORS, error_responses
 from api.fields import IdPath
@@ -44,7 +50,8 @@ def list_campaigns(session: SessionDep, user: StaffUser = CampaignStaff) -> list
     return campaigns_service.list_campaigns(session=session)
 
 
-@router.get("/{campaign_id}/preview", responses=error_responses(404))
+@router.get("/{campaign_id}/preview", response_model=CampaignPreview,
+            responses=error_responses(404))
 def preview_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDep,
                      user: StaffUser = CampaignStaff) -> dict:
     """Counts per channel and the rendered messages, before anything is sent."""
@@ -58,8 +65,9 @@ def send_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDe
                   user: StaffUser = CampaignStaff) -> dict:
     """Queue the campaign's messages (idempotent: sending again queues nothing twice)."""
     _or_404(session, campaign_id)
-    campaigns_service.send(session=session, campaign_id=campaign_id, settings=settings,
-                           actor=user.audit_actor)
+    for _step in campaigns_service.send(session=session, campaign_id=campaign_id,
+                                        settings=settings, actor=user.audit_actor):
+        session.commit()  # per batch: a large send keeps its progress (see service.send)
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 
 
@@ -111,7 +119,8 @@ def campaign_progress(campaign_id: IdPath, session: SessionDep,
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 
 
-@router.get("/{campaign_id}/call-list", responses=error_responses(404))
+@router.get("/{campaign_id}/call-list", response_model=list[CallListEntry],
+            responses=error_responses(404))
 def campaign_call_list(campaign_id: IdPath, session: SessionDep,
                        user: StaffUser = CampaignStaff) -> list[dict]:
     """Patients to phone instead of text, and why. Reading it is audited with their ids."""

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 import dateparser
 from dateparser.search import search_dates
 from rapidfuzz import fuzz
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.config import Settings
@@ -30,6 +30,7 @@ from api.conversations.models import Conversation
 from api.db import utcnow
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
+from api.messaging import numbers
 from api.patients.models import Patient
 from api.system import localtime
 
@@ -87,15 +88,9 @@ def parse_dob(text: str, *, today: date) -> date | None:
     return dob
 
 
-def bare_number(address: str) -> str:
-    return address.removeprefix("whatsapp:")
-
-
 def candidates(*, session: Session, conversation: Conversation) -> list[Patient]:
     """The patients whose mobile is the conversation's number, in a stable order."""
-    return list(session.scalars(
-        select(Patient).where(Patient.mobile == bare_number(conversation.address))
-        .order_by(Patient.id)))
+    return numbers.patients_on_number(session=session, address=conversation.address)
 
 
 def needs_person_choice(*, session: Session, conversation: Conversation) -> bool:
@@ -106,11 +101,8 @@ def needs_person_choice(*, session: Session, conversation: Conversation) -> bool
 def verified_patient(*, session: Session, conversation: Conversation,
                      now: datetime | None = None) -> Patient | None:
     """The patient this conversation is verified as, while the check is in force."""
-    now = now or utcnow()
-    if (conversation.verified_patient_id is None or conversation.verified_until is None
-            or conversation.verified_until <= now):
-        return None
-    return session.get(Patient, conversation.verified_patient_id)
+    patient_id = conversation.verified_as(now)
+    return session.get(Patient, patient_id) if patient_id is not None else None
 
 
 def is_locked(*, session: Session, conversation: Conversation) -> bool:

@@ -54,6 +54,14 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    def verified_as(self, now: datetime | None = None) -> int | None:
+        """The patient this conversation is verified as while the check is in force, else
+        None: the one answer to "is this conversation verified?"."""
+        if (self.verified_patient_id is None or self.verified_until is None
+                or self.verified_until <= (now or utcnow())):
+            return None
+        return self.verified_patient_id
+
 
 class TurnOutcome(Base):
     """What one assistant action changed and said while answering one inbound message.

@@ -219,7 +219,7 @@ def handover_facts(session: Session,
     return handover_summary.ConversationFacts(
         channel=conversation.channel, address=conversation.address,
         verified_patient_id=conversation.verified_patient_id,
-        verified_until=conversation.verified_until,
+        verified=conversation.verified_as() is not None,
         failed_identity_attempts=conversation.failed_identity_attempts)
 
 

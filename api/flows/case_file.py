@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from api.appointments.models import AWAITING_DATE, Appointment
 from api.conversations import service as conversations_service
-from api.db import utcnow
 from api.handover import casework
 from api.handover.models import Handover
 from api.messaging import history
@@ -65,11 +64,9 @@ def case_file(*, session: Session, handover: Handover, user: StaffUser) -> dict:
     conversation = (conversations_service.get(session=session,
                                               conversation_id=handover.conversation_id)
                     if handover.conversation_id else None)
-    transcript = (history.transcript(session=session,
-                                               conversation_id=conversation.id)
+    transcript = (history.transcript(session=session, conversation_id=conversation.id)
                   if conversation is not None else [])
-    verified = bool(conversation and conversation.verified_patient_id
-                    and conversation.verified_until and conversation.verified_until > utcnow())
+    verified = conversation is not None and conversation.verified_as() is not None
     assignee = session.get(StaffUser, handover.assignee_id) if handover.assignee_id else None
     casework.record_view(session=session, handover=handover, user=user)
     return {

@@ -15,7 +15,7 @@ from api.config import Settings
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.messaging import delivery, numbers, outbox
-from api.messaging.dispatcher import LOCAL_OPTED_OUT, PARKED_BY_DAILY_CAP
+from api.messaging.delivery import LOCAL_OPTED_OUT, PARKED_BY_DAILY_CAP
 from api.messaging.models import Channel, Message, MessageCategory
 
 log = logging.getLogger(__name__)

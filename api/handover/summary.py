@@ -56,12 +56,8 @@ class ConversationFacts:
     channel: Channel
     address: str
     verified_patient_id: int | None
-    verified_until: datetime | None
+    verified: bool  # the identity check is in force (Conversation.verified_as), when read
     failed_identity_attempts: int
-
-    def verified(self, now: datetime | None = None) -> bool:
-        return (self.verified_patient_id is not None and self.verified_until is not None
-                and self.verified_until > (now or utcnow()))
 
 
 _describe: Callable[[Session, int], ConversationFacts | None] | None = None
@@ -135,7 +131,7 @@ def build(*, session: Session, settings: Settings, reason: HandoverReason, openi
         lines += _patient_words(session, conversation_id)
     if facts is not None:
         lines.append(f"Channel: {facts.channel.value}. Identity "
-                     + ("verified." if facts.verified(now) else
+                     + ("verified." if facts.verified else
                         "NOT verified: check date of birth first."))
         if facts.failed_identity_attempts:
             lines.append(f"Failed identity checks: {facts.failed_identity_attempts}.")

@@ -3,11 +3,20 @@ the worker's fallback, parked ones for staff."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.messaging.models import Direction, Message, MessageStatus
+
+# What the dispatcher records on a message it refused itself (the worker's fallback reads
+# them): Twilio's own error code for an opted-out number and for free WhatsApp text outside
+# the 24-hour window, and the parked reason of a message held back by the daily cap.
+LOCAL_OPTED_OUT = 21610
+LOCAL_OUTSIDE_WINDOW = 63016
+PARKED_BY_DAILY_CAP = "daily cap per number reached"
 
 # Twilio's status order; a late callback never moves a message backwards.
 STATUS_RANK = {
@@ -82,3 +91,13 @@ def parked(*, session: Session, limit: int = 200) -> list[Message]:
     return list(session.scalars(
         select(Message).where(Message.status == MessageStatus.PARKED)
         .order_by(Message.id.desc()).limit(limit)))
+
+
+def oldest_queued_age(*, session: Session, now: datetime | None = None) -> float:
+    """Seconds the oldest due message has waited (outbox lag)."""
+    oldest = session.scalar(
+        select(func.min(Message.next_attempt_at)).where(
+            Message.direction == Direction.OUTBOUND, Message.status == MessageStatus.QUEUED
+        )
+    )
+    return 0.0 if oldest is None else max(0.0, ((now or utcnow()) - oldest).total_seconds())

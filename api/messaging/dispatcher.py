@@ -15,7 +15,9 @@ import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
 
 from limits import RateLimitItemPerSecond, storage, strategies
 from prometheus_client import Counter
@@ -27,6 +29,11 @@ from tenacity import RetryCallState, wait_random_exponential
 from api.config import Settings
 from api.db import utcnow
 from api.messaging import daily_cap, numbers, opt_outs, outbox
+from api.messaging.delivery import (
+    LOCAL_OPTED_OUT,
+    LOCAL_OUTSIDE_WINDOW,
+    PARKED_BY_DAILY_CAP,
+)
 from api.messaging.models import Channel, Direction, Message, MessageStatus
 from api.messaging.senders import Sender, SendFailed, SendResult
 
@@ -37,11 +44,32 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(seconds=20)
 # Persisted retry backoff: full jitter, exponential from about a second, capped at 10 minutes.
 _BACKOFF = wait_random_exponential(multiplier=0.5, max=600)
-LOCAL_OPTED_OUT = 21610  # same code Twilio would give
-LOCAL_OUTSIDE_WINDOW = 63016
-PARKED_BY_DAILY_CAP = "daily cap per number reached"
 MESSAGES_PARKED = Counter("rebook_dispatcher_parked_total",
                           "Outbound messages parked for staff, by why", ["reason"])
+
+
+class RefusalKind(Enum):
+    """Why the dispatcher itself will not send a message now."""
+
+    OUTSIDE_SEND_WINDOW = "outside_send_window"  # unsolicited, at night: wait for the window
+    OPTED_OUT = "opted_out"  # the number opted out: fails, as Twilio would
+    WHATSAPP_WINDOW_CLOSED = "whatsapp_window_closed"  # free text outside the 24 hours: fails
+    DAILY_CAP = "daily_cap"  # the number had its day's messages: parked for staff
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal and, when it fails the message, the Twilio error code recorded for it."""
+
+    kind: RefusalKind
+    error_code: int | None = None
+
+
+OUTSIDE_SEND_WINDOW = Refusal(RefusalKind.OUTSIDE_SEND_WINDOW)
+OPTED_OUT = Refusal(RefusalKind.OPTED_OUT, error_code=LOCAL_OPTED_OUT)
+WHATSAPP_WINDOW_CLOSED = Refusal(RefusalKind.WHATSAPP_WINDOW_CLOSED,
+                                 error_code=LOCAL_OUTSIDE_WINDOW)
+DAILY_CAP = Refusal(RefusalKind.DAILY_CAP)
 
 
 def dispatcher_name() -> str:
@@ -115,22 +143,22 @@ class Dispatcher:
         self._wait_for_rate(message.from_address)
         return self.sender.send(message)
 
-    def _refuse_reason(self, session: Session, message: Message) -> int | str | None:
+    def _refusal(self, session: Session, message: Message) -> Refusal | None:
         """Why this message must not be sent now, if it must not."""
         if message.category in outbox.UNSOLICITED:
             opens = outbox.next_send_time(settings=self.settings)
             if opens > utcnow():
-                return "outside send window"
+                return OUTSIDE_SEND_WINDOW
         if message.category not in opt_outs.SENT_DESPITE_OPT_OUT and (
             opt_outs.is_opted_out(session=session, address=message.to_address)
         ):
-            return LOCAL_OPTED_OUT
+            return OPTED_OUT
         if message.channel is Channel.EMAIL:
             return None  # no carrier window or per-number cap applies to email
         if (message.channel is Channel.WHATSAPP and not message.content_sid
                 and not outbox.whatsapp_window_open(session=session,
                                                     address=message.to_address)):
-            return LOCAL_OUTSIDE_WINDOW
+            return WHATSAPP_WINDOW_CLOSED
         if message.category not in daily_cap.NEVER_REFUSED_BY_CAP:
             # The last line of the cap (the worker withholds automatic replies before they
             # are queued): what actually went to the number, both channels, in 24 hours.
@@ -145,7 +173,7 @@ class Dispatcher:
                 )
             )
             if sent_today >= self.settings.daily_cap_per_number:
-                return "daily cap"
+                return DAILY_CAP
         return None
 
     def process(self, message_id: int, interrupted: bool = False) -> MessageStatus | None:
@@ -192,14 +220,16 @@ class Dispatcher:
                 if found:
                     self._record(session, message, SendResult(MessageStatus.SENT, sid=found))
                     return message.status
-            refusal = self._refuse_reason(session, message)
-            if refusal == "outside send window":
+            refusal = self._refusal(session, message)
+            if refusal is None:
+                return self._send(session, message)
+            if refusal.kind is RefusalKind.OUTSIDE_SEND_WINDOW:
                 message.status = MessageStatus.QUEUED
                 message.claimed_by = message.claimed_until = None
                 message.next_attempt_at = outbox.next_send_time(settings=self.settings)
                 session.commit()
                 return message.status
-            if refusal == "daily cap":
+            if refusal.kind is RefusalKind.DAILY_CAP:
                 message.status = MessageStatus.PARKED
                 message.parked_reason = PARKED_BY_DAILY_CAP
                 message.claimed_by = None
@@ -207,18 +237,19 @@ class Dispatcher:
                 MESSAGES_PARKED.labels("daily_cap").inc()
                 log.warning("daily cap reached; message parked", extra={"message_id": message.id})
                 return message.status
-            if refusal is not None:
-                self._record(session, message,
-                             SendResult(MessageStatus.FAILED, error_code=int(refusal)))
-                return message.status
-            message.attempts += 1
-            session.commit()  # the attempt counts even if we die in the middle of it
-            try:
-                result = self._send_paced(message)
-            except SendFailed as exc:
-                result = SendResult(MessageStatus.QUEUED, error_code=exc.error_code, retryable=True)
-            self._record(session, message, result)
+            self._record(session, message,
+                         SendResult(MessageStatus.FAILED, error_code=refusal.error_code))
             return message.status
+
+    def _send(self, session: Session, message: Message) -> MessageStatus:
+        message.attempts += 1
+        session.commit()  # the attempt counts even if we die in the middle of it
+        try:
+            result = self._send_paced(message)
+        except SendFailed as exc:
+            result = SendResult(MessageStatus.QUEUED, error_code=exc.error_code, retryable=True)
+        self._record(session, message, result)
+        return message.status
 
     def _record(self, session: Session, message: Message, result: SendResult) -> None:
         now = utcnow()
@@ -275,12 +306,3 @@ class Dispatcher:
                 stop.wait(0.01 if self._in_flight else idle_sleep)
         self._pool.shutdown(wait=True)
 
-
-def oldest_queued_age(*, session: Session, now: datetime | None = None) -> float:
-    """Seconds the oldest due message has waited (outbox lag)."""
-    oldest = session.scalar(
-        select(func.min(Message.next_attempt_at)).where(
-            Message.direction == Direction.OUTBOUND, Message.status == MessageStatus.QUEUED
-        )
-    )
-    return 0.0 if oldest is None else max(0.0, ((now or utcnow()) - oldest).total_seconds())

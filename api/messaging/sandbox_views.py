@@ -16,7 +16,12 @@ from api.errors import error_responses
 from api.fields import NO_NUL, Text
 from api.messaging import history, sandbox
 from api.messaging.models import Channel
-from api.messaging.schemas import MAX_BODY_CHARS, SandboxMessageOut
+from api.messaging.schemas import (
+    MAX_BODY_CHARS,
+    SandboxMessageOut,
+    SandboxSent,
+    SandboxThreadEntry,
+)
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"], responses=error_responses(422, 503))
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -47,7 +52,8 @@ def phone(request: Request, session: SessionDep) -> HTMLResponse:
         request, "sandbox.html", {"phones": sandbox.demo_phones(session=session)})
 
 
-@router.post("/send", status_code=202, responses=error_responses(400, 403))
+@router.post("/send", status_code=202, response_model=SandboxSent,
+             responses=error_responses(400, 403))
 async def send_as_patient(payload: SandboxSend, request: Request, settings: SettingsDep) -> dict:
     """Post a signed inbound message to the real webhook, as Twilio would."""
     form = sandbox.inbound_form(settings=settings, from_number=payload.mobile,
@@ -58,10 +64,10 @@ async def send_as_patient(payload: SandboxSend, request: Request, settings: Sett
                                      headers=sandbox.signed_headers(settings=settings, form=form))
     if response.status_code != 200:
         raise HTTPException(response.status_code, detail=response.text[:200])
-    return {"message_sid": form["MessageSid"], "from": form["From"]}
+    return {"message_sid": form["MessageSid"], "from_": form["From"]}
 
 
-@router.get("/thread")
+@router.get("/thread", response_model=list[SandboxThreadEntry])
 def conversation_thread(session: SessionDep, address: Address) -> list[dict]:
     """Both sides of the demo phone's conversation."""
     return [

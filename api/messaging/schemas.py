@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -99,6 +100,23 @@ class SandboxMessageOut(BaseModel):
     body: str
     status: str
     created_at: datetime
+
+
+class SandboxSent(BaseModel):
+    """The inbound message the sandbox phone posted to the webhook."""
+
+    message_sid: str
+    from_: str = Field(serialization_alias="from")
+
+
+class SandboxThreadEntry(BaseModel):
+    """One message of the demo phone's conversation, either way."""
+
+    direction: str
+    body: str
+    buttons: list[dict[str, Any]]
+    status: str
+    created_at: str = Field(description="ISO 8601 date and time, UTC")
 
 
 class ParkedMessageOut(BaseModel):

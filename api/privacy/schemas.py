@@ -1,8 +1,12 @@
-"""Subject access request bodies."""
+"""Subject access request bodies and the export's shape."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field, model_validator
+
+Row = dict[str, Any]  # one stored record, column by column (see privacy.service._row)
 
 
 class SubjectAccessIn(BaseModel):
@@ -17,3 +21,21 @@ class SubjectAccessIn(BaseModel):
         if (self.patient_id is None) == (self.nhs_number is None):
             raise ValueError("give patient_id or nhs_number, not both")
         return self
+
+
+class SubjectAccessExport(BaseModel):
+    """Everything held about one patient. Each record is its stored columns; appointments
+    carry their history, conversations their messages, handovers their notes."""
+
+    format: str = Field(description='"rebook-subject-access/1"')
+    exported_at: str = Field(description="ISO 8601 date and time, UTC")
+    patient: Row
+    appointments: list[Row]
+    offers: list[Row]
+    conversations: list[Row]
+    other_messages: list[Row] = Field(description="Messages to or from the patient outside a "
+                                                  "conversation verified as them")
+    campaign_recipients: list[Row]
+    handovers: list[Row]
+    opt_outs: list[Row]
+    audit_events: list[Row]

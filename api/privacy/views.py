@@ -9,14 +9,15 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from api.deps import SessionDep, require_role
 from api.errors import STAFF_ERRORS, error_responses
 from api.privacy import service as privacy_service
-from api.privacy.schemas import SubjectAccessIn
+from api.privacy.schemas import SubjectAccessExport, SubjectAccessIn
 from api.staff.models import Role, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["data protection"], responses=STAFF_ERRORS)
 Admin = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]
 
 
-@router.post("/subject-access-exports", responses=error_responses(404))
+@router.post("/subject-access-exports", response_model=SubjectAccessExport,
+             responses=error_responses(404))
 def export_patient(body: SubjectAccessIn, session: SessionDep, user: Admin) -> dict:
     """Everything held about one patient as JSON, for a subject access request (admins only;
     audited). Review it for other people's data before release."""

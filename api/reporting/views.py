@@ -13,6 +13,7 @@ from api.deps import SessionDep, StaffUserDep, reads_only
 from api.errors import STAFF_ERRORS, error_responses
 from api.fields import IdPath
 from api.reporting import service as reporting_service
+from api.reporting.schemas import Breach, DisruptionListed, DisruptionReport
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=STAFF_ERRORS)
 ONE_DISRUPTION = error_responses(404)
@@ -26,7 +27,7 @@ def _report(session, disruption_id: int) -> dict:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
 
 
-@router.get("/disruptions")
+@router.get("/disruptions", response_model=list[DisruptionListed])
 @reads_only
 def list_disruptions(session: SessionDep, user: StaffUserDep) -> list[dict]:
     """Disruptions with how many appointments each postponed."""
@@ -74,14 +75,16 @@ def _audit_breach_list(session, user, disruption_id: int, rows: list[dict], *,
     session.commit()
 
 
-@router.get("/disruptions/{disruption_id}", responses=ONE_DISRUPTION)
+@router.get("/disruptions/{disruption_id}", response_model=DisruptionReport,
+            responses=ONE_DISRUPTION)
 @reads_only
 def disruption_report(disruption_id: IdPath, session: SessionDep, user: StaffUserDep) -> dict:
     """Funnel, self-service rate, time to rebook, handover SLA, breaches, by specialty."""
     return _report(session, disruption_id)
 
 
-@router.get("/disruptions/{disruption_id}/breaches", responses=ONE_DISRUPTION)
+@router.get("/disruptions/{disruption_id}/breaches", response_model=list[Breach],
+            responses=ONE_DISRUPTION)
 def disruption_breaches(disruption_id: IdPath, session: SessionDep,
                         user: StaffUserDep) -> list[dict]:
     """Appointments whose new date misses their RTT or cancer target (to act on)."""

@@ -13,7 +13,8 @@ from api.reference.models import AppointmentType
 from api.scheduling.disruptions import DEFAULT_KEEP_PATHWAYS, DEFAULT_KEEP_PRIORITIES
 from api.scheduling.models import OfferStatus, SessionKind
 
-SENT_OFFER_HOLD_MINUTES = 24 * 60  # offers sent by staff or letters; the assistant holds 30 min
+# Offers sent by staff or letters; the assistant's hold is service.ASSISTANT_HOLD_MINUTES.
+SENT_OFFER_HOLD_MINUTES = 24 * 60
 Code = Annotated[Text, Field(min_length=1, max_length=16)]  # a site, specialty or clinician
 Weekday = Annotated[Number, Field(ge=0, le=6)]
 MAX_NOTICE_HOURS = 14 * 24

@@ -40,6 +40,7 @@ from api.scheduling.errors import (  # noqa: F401 - re-exported for callers
 from api.scheduling.models import Offer, OfferStatus, Slot, SlotStatus
 from api.system import localtime
 
+# How long the assistant holds the slots it offers (the patient is told this many minutes).
 ASSISTANT_HOLD_MINUTES = 30
 # How many matching slots to look at when choosing `limit` of them on different days.
 _SCAN = 60

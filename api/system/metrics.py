@@ -14,7 +14,7 @@ from starlette.types import Message as Message_
 
 from api.db import get_sessionmaker, utcnow
 from api.handover.models import Handover, HandoverStatus, Urgency
-from api.messaging.dispatcher import oldest_queued_age
+from api.messaging.delivery import oldest_queued_age
 from api.messaging.models import Direction, Message, MessageStatus
 
 log = logging.getLogger(__name__)

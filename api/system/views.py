@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import asdict
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from api.db import get_engine
 from api.deps import SettingsDep
@@ -18,14 +20,32 @@ from api.system.metrics import refresh_queue_gauges
 router = APIRouter(tags=["system"])
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadinessCheck(BaseModel):
+    name: str
+    ok: bool
+    detail: str = Field(description='What failed (in production only "ok" or "unavailable")')
+    latency_ms: float
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: list[ReadinessCheck]
+
+
+@router.get("/healthz", response_model=Health)
 def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Not ready: a dependency does not answer "
-                                                    "(the same body says which)"}})
+@router.get("/readyz", responses={
+    200: {"model": Readiness},
+    503: {"model": Readiness,
+          "description": "Not ready: a dependency does not answer (the same body says which)"}})
 async def readyz(settings: SettingsDep) -> JSONResponse:
     """200 when the database, Redis (if configured), Rasa and the action server answer."""
     checks = await run_in_threadpool(service.readiness, settings=settings, engine=get_engine())

@@ -72,6 +72,16 @@ def _recipients(db_session, campaign):
         select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id))}
 
 
+def _send(session, campaign_id: int, settings: Settings = SETTINGS) -> int:
+    """Send as the edges do, committing at every step; how many messages were queued."""
+    queued = 0
+    for step in campaigns_service.send(session=session, campaign_id=campaign_id,
+                                       settings=settings):
+        session.commit()
+        queued = step.queued
+    return queued
+
+
 def test_selection_filters_by_priority_specialty_and_site(db_session, trust):
     everyone = _campaign(db_session, trust)
     assert len(selection.selected_appointments(session=db_session, campaign=everyone)) == 7
@@ -116,10 +126,8 @@ def test_preview_counts_each_route_before_sending(db_session, trust):
 def test_channel_choice_and_one_message_per_patient_even_when_sent_twice(db_session, trust):
     campaign = _campaign(db_session, trust, whatsapp_content_sid="HX123",
                          whatsapp_variables={"1": "Northshire"})
-    assert campaigns_service.send(session=db_session, campaign_id=campaign.id,
-                                  settings=SETTINGS) == 3
-    assert campaigns_service.send(session=db_session, campaign_id=campaign.id,
-                                  settings=SETTINGS) == 0
+    assert _send(db_session, campaign.id) == 3
+    assert _send(db_session, campaign.id) == 0
     people, recipients = trust["people"], _recipients(db_session, campaign)
     assert recipients[people["whatsapp"].id].route is RecipientRoute.WHATSAPP
     assert recipients[people["sms"].id].route is RecipientRoute.SMS
@@ -138,7 +146,7 @@ def test_channel_choice_and_one_message_per_patient_even_when_sent_twice(db_sess
 
 def test_without_a_whatsapp_template_whatsapp_users_get_sms(db_session, trust):
     campaign = _campaign(db_session, trust)
-    campaigns_service.send(session=db_session, campaign_id=campaign.id, settings=SETTINGS)
+    _send(db_session, campaign.id)
     recipient = _recipients(db_session, campaign)[trust["people"]["whatsapp"].id]
     assert recipient.route is RecipientRoute.SMS
 
@@ -146,7 +154,7 @@ def test_without_a_whatsapp_template_whatsapp_users_get_sms(db_session, trust):
 def test_quiet_hours_hold_messages_until_the_morning(db_session, trust):
     night = Settings(environment="test", send_window_start="08:00", send_window_end="08:00")
     campaign = _campaign(db_session, trust)
-    campaigns_service.send(session=db_session, campaign_id=campaign.id, settings=night)
+    _send(db_session, campaign.id, night)
     for message in db_session.scalars(select(Message)):
         local = message.next_attempt_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London"))
         assert (local.hour, local.minute) == (8, 0)
@@ -154,11 +162,11 @@ def test_quiet_hours_hold_messages_until_the_morning(db_session, trust):
 
 def test_pause_resume_cancel(db_session, trust):
     campaign = _campaign(db_session, trust)
-    campaigns_service.send(session=db_session, campaign_id=campaign.id, settings=SETTINGS)
+    _send(db_session, campaign.id)
     assert campaigns_service.pause(session=db_session, campaign_id=campaign.id) == 3
     assert {m.status for m in db_session.scalars(select(Message))} == {MessageStatus.HELD}
     with pytest.raises(campaigns_service.CampaignError):
-        campaigns_service.send(session=db_session, campaign_id=campaign.id, settings=SETTINGS)
+        _send(db_session, campaign.id)
     assert campaigns_service.resume(session=db_session, campaign_id=campaign.id,
                                     settings=SETTINGS) == 3
     assert {m.status for m in db_session.scalars(select(Message))} == {MessageStatus.QUEUED}
@@ -170,7 +178,7 @@ def test_pause_resume_cancel(db_session, trust):
 
 def test_chaser_once_then_call_list(db_session, trust):
     campaign = _campaign(db_session, trust)
-    campaigns_service.send(session=db_session, campaign_id=campaign.id, settings=SETTINGS)
+    _send(db_session, campaign.id)
     for message in db_session.scalars(select(Message)):
         message.status = MessageStatus.DELIVERED
     replier = _recipients(db_session, campaign)[trust["people"]["email"].id]
@@ -217,3 +225,14 @@ def test_reminders_skip_dates_further_away(db_session, trust):
                      slot_id=slot.id, status=AppointmentStatus.REBOOKED,
                      referral_date=date(2026, 9, 1))
     assert followups.send_reminders(session=db_session, settings=SETTINGS) == 0
+
+
+def test_send_leaves_every_commit_to_its_caller(db_session, trust):
+    campaign = _campaign(db_session, trust)
+    db_session.commit()
+    steps = list(campaigns_service.send(session=db_session, campaign_id=campaign.id,
+                                        settings=SETTINGS, batch_size=1))
+    assert [(s.queued, s.total) for s in steps] == [(0, 3), (1, 3), (2, 3), (3, 3), (3, 3)]
+    db_session.rollback()  # the caller did not commit: nothing was kept
+    assert db_session.scalar(select(Message.id)) is None
+    assert not _recipients(db_session, campaign)

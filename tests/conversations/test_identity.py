@@ -197,3 +197,13 @@ def test_short_forms_work_both_ways_and_between_each_other():
     assert same_first_name("tom", "thomas") and same_first_name("thomas", "tom")
     assert same_first_name("katie", "kate")  # both short for Katherine
     assert not same_first_name("tom", "timothy")
+
+
+def test_verified_as_holds_only_while_the_check_is_in_force():
+    now = utcnow()
+    conversation = Conversation(channel=Channel.SMS, address="+447700900001",
+                                verified_patient_id=7, verified_until=now + timedelta(minutes=5))
+    assert conversation.verified_as(now) == 7
+    assert conversation.verified_as(now + timedelta(minutes=5)) is None
+    conversation.verified_until = None
+    assert conversation.verified_as(now) is None

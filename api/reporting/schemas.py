@@ -1,0 +1,75 @@
+"""Report shapes (JSON); dates and times are ISO 8601 strings, as the CSV exports write them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+ISO_DATETIME = "ISO 8601 date and time, UTC"
+ISO_DATE = "ISO 8601 date"
+
+
+class DisruptionListed(BaseModel):
+    """A disruption with how many appointments it postponed."""
+
+    id: int
+    name: str
+    starts_at: str = Field(description=ISO_DATETIME)
+    postponed: int
+
+
+class DisruptionDates(BaseModel):
+    id: int
+    name: str
+    starts_at: str = Field(description=ISO_DATETIME)
+    ends_at: str = Field(description=ISO_DATETIME)
+
+
+class Funnel(BaseModel):
+    """From postponed to rebooked: appointments, patients, and how far each got."""
+
+    postponed: int
+    patients: int
+    notified: int
+    delivered: int
+    replied: int
+    rebooked_by_assistant: int
+    rebooked_by_staff: int
+    waiting: int
+
+
+class SpecialtyPriorityRow(BaseModel):
+    specialty: str
+    priority: str
+    postponed: int
+    rebooked: int
+    waiting: int
+    breaching: int
+
+
+class DisruptionReport(BaseModel):
+    """The backlog picture for one disruption."""
+
+    disruption: DisruptionDates
+    funnel: Funnel
+    self_service_rate: float | None = Field(
+        description="Share of rebookings the assistant made (none rebooked yet: null)")
+    median_hours_to_rebook: float | None
+    handover_queue: int
+    handover_sla_breaches: int
+    calls_avoided_estimate: int
+    breaching: int
+    by_specialty_priority: list[SpecialtyPriorityRow]
+
+
+class Breach(BaseModel):
+    """An appointment whose new date (or, still waiting, today) is past its target date."""
+
+    appointment_id: int
+    patient_id: int
+    specialty: str
+    priority: str
+    pathway: str
+    breach_date: str = Field(description=ISO_DATE)
+    new_date: str | None = Field(description=ISO_DATE + "; null while still waiting")
+    status: str
+    days_late: int
