@@ -237,8 +237,9 @@ def create_by_staff(*, session: Session, settings: Settings, user: StaffUser,
     """Open a handover on a member of staff's initiative, with the automatic summary."""
     if patient_id is not None and session.get(Patient, patient_id) is None:
         raise NotFound("no such patient")
-    if conversation_id is not None and conversation_facts(
-            session=session, conversation_id=conversation_id) is None:
+    conversation = (conversation_facts(session=session, conversation_id=conversation_id)
+                    if conversation_id is not None else None)
+    if conversation_id is not None and conversation is None:
         raise NotFound("no such conversation")
     if appointment_id is not None:
         appointment = session.get(Appointment, appointment_id)
@@ -251,7 +252,7 @@ def create_by_staff(*, session: Session, settings: Settings, user: StaffUser,
     summary = f"Opened by staff: {note.strip()[:MAX_NOTE_CHARS]}" if note.strip() else ""
     handover = intake.open_handover(
         session=session, settings=settings, reason=reason, urgency=urgency, created_by="staff",
-        summary=summary, conversation_id=conversation_id, patient_id=patient_id,
+        summary=summary, conversation=conversation, patient_id=patient_id,
         appointment_id=appointment_id)
     _audit(session, user, "open_handover", handover, reason=reason.value, urgency=urgency.value)
     return handover

@@ -7,6 +7,7 @@ import pytest
 from api.appointments.models import AppointmentStatus
 from api.audit import service as audit_service
 from api.conversations.models import ConversationState
+from api.conversations.service import facts_of
 from api.db import utcnow
 from api.flows import booking as booking_flow
 from api.flows import hand_back as hand_back_flow
@@ -50,7 +51,7 @@ def test_summary_says_what_was_asked_verified_appointments_and_offers(desk, db_s
                         user=desk.users[Role.CLERK], appointment_id=appointment.id)
     summary = handover_summary.build(session=db_session, settings=desk.settings,
                                      reason=handover.reason, opening="",
-                                     conversation_id=conversation.id)
+                                     conversation=facts_of(conversation))
     assert "Is my op still on?" in summary
     assert "Identity verified" in summary
     assert f"Appointment {appointment.id}: Dermatology" in summary
@@ -60,7 +61,7 @@ def test_summary_says_what_was_asked_verified_appointments_and_offers(desk, db_s
     conversation.verified_patient_id = None
     unverified = handover_summary.build(session=db_session, settings=desk.settings,
                                         reason=handover.reason, opening="",
-                                        conversation_id=conversation.id)
+                                        conversation=facts_of(conversation))
     assert "NOT verified" in unverified
 
 
