@@ -220,16 +220,6 @@ def facts_of(conversation: Conversation) -> handover_summary.ConversationFacts:
         failed_identity_attempts=conversation.failed_identity_attempts)
 
 
-def handover_facts(session: Session,
-                   conversation_id: int) -> handover_summary.ConversationFacts | None:
-    """The facts of a conversation by id, None if there is none (for staff replies)."""
-    conversation = session.get(Conversation, conversation_id)
-    return facts_of(conversation) if conversation is not None else None
-
-
-handover_summary.register_conversation_facts(handover_facts)
-
-
 def staff_finished(*, session: Session, conversation_id: int, hand_back: bool) -> None:
     """Staff resolved the conversation's case: the assistant takes it up again (hand back),
     or the conversation is closed."""

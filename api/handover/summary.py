@@ -9,15 +9,13 @@ counted. Staff-facing words, so they live here rather than in the texts catalogu
 
 The conversation is a higher domain (conversations -> handover), so this module does not read
 it: whoever opens a case on a conversation passes its facts (`ConversationFacts`, which the
-conversations domain makes with `facts_of`), and the summary uses what it is given. Staff
-replies still read them through the reader the conversations domain registers at import
-(`register_conversation_facts`).
+conversations domain makes with `facts_of`), and the summary uses what it is given.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,23 +64,6 @@ class ConversationFacts:
     def verified(self, now: datetime | None = None) -> bool:
         return (self.verified_patient_id is not None and self.verified_until is not None
                 and self.verified_until > (now or utcnow()))
-
-
-_describe: Callable[[Session, int], ConversationFacts | None] | None = None
-
-
-def register_conversation_facts(describe: Callable[[Session, int], ConversationFacts | None]
-                                ) -> None:
-    """Called once by the conversations domain: how to read a conversation's facts."""
-    global _describe  # pylint: disable=global-statement
-    _describe = describe
-
-
-def conversation_facts(*, session: Session, conversation_id: int) -> ConversationFacts | None:
-    """The facts of a conversation, None if there is no such conversation."""
-    if _describe is None:
-        raise RuntimeError("api.conversations.service is not imported: no conversation facts")
-    return _describe(session, conversation_id)
 
 
 def shorten(text: str, limit: int) -> str:
