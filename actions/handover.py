@@ -22,6 +22,7 @@ from actions.common import (
     answer_later,
     question,
 )
+from api.conversations import service as conversations_service
 from api.handover import service as handover_service
 from api.handover import summary as handover_summary
 from api.handover.models import HandoverReason, Urgency
@@ -74,7 +75,8 @@ def hand_over(turn: Turn, *, reason: HandoverReason, urgency: Urgency, topic: st
     handover = handover_service.open_handover(
         session=turn.session, settings=turn.settings, reason=reason, urgency=urgency,
         created_by="assistant", summary=opening_for(topic=topic), context=context_for(turn),
-        conversation_id=turn.conversation.id if turn.conversation is not None else None,
+        conversation=(conversations_service.facts_of(turn.conversation)
+                      if turn.conversation is not None else None),
         patient_id=turn.patient.id if turn.patient is not None else None)
     turn.dispatcher.utter_message(text=text(
         response, phone=turn.settings.bookings_phone,

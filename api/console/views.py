@@ -29,6 +29,7 @@ from api.deps import SessionDep, SettingsDep, reads_only
 from api.flows import booking as booking_flow
 from api.flows import case_file as case_file_flow
 from api.flows import hand_back as hand_back_flow
+from api.flows import staff_reply as staff_reply_flow
 from api.handover import casework
 from api.handover.models import HandoverReason, HandoverStatus
 from api.reporting import service as reporting_service
@@ -232,9 +233,9 @@ def reply(request: Request, handover_id: int, session: SessionDep, settings: Set
           console: FormUserDep, text: Annotated[str, Form(max_length=4000)] = "",
           template: Annotated[str, Form(max_length=64)] = ""):
     return _act(request, session, settings, console, handover_id, "reply",
-                lambda h: casework.reply(session=session, settings=settings, handover=h,
-                                         user=console[0], text=text or None,
-                                         template=template or None))
+                lambda h: staff_reply_flow.reply(session=session, settings=settings,
+                                                 handover=h, user=console[0],
+                                                 text=text or None, template=template or None))
 
 
 @router.post("/handovers/{handover_id}/slots")

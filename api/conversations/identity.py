@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from api.config import Settings
 from api.conversations import nicknames
+from api.conversations import service as conversations_service
 from api.conversations.models import Conversation
 from api.db import utcnow
 from api.handover import service as handover_service
@@ -172,7 +173,8 @@ def lock(*, session: Session, settings: Settings, conversation: Conversation,
                "and verify identity before discussing any appointment.")
     handover = handover_service.open_handover(
         session=session, settings=settings, reason=HandoverReason.IDENTITY_LOCKOUT,
-        urgency=Urgency.HIGH, created_by="assistant", conversation_id=conversation.id,
+        urgency=Urgency.HIGH, created_by="assistant",
+        conversation=conversations_service.facts_of(conversation),
         patient_id=people[0].id if len(people) == 1 else None, summary=summary)
     session.flush()
     return Outcome("locked", handover_id=handover.id)

@@ -209,21 +209,15 @@ def last_written_on(*, session: Session, addresses: list[str]) -> Conversation |
         .order_by(Conversation.last_inbound_at.desc(), Conversation.id.desc()).limit(1)).first()
 
 
-def handover_facts(session: Session,
-                   conversation_id: int) -> handover_summary.ConversationFacts | None:
-    """What a handover reads of its conversation (channel, address, identity), as plain facts:
-    the handover domain sits below this one and cannot read the row itself."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        return None
+def facts_of(conversation: Conversation) -> handover_summary.ConversationFacts:
+    """What a handover needs of this conversation (its id, channel, address, identity) as
+    plain facts, passed to the handover domain, which sits below this one and never reads the
+    conversation itself."""
     return handover_summary.ConversationFacts(
-        channel=conversation.channel, address=conversation.address,
+        id=conversation.id, channel=conversation.channel, address=conversation.address,
         verified_patient_id=conversation.verified_patient_id,
         verified=conversation.verified_as() is not None,
         failed_identity_attempts=conversation.failed_identity_attempts)
-
-
-handover_summary.register_conversation_facts(handover_facts)
 
 
 def staff_finished(*, session: Session, conversation_id: int, hand_back: bool) -> None:

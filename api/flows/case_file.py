@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.appointments.models import AWAITING_DATE, Appointment
 from api.conversations import service as conversations_service
+from api.flows import staff_reply
 from api.handover import casework
 from api.handover.models import Handover
 from api.messaging import history
@@ -81,7 +82,7 @@ def case_file(*, session: Session, handover: Handover, user: StaffUser) -> dict:
                    if patient is not None else []),
         "transcript": transcript,
         "notes": casework.notes(session=session, handover_id=handover.id),
-        "reply": casework.reply_options(session=session, handover=handover),
+        "reply": staff_reply.reply_options(session=session, handover=handover),
         "overdue": casework.is_overdue(handover=handover),
         "can_resolve": casework.can_resolve(handover=handover, user=user),
     }

@@ -12,6 +12,7 @@ import logging
 from sqlalchemy.orm import Session
 
 from api.config import Settings
+from api.conversations import service as conversations_service
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.messaging import delivery, numbers, outbox
@@ -58,10 +59,15 @@ def _safety_net_undelivered(session: Session, settings: Settings, failed: Messag
     """A safety net that could not reach the patient: someone must phone them now."""
     log.error("safety net not delivered; urgent call-back", extra={
         "message_id": failed.id, "error": failed.error_code})
+    conversation = (conversations_service.get(session=session,
+                                              conversation_id=failed.conversation_id)
+                    if failed.conversation_id else None)
     handover_service.open_handover(
         session=session, settings=settings, reason=HandoverReason.RED_FLAG,
         urgency=Urgency.URGENT, created_by="gateway",
-        conversation_id=failed.conversation_id, patient_id=failed.patient_id,
+        conversation=(conversations_service.facts_of(conversation)
+                      if conversation is not None else None),
+        patient_id=failed.patient_id,
         summary=(f"The safety-net message could not be delivered (error "
                  f"{failed.error_code or failed.status.value}). Phone the patient now."))
 

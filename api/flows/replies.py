@@ -13,6 +13,7 @@ from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
 from api.config import Settings
+from api.conversations import service as conversations_service
 from api.conversations.models import Conversation
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
@@ -57,7 +58,8 @@ def withheld_by_cap(*, session: Session, settings: Settings, conversation: Conve
                                               conversation_id=conversation.id) is None:
         handover_service.open_handover(
             session=session, settings=settings, reason=HandoverReason.DAILY_CAP,
-            urgency=Urgency.NORMAL, created_by="gateway", conversation_id=conversation.id,
+            urgency=Urgency.NORMAL, created_by="gateway",
+            conversation=conversations_service.facts_of(conversation),
             patient_id=conversation.verified_patient_id, trigger_message_id=message.id,
             summary=(f"This number has had {settings.daily_cap_per_number} messages "
                      "in 24 hours, the most we send automatically: automatic replies are "
@@ -70,6 +72,6 @@ def open_gateway_case(*, session: Session, settings: Settings, conversation: Con
     """A high-urgency handover opened by the gateway, quoting what the patient wrote."""
     handover_service.open_handover(
         session=session, settings=settings, reason=reason, urgency=Urgency.HIGH,
-        created_by="gateway", conversation_id=conversation.id,
+        created_by="gateway", conversation=conversations_service.facts_of(conversation),
         patient_id=conversation.verified_patient_id, trigger_message_id=message.id,
         summary=f"{preface} \u201c{handover_service.quote_patient(message.body or '')}\u201d")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api import texts
 from api.config import Settings
 from api.conversations import safety
+from api.conversations import service as conversations_service
 from api.conversations.models import Conversation
 from api.db import utcnow
 from api.flows import replies
@@ -45,7 +46,7 @@ def send_safety_net(*, session: Session, settings: Settings, conversation: Conve
     quoted = handover_service.quote_patient(message.body)
     handover = handover_service.open_handover(
         session=session, settings=settings, reason=reason, urgency=Urgency.URGENT,
-        created_by="safety_screen", conversation_id=conversation.id,
+        created_by="safety_screen", conversation=conversations_service.facts_of(conversation),
         patient_id=conversation.verified_patient_id, trigger_message_id=message.id,
         summary=(f"Red flag ({categories}). The patient wrote: \u201c{quoted}\u201d"
                  + (" Safety net not repeated (sent minutes ago)." if repeat else "")))

@@ -1,6 +1,8 @@
-"""The bookings team's verbs on a case: claim, status, notes, reply, resolve, open one by hand,
-hold slots for the patient and check a booking. Each is audited. What crosses domains (the case
-file, handing the conversation back to the assistant, booking and confirming) is in api.flows.
+"""The bookings team's verbs on a case: claim, status, notes, resolve, open one by hand, hold
+slots for the patient, check a booking, and the reply templates and the record of a reply. Each
+is audited. What crosses domains (the case file, handing the conversation back to the assistant,
+booking and confirming, sending a staff reply on the conversation's channel, opening a case on
+a conversation by its id) is in api.flows.
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from api.db import utcnow
 from api.errors import RefusedRequest
 from api.handover import service as intake
 from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgency
-from api.handover.summary import conversation_facts
-from api.messaging import outbox
-from api.messaging.models import Channel, Message, MessageCategory
+from api.handover.summary import ConversationFacts
+from api.messaging.models import Message
 from api.patients.models import Patient
 from api.scheduling import service as scheduling_service
 from api.scheduling.models import Offer
@@ -98,14 +99,15 @@ def record_view(*, session: Session, handover: Handover, user: StaffUser) -> Aud
     return _audit(session, user, "view_handover", handover)
 
 
-def _open_only(handover: Handover) -> None:
+def ensure_open(handover: Handover) -> None:
+    """Refuse (Conflict) to act on a resolved case."""
     if handover.status is HandoverStatus.RESOLVED:
         raise Conflict("this handover is resolved already")
 
 
 def claim(*, session: Session, handover: Handover, user: StaffUser) -> Handover:
     """Take a handover: it is assigned to `user` and marked claimed."""
-    _open_only(handover)
+    ensure_open(handover)
     previous = handover.assignee_id
     handover.assignee_id = user.id
     handover.status = HandoverStatus.CLAIMED
@@ -117,7 +119,7 @@ def claim(*, session: Session, handover: Handover, user: StaffUser) -> Handover:
 def set_status(*, session: Session, handover: Handover, user: StaffUser,
                status: HandoverStatus) -> Handover:
     """Move an unresolved handover between open, claimed and waiting for the patient."""
-    _open_only(handover)
+    ensure_open(handover)
     if status not in STAFF_SETTABLE:
         raise HandoverError("resolve a handover with resolve, choosing hand back or close")
     previous = handover.status
@@ -161,7 +163,7 @@ def resolve(*, session: Session, handover: Handover, user: StaffUser, hand_back:
             note: str = "") -> Handover:
     """Resolve: handed back to the assistant, or closed. What that does to the conversation
     is the conversations domain's (api.flows.hand_back resolves through both)."""
-    _open_only(handover)
+    ensure_open(handover)
     if not can_resolve(handover=handover, user=user):
         raise Forbidden("only a clinician or an admin can resolve a clinical review")
     handover.status = HandoverStatus.RESOLVED
@@ -174,84 +176,38 @@ def resolve(*, session: Session, handover: Handover, user: StaffUser, hand_back:
     return handover
 
 
-def _channel_and_address(session: Session, handover: Handover) -> tuple[Channel, str]:
-    if handover.conversation_id:
-        facts = conversation_facts(session=session, conversation_id=handover.conversation_id)
-        return facts.channel, facts.address
-    patient = session.get(Patient, handover.patient_id) if handover.patient_id else None
-    if patient is None or not patient.mobile:
-        raise Conflict("this handover has no conversation and the patient no mobile number")
-    return Channel.SMS, patient.mobile
-
-
-def reply_options(*, session: Session, handover: Handover) -> dict:
-    """How staff can reply now: the channel, and whether free text is allowed (WhatsApp window)."""
-    try:
-        channel, address = _channel_and_address(session, handover)
-    except Conflict:
-        return {"channel": None, "free_text": False, "templates": {}}
-    free_text = channel is not Channel.WHATSAPP or outbox.whatsapp_window_open(
-        session=session, address=address)
-    return {"channel": channel.value, "free_text": free_text,
-            "templates": {key: t["label"] for key, t in REPLY_TEMPLATES.items()}}
-
-
-def reply(*, session: Session, settings: Settings, handover: Handover, user: StaffUser,
-          text: str | None = None, template: str | None = None) -> Message:
-    """Send a staff reply through the patient's channel (the outbox; the dispatcher sends it)."""
-    _open_only(handover)
-    channel, address = _channel_and_address(session, handover)
-    content_sid = content_variables = None
-    if template:
-        chosen = REPLY_TEMPLATES.get(template)
-        if chosen is None:
-            raise HandoverError("no such template")
-        body = chosen["text"].format(trust=settings.trust_name, phone=settings.bookings_phone)
-        if channel is Channel.WHATSAPP:
-            content_sid = chosen["content_sid"]
-            content_variables = {"1": settings.trust_name, "2": settings.bookings_phone}
-    else:
-        body = (text or "").strip()
-        if not body or len(body) > MAX_REPLY_CHARS:
-            raise HandoverError(f"a reply holds 1 to {MAX_REPLY_CHARS} characters")
-        if channel is Channel.WHATSAPP and not outbox.whatsapp_window_open(
-                session=session, address=address):
-            raise WindowClosed("the patient's WhatsApp window is closed: send a template")
-    message = outbox.queue_message(
-        session=session, settings=settings, channel=channel, to_address=address, text=body,
-        category=MessageCategory.STAFF_REPLY, conversation_id=handover.conversation_id,
-        patient_id=handover.patient_id, content_sid=content_sid,
-        content_variables=content_variables)
+def record_reply(*, session: Session, handover: Handover, user: StaffUser, message: Message,
+                 template: str | None = None) -> AuditEvent:
+    """Note a staff reply queued on this case (api.flows.staff_reply sends it): replying to an
+    open case takes it."""
     if handover.status is HandoverStatus.OPEN:
         handover.status = HandoverStatus.CLAIMED
         handover.assignee_id = handover.assignee_id or user.id
-    _audit(session, user, "send_reply", handover, message_id=message.id,
-           template=template or None)
-    return message
+    return _audit(session, user, "send_reply", handover, message_id=message.id,
+                  template=template or None)
 
 
 def create_by_staff(*, session: Session, settings: Settings, user: StaffUser,
                     reason: HandoverReason, urgency: Urgency, patient_id: int | None = None,
-                    conversation_id: int | None = None, appointment_id: int | None = None,
-                    note: str = "") -> Handover:
-    """Open a handover on a member of staff's initiative, with the automatic summary."""
+                    conversation: ConversationFacts | None = None,
+                    appointment_id: int | None = None, note: str = "") -> Handover:
+    """Open a handover on a member of staff's initiative, with the automatic summary.
+    `conversation` is the facts of the conversation it is about (api.flows.staff_case finds
+    the conversation a request names)."""
     if patient_id is not None and session.get(Patient, patient_id) is None:
         raise NotFound("no such patient")
-    if conversation_id is not None and conversation_facts(
-            session=session, conversation_id=conversation_id) is None:
-        raise NotFound("no such conversation")
     if appointment_id is not None:
         appointment = session.get(Appointment, appointment_id)
         if appointment is None or (patient_id is not None and appointment.patient_id != patient_id):
             raise NotFound("no such appointment for this patient")
         patient_id = patient_id or appointment.patient_id
-    if patient_id is None and conversation_id is None:
+    if patient_id is None and conversation is None:
         raise HandoverError("name a patient or a conversation")
     # open_handover appends the automatic summary.
     summary = f"Opened by staff: {note.strip()[:MAX_NOTE_CHARS]}" if note.strip() else ""
     handover = intake.open_handover(
         session=session, settings=settings, reason=reason, urgency=urgency, created_by="staff",
-        summary=summary, conversation_id=conversation_id, patient_id=patient_id,
+        summary=summary, conversation=conversation, patient_id=patient_id,
         appointment_id=appointment_id)
     _audit(session, user, "open_handover", handover, reason=reason.value, urgency=urgency.value)
     return handover
@@ -268,7 +224,7 @@ def _patient_appointment(session: Session, handover: Handover, appointment_id: i
 def find_slots(*, session: Session, handover: Handover, user: StaffUser,
                appointment_id: int, limit: int = 3) -> list[Offer]:
     """Hold up to `limit` matching slots for one of the handover patient's appointments."""
-    _open_only(handover)
+    ensure_open(handover)
     appointment = _patient_appointment(session, handover, appointment_id)
     offers = scheduling_service.find_offers(session=session, appointment_id=appointment.id,
                                             limit=limit, source="staff")
@@ -282,7 +238,7 @@ def check_booking(*, session: Session, handover: Handover, offer_id: int) -> Non
 
     The booking itself is a flow (api.flows.booking), which also confirms it to the patient.
     """
-    _open_only(handover)
+    ensure_open(handover)
     offer = session.get(Offer, offer_id)
     if offer is None:
         raise NotFound("no such offer for this handover's patient")

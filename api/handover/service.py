@@ -18,7 +18,10 @@ from api.config import Settings
 from api.db import utcnow
 from api.handover import summary as handover_summary
 from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgency
-from api.handover.summary import quote_patient  # noqa: F401  (the worker quotes with it)
+from api.handover.summary import (
+    ConversationFacts,
+    quote_patient,  # noqa: F401  (the worker quotes with it)
+)
 from api.messaging import history
 from api.system import localtime
 
@@ -86,7 +89,7 @@ def open_handover(
     urgency: Urgency,
     created_by: str,
     summary: str,
-    conversation_id: int | None = None,
+    conversation: ConversationFacts | None = None,
     patient_id: int | None = None,
     appointment_id: int | None = None,
     context: Sequence[str] = (),
@@ -94,10 +97,13 @@ def open_handover(
 ) -> Handover:
     """Open a handover, or raise the urgency of the one already open for this conversation.
 
-    `summary` is the opening line; `context` what the assistant had offered or heard. The
-    summary builder adds the rest (api.handover.summary). The patient message that prompted it
-    (`trigger_message_id`, else the conversation's message in hand) is what the queue quotes.
+    `conversation` is the facts of the conversation the case is about (None for a case about
+    the patient alone), from `api.conversations.service.facts_of`. `summary` is the opening
+    line; `context` what the assistant had offered or heard. The summary builder adds the rest
+    (api.handover.summary) from these facts and the records. The patient message that prompted
+    it (`trigger_message_id`, else the conversation's message in hand) is what the queue quotes.
     """
+    conversation_id = conversation.id if conversation is not None else None
     if trigger_message_id is None and conversation_id:
         in_hand = history.message_in_hand(session=session,
                                                     conversation_id=conversation_id)
@@ -118,7 +124,7 @@ def open_handover(
         status=HandoverStatus.OPEN,
         due_at=due_at(urgency=urgency, settings=settings),
         summary=_opening_summary(session=session, settings=settings, reason=reason,
-                                 opening=summary, conversation_id=conversation_id,
+                                 opening=summary, conversation=conversation,
                                  patient_id=patient_id, context=context),
         created_by=created_by,
         trigger_message_id=trigger_message_id,
@@ -149,13 +155,13 @@ def _add_to(existing: Handover, *, settings: Settings, reason: HandoverReason, u
 
 
 def _opening_summary(*, session: Session, settings: Settings, reason: HandoverReason,
-                     opening: str, conversation_id: int | None, patient_id: int | None,
-                     context: Sequence[str]) -> str:
+                     opening: str, conversation: ConversationFacts | None,
+                     patient_id: int | None, context: Sequence[str]) -> str:
     try:  # the automatic summary is a help to staff; it must never stop a handover opening
         with session.begin_nested():
             return handover_summary.build(
                 session=session, settings=settings, reason=reason, opening=opening,
-                conversation_id=conversation_id, patient_id=patient_id, context=context)
+                conversation=conversation, patient_id=patient_id, context=context)
     except Exception:
         log.exception("automatic handover summary failed")
     fallback = "\n".join(part.strip() for part in (opening, *context) if part.strip())

@@ -8,14 +8,14 @@ and offers, times in the patient's time zone) and bounds it. Later updates go th
 counted. Staff-facing words, so they live here rather than in the texts catalogue.
 
 The conversation is a higher domain (conversations -> handover), so this module does not read
-it: the conversations domain registers `describe_conversation` at import
-(`register_conversation_facts`), and the case reads the plain `ConversationFacts` it returns.
+it: whoever opens a case on a conversation passes its facts (`ConversationFacts`, which the
+conversations domain makes with `facts_of`), and the summary uses what it is given.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,30 +51,15 @@ DATED = (AppointmentStatus.BOOKED, AppointmentStatus.REBOOKED)
 
 @dataclass(frozen=True)
 class ConversationFacts:
-    """What a case needs to know of its conversation (owned by the conversations domain)."""
+    """What a case needs to know of its conversation: the handover domain's input, made by the
+    conversations domain (`api.conversations.service.facts_of`) from the conversation it holds."""
 
+    id: int
     channel: Channel
     address: str
     verified_patient_id: int | None
     verified: bool  # the identity check is in force (Conversation.verified_as), when read
     failed_identity_attempts: int
-
-
-_describe: Callable[[Session, int], ConversationFacts | None] | None = None
-
-
-def register_conversation_facts(describe: Callable[[Session, int], ConversationFacts | None]
-                                ) -> None:
-    """Called once by the conversations domain: how to read a conversation's facts."""
-    global _describe  # pylint: disable=global-statement
-    _describe = describe
-
-
-def conversation_facts(*, session: Session, conversation_id: int) -> ConversationFacts | None:
-    """The facts of a conversation, None if there is no such conversation."""
-    if _describe is None:
-        raise RuntimeError("api.conversations.service is not imported: no conversation facts")
-    return _describe(session, conversation_id)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -119,23 +104,21 @@ def update_line(*, opening: str, context: Sequence[str] = ()) -> str:
 
 
 def build(*, session: Session, settings: Settings, reason: HandoverReason, opening: str,
-          conversation_id: int | None = None, patient_id: int | None = None,
+          conversation: ConversationFacts | None = None, patient_id: int | None = None,
           context: Sequence[str] = (), now: datetime | None = None) -> str:
     """The opening first (a red flag names itself there), then what the records hold, then
-    what the assistant had offered or heard (`context`), within MAX_OPENING_CHARS."""
+    what the assistant had offered or heard (`context`), within MAX_OPENING_CHARS.
+    `conversation` is the facts of the case's conversation, as the opener passed them."""
     now = now or utcnow()
     lines = [f"Reason: {reason.value.replace('_', ' ')}."]
-    facts = (conversation_facts(session=session, conversation_id=conversation_id)
-             if conversation_id else None)
-    if conversation_id:
-        lines += _patient_words(session, conversation_id)
-    if facts is not None:
-        lines.append(f"Channel: {facts.channel.value}. Identity "
-                     + ("verified." if facts.verified else
+    if conversation is not None:
+        lines += _patient_words(session, conversation.id)
+        lines.append(f"Channel: {conversation.channel.value}. Identity "
+                     + ("verified." if conversation.verified else
                         "NOT verified: check date of birth first."))
-        if facts.failed_identity_attempts:
-            lines.append(f"Failed identity checks: {facts.failed_identity_attempts}.")
-        patient_id = patient_id or facts.verified_patient_id
+        if conversation.failed_identity_attempts:
+            lines.append(f"Failed identity checks: {conversation.failed_identity_attempts}.")
+        patient_id = patient_id or conversation.verified_patient_id
     if patient_id is not None:
         lines += _patient_lines(session, settings, patient_id, now)
     lines += [line.strip() for line in context if line.strip()]

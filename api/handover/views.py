@@ -13,6 +13,8 @@ from api.fields import IdPath, IdQuery, TextQuery
 from api.flows import booking as booking_flow
 from api.flows import case_file as case_file_flow
 from api.flows import hand_back as hand_back_flow
+from api.flows import staff_case as staff_case_flow
+from api.flows import staff_reply as staff_reply_flow
 from api.handover import casework, schemas
 from api.handover import queue as handover_queue
 from api.handover.models import Handover, HandoverStatus
@@ -97,7 +99,7 @@ def list_handovers(session: SessionDep, user: QueueWorker,
 def create_handover(body: schemas.HandoverIn, session: SessionDep, settings: SettingsDep,
                     user: QueueWorker) -> schemas.HandoverOut:
     """Open a handover for a patient or conversation; the summary is written automatically."""
-    handover = casework.create_by_staff(
+    handover = staff_case_flow.open_case(
         session=session, settings=settings, user=user, reason=body.reason, urgency=body.urgency,
         patient_id=body.patient_id, conversation_id=body.conversation_id,
         appointment_id=body.appointment_id, note=body.note)
@@ -158,9 +160,9 @@ def add_note(handover_id: IdPath, body: schemas.NoteIn, session: SessionDep,
 def reply(handover_id: IdPath, body: schemas.ReplyIn, session: SessionDep, settings: SettingsDep,
           user: QueueWorker) -> schemas.ReplyOut:
     """Reply to the patient on their channel (a template outside WhatsApp's 24-hour window)."""
-    message = casework.reply(session=session, settings=settings,
-                             handover=_load(session, handover_id), user=user,
-                             text=body.text, template=body.template)
+    message = staff_reply_flow.reply(session=session, settings=settings,
+                                     handover=_load(session, handover_id), user=user,
+                                     text=body.text, template=body.template)
     session.commit()
     return schemas.ReplyOut(message_id=message.id, channel=message.channel.value,
                             status=message.status.value)

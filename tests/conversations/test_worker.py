@@ -17,6 +17,14 @@ from tests.twilio_helpers import inbound_form, post_signed
 PATIENT = "+447700900321"
 
 
+def _facts(session, conversation_id):
+    """What a handover is told of the conversation, as the worker's callers pass it."""
+    from api.conversations import service as conversations_service
+
+    return conversations_service.facts_of(
+        conversations_service.get(session=session, conversation_id=conversation_id))
+
+
 def _outbound(factory, to=PATIENT):
     return outbound_to(factory, to)
 
@@ -113,7 +121,7 @@ def test_with_staff_the_assistant_is_paused_but_the_screen_still_runs(
         handover_service.open_handover(
             session=session, settings=live_settings, reason=HandoverReason.ASKED_FOR_PERSON,
             urgency=Urgency.NORMAL, created_by="assistant", summary="wants a person",
-            conversation_id=conversation_id)
+            conversation=_facts(session, conversation_id))
         session.commit()
     post_signed(live_client, inbound_form(from_=PATIENT, body="hello? anyone"))
     post_signed(live_client, inbound_form(from_=PATIENT, body="now I cant breathe"))
@@ -140,7 +148,7 @@ def test_with_staff_a_patient_gets_one_acknowledgement_an_hour_not_one_per_messa
         handover = handover_service.open_handover(
             session=session, settings=live_settings, reason=HandoverReason.IDENTITY_LOCKOUT,
             urgency=Urgency.HIGH, created_by="assistant", summary="locked",
-            conversation_id=conversation_id)
+            conversation=_facts(session, conversation_id))
         handover.status = HandoverStatus.WAITING_FOR_PATIENT
         session.commit()
     for body in ("hello?", "is anyone there", "please reply"):

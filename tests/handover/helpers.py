@@ -11,6 +11,7 @@ from api.appointments import service as appointments_service
 from api.appointments.models import AppointmentStatus
 from api.config import get_settings
 from api.conversations.models import Conversation
+from api.conversations.service import facts_of
 from api.db import utcnow
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
@@ -79,7 +80,7 @@ class Desk:
         summary = "The assistant passed this conversation on."  # + the automatic summary
         handover = handover_service.open_handover(
             session=self.session, settings=self.settings, reason=reason, urgency=urgency,
-            created_by="assistant", summary=summary, conversation_id=conversation.id,
+            created_by="assistant", summary=summary, conversation=facts_of(conversation),
             patient_id=patient.id, appointment_id=appointment.id)
         self.session.flush()
         return handover, patient, appointment, conversation

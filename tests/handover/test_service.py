@@ -1,4 +1,5 @@
-"""Handover verbs: queue order, summary, claim/status/notes, reply, slots, booking, resolve."""
+"""Handover verbs: queue order, summary, claim/status/notes, slots, booking, resolve (staff
+replies and cases opened on a conversation: tests/flows/test_staff_reply.py)."""
 
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ import pytest
 from api.appointments.models import AppointmentStatus
 from api.audit import service as audit_service
 from api.conversations.models import ConversationState
-from api.db import utcnow
+from api.conversations.service import facts_of
 from api.flows import booking as booking_flow
 from api.flows import hand_back as hand_back_flow
 from api.handover import casework
@@ -15,9 +16,8 @@ from api.handover import queue as handover_queue
 from api.handover import service as handover_service
 from api.handover import summary as handover_summary
 from api.handover.models import HandoverReason, HandoverStatus, Urgency
-from api.messaging.models import Channel, Direction, Message, MessageCategory
 from api.staff.models import Role
-from tests.handover.helpers import Desk, inbound
+from tests.handover.helpers import Desk
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_summary_says_what_was_asked_verified_appointments_and_offers(desk, db_s
                         user=desk.users[Role.CLERK], appointment_id=appointment.id)
     summary = handover_summary.build(session=db_session, settings=desk.settings,
                                      reason=handover.reason, opening="",
-                                     conversation_id=conversation.id)
+                                     conversation=facts_of(conversation))
     assert "Is my op still on?" in summary
     assert "Identity verified" in summary
     assert f"Appointment {appointment.id}: Dermatology" in summary
@@ -60,7 +60,7 @@ def test_summary_says_what_was_asked_verified_appointments_and_offers(desk, db_s
     conversation.verified_patient_id = None
     unverified = handover_summary.build(session=db_session, settings=desk.settings,
                                         reason=handover.reason, opening="",
-                                        conversation_id=conversation.id)
+                                        conversation=facts_of(conversation))
     assert "NOT verified" in unverified
 
 
@@ -119,44 +119,6 @@ def test_only_clinicians_and_admins_resolve_clinical_review(desk, db_session):
     hand_back_flow.resolve(session=db_session, handover=handover,
                            user=desk.users[Role.CLINICIAN], hand_back=True)
     assert handover.status is HandoverStatus.RESOLVED
-
-
-def test_reply_goes_out_on_the_patients_channel(desk, db_session):
-    handover, patient, _, conversation = desk.patient_case()
-    message = casework.reply(session=db_session, settings=desk.settings,
-                             handover=handover, user=desk.users[Role.CLERK],
-                             text="Hello, this is Sam from the bookings team.")
-    assert message.direction is Direction.OUTBOUND and message.channel is Channel.SMS
-    assert message.to_address == conversation.address
-    assert message.category is MessageCategory.STAFF_REPLY
-    assert message.conversation_id == conversation.id
-    assert handover.status is HandoverStatus.CLAIMED  # replying takes the case
-    with pytest.raises(casework.HandoverError):
-        casework.reply(session=db_session, settings=desk.settings, handover=handover,
-                       user=desk.users[Role.CLERK], text="")
-
-
-def test_whatsapp_window_is_respected(desk, db_session):
-    handover, _, _, conversation = desk.patient_case(channel=Channel.WHATSAPP)
-    clerk = desk.users[Role.CLERK]
-    # Inside the 24 hours: free text.
-    assert casework.reply_options(session=db_session, handover=handover)["free_text"]
-    casework.reply(session=db_session, settings=desk.settings, handover=handover,
-                   user=clerk, text="Hello")
-    # Move the patient's last message back 25 hours: the window closes.
-    for message in db_session.query(Message).filter_by(conversation_id=conversation.id,
-                                                       direction=Direction.INBOUND):
-        message.created_at = utcnow() - timedelta(hours=25)
-    db_session.flush()
-    assert not casework.reply_options(session=db_session, handover=handover)["free_text"]
-    with pytest.raises(casework.WindowClosed):
-        casework.reply(session=db_session, settings=desk.settings, handover=handover,
-                       user=clerk, text="Hello again")
-    template = casework.reply(session=db_session, settings=desk.settings,
-                              handover=handover, user=clerk, template="please_call")
-    assert template.content_sid and template.content_sid.startswith("HX")
-    inbound(db_session, conversation, "hi")  # a new message reopens it
-    assert casework.reply_options(session=db_session, handover=handover)["free_text"]
 
 
 def test_find_slots_and_book_for_the_handovers_patient_only(desk, db_session):

@@ -1,25 +1,22 @@
 """The one handover summary: red flag first, bounded, times in the patient's time zone; the
 queue quotes the message a case was opened on, read from the message, not scraped."""
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from api.appointments.models import AppointmentStatus
 from api.console import service as console_service
+from api.conversations.service import facts_of
 from api.handover import queue as handover_queue
 from api.handover import service as handover_service
 from api.handover import summary as handover_summary
 from api.handover.models import HandoverReason, HandoverStatus, Urgency
+from api.messaging.models import Channel
 from api.scheduling.models import Offer, OfferStatus
 from tests import factories
 from tests.handover.helpers import Desk, inbound
 
-ROOT = Path(__file__).resolve().parents[2]
 # 13:30 UTC on a summer Tuesday is 2:30pm in London (BST).
 SUMMER_AFTERNOON = datetime(2027, 7, 13, 13, 30, tzinfo=UTC)
 
@@ -34,7 +31,7 @@ def _red_flag(desk, conversation, text):
     inbound(desk.session, conversation, text)
     return handover_service.open_handover(
         session=desk.session, settings=desk.settings, reason=HandoverReason.RED_FLAG,
-        urgency=Urgency.URGENT, created_by="safety_screen", conversation_id=conversation.id,
+        urgency=Urgency.URGENT, created_by="safety_screen", conversation=facts_of(conversation),
         summary=f"Red flag (chest pain). The patient wrote: \u201c{text}\u201d")
 
 
@@ -43,13 +40,13 @@ def test_a_red_flag_on_an_open_case_goes_first_and_stays_first(desk, db_session)
     for i in range(5):
         handover_service.open_handover(
             session=db_session, settings=desk.settings, reason=HandoverReason.ASKED_FOR_PERSON,
-            urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+            urgency=Urgency.NORMAL, created_by="assistant", conversation=facts_of(conversation),
             summary=f"update {i}")
     _red_flag(desk, conversation, "crushing chest pain")
     for i in range(5, 10):
         handover_service.open_handover(
             session=db_session, settings=desk.settings, reason=HandoverReason.ASKED_FOR_PERSON,
-            urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+            urgency=Urgency.NORMAL, created_by="assistant", conversation=facts_of(conversation),
             summary=f"update {i}")
 
     assert handover.reason is HandoverReason.RED_FLAG
@@ -75,7 +72,7 @@ def test_the_summary_is_bounded_whatever_is_said(desk, db_session):
     for i in range(40):
         handover_service.open_handover(
             session=db_session, settings=desk.settings, reason=HandoverReason.ASKED_FOR_PERSON,
-            urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+            urgency=Urgency.NORMAL, created_by="assistant", conversation=facts_of(conversation),
             summary=f"update {i:02d} " + "z" * 500)
     summary = handover.summary
     assert len(summary) <= handover_summary.MAX_SUMMARY_CHARS
@@ -94,7 +91,7 @@ def test_offer_times_are_in_the_patients_time_zone(desk, db_session):
     db_session.flush()
     summary = handover_summary.build(session=db_session, settings=desk.settings,
                                      reason=handover.reason, opening="",
-                                     conversation_id=conversation.id)
+                                     conversation=facts_of(conversation))
     assert "Offered Tue 13 Jul, 2:30pm by staff (held)." in summary
     assert "13:30" not in summary and "UTC" not in summary
 
@@ -120,7 +117,7 @@ def test_the_assistants_context_follows_the_records(desk, db_session):
         HandoverStatus.RESOLVED
     handover = handover_service.open_handover(
         session=db_session, settings=desk.settings, reason=HandoverReason.COMPLAINT,
-        urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+        urgency=Urgency.NORMAL, created_by="assistant", conversation=facts_of(conversation),
         patient_id=patient.id, summary="Assistant handover: complaint.",
         context=["Offered: 1. Tue 13 Jul, 2:30pm", "Preferences: mornings"])
     lines = handover.summary.splitlines()
@@ -144,7 +141,7 @@ def test_a_red_flag_becomes_the_queue_quote(desk, db_session):
     _red_flag(desk, conversation, "crushing   chest\npain")
     handover_service.open_handover(
         session=db_session, settings=desk.settings, reason=HandoverReason.ASKED_FOR_PERSON,
-        urgency=Urgency.NORMAL, created_by="assistant", conversation_id=conversation.id,
+        urgency=Urgency.NORMAL, created_by="assistant", conversation=facts_of(conversation),
         summary="Assistant handover: the patient asked to speak to someone.")
     quotes = handover_queue.quotes(session=db_session, handovers=[handover])
     assert quotes == {handover.id: "crushing chest pain"}  # one line, the flagged message
@@ -160,11 +157,34 @@ def test_a_case_with_no_patient_message_has_no_quote(desk, db_session):
     assert handover_queue.quotes(session=db_session, handovers=[handover]) == {}
 
 
-def test_a_process_that_knows_conversations_can_read_their_facts():
-    """The conversations domain registers its facts reader when its package is imported, so
-    no process can open a case on a conversation without it (a fresh interpreter proves it)."""
-    check = ("import api.conversations.models\n"
-             "from api.handover import summary\n"
-             "assert summary._describe is not None")
-    subprocess.run([sys.executable, "-c", check], check=True, cwd=ROOT,
-                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+def test_the_summary_uses_the_conversation_facts_it_is_given(desk, db_session):
+    """The builder reads nothing of the conversation: channel and identity are the facts the
+    opener passed (here unlike the conversation row), the patient's words those of its id."""
+    _, patient, _, conversation = desk.patient_case(text="can I move my appointment")
+    given = handover_summary.ConversationFacts(
+        id=conversation.id, channel=Channel.WHATSAPP, address="whatsapp:+447700900999",
+        verified_patient_id=None, verified=False, failed_identity_attempts=2)
+    summary = handover_summary.build(session=db_session, settings=desk.settings,
+                                     reason=HandoverReason.IDENTITY_LOCKOUT, opening="Locked.",
+                                     conversation=given)
+    assert conversation.channel is Channel.SMS and conversation.verified_patient_id
+    assert "Channel: whatsapp. Identity NOT verified: check date of birth first." in summary
+    assert "Failed identity checks: 2." in summary
+    assert "Patient wrote: \u201ccan I move my appointment\u201d" in summary
+    assert "Dermatology" not in summary  # no verified patient in the facts, none named
+
+
+def test_a_case_opened_with_facts_is_on_that_conversation(desk, db_session):
+    _, patient, _, conversation = desk.patient_case()
+    handover_service.open_for_conversation(
+        session=db_session, conversation_id=conversation.id).status = HandoverStatus.RESOLVED
+    facts = facts_of(conversation)
+    assert (facts.id, facts.channel, facts.address, facts.verified_patient_id) == (
+        conversation.id, conversation.channel, conversation.address, patient.id)
+    handover = handover_service.open_handover(
+        session=db_session, settings=desk.settings, reason=HandoverReason.COMPLAINT,
+        urgency=Urgency.NORMAL, created_by="assistant", summary="Assistant handover.",
+        conversation=facts)
+    assert handover.conversation_id == conversation.id
+    assert "Channel: sms. Identity verified." in handover.summary
+    assert "Dermatology" in handover.summary  # the verified patient's appointments
