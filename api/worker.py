@@ -63,6 +63,7 @@ class Worker:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="turn")
         self._concurrency = concurrency
         self._in_flight: dict[int, Future] = {}
+        self._numbers_in_flight: dict[int, str] = {}  # conversation id -> the patient's number
         self._last_failure_sweep = 0.0
         self.turn = InboundTurn(settings=settings, rasa=rasa)
 
@@ -71,6 +72,8 @@ class Worker:
     def run_once(self) -> int:
         """Assign new messages, start turns for free conversations; how many were started."""
         self._in_flight = {cid: f for cid, f in self._in_flight.items() if not f.done()}
+        self._numbers_in_flight = {cid: n for cid, n in self._numbers_in_flight.items()
+                                   if cid in self._in_flight}
         with self.session_factory() as session:
             skip_commit_flush(session)  # a lost assignment is simply made again
             parked = conversations_service.assign_inbound(session=session)
@@ -80,10 +83,14 @@ class Worker:
             candidates = conversations_service.conversations_with_work(session=session,
                                                                        owner=self.name)
         started = 0
-        for conversation_id in candidates:
+        for conversation_id, number in candidates:
             if len(self._in_flight) >= self._concurrency:
                 break
             if conversation_id in self._in_flight:
+                continue
+            if number in self._numbers_in_flight.values():
+                # One number's SMS and WhatsApp conversations take turns here: side by side,
+                # both could pass the daily cap's check before either's reply was written.
                 continue
             # The lease is taken in the turn's own first transaction (claim_next_message):
             # one commit fewer per turn, and a worker that loses the race simply finds none.
@@ -92,6 +99,7 @@ class Worker:
             # above; waking a worker when it finishes picks it up without waiting for a poll.
             future.add_done_callback(lambda _: wake_workers(settings=self.settings))
             self._in_flight[conversation_id] = future
+            self._numbers_in_flight[conversation_id] = number
             started += 1
         if time.monotonic() - self._last_failure_sweep >= FAILURE_SWEEP_SECONDS:
             self._last_failure_sweep = time.monotonic()

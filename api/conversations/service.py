@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.conversations.models import Conversation, ConversationState, new_public_id
 from api.db import utcnow
 from api.handover import summary as handover_summary
+from api.messaging import numbers
 from api.messaging.models import (
     ADDRESS_CHARS,
     PARKED_REASON_CHARS,
@@ -105,23 +107,31 @@ def park(*, message: Message, reason: str) -> None:
     log.error("inbound message parked", extra={"message_id": message.id, "reason": reason})
 
 
-def conversations_with_work(*, session: Session, owner: str, limit: int = 50) -> list[int]:
+class Work(NamedTuple):
+    """A conversation with messages waiting, and the patient's number (both channels)."""
+
+    conversation_id: int
+    number: str
+
+
+def conversations_with_work(*, session: Session, owner: str, limit: int = 50) -> list[Work]:
     """Conversations with unprocessed messages that `owner` may take, longest-waiting first.
 
     Conversations leased to another worker are left out (unless the lease has run out).
     """
     now = utcnow()
     rows = session.execute(
-        select(Message.conversation_id, func.min(Message.id).label("first"))
+        select(Message.conversation_id, Conversation.address,
+               func.min(Message.id).label("first"))
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(Message.direction == Direction.INBOUND, Message.status == MessageStatus.RECEIVED,
                or_(Conversation.lease_owner.is_(None), Conversation.lease_owner == owner,
                    Conversation.lease_expires_at < now))
-        .group_by(Message.conversation_id)
+        .group_by(Message.conversation_id, Conversation.address)
         .order_by("first")
         .limit(limit)
     )
-    return [row.conversation_id for row in rows]
+    return [Work(row.conversation_id, numbers.bare_number(row.address)) for row in rows]
 
 
 def take_lease(*, session: Session, conversation_id: int, owner: str,

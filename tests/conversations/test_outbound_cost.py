@@ -129,7 +129,9 @@ def test_the_cap_counts_a_number_on_both_channels(live_client, live_settings,
     post_signed(live_client, inbound_form(from_=f"whatsapp:{PATIENT}", body="again",
                                           to=live_settings.twilio_whatsapp_from))
     worker.drain()
-    # The two conversations run side by side; between them they get two answers.
+    # One number's two conversations take turns in the worker, so the cap's check sees the
+    # other channel's reply: between them they get two answers, and the assistant is asked
+    # only for replies that can be sent.
     assert len(assistant.seen) == 2
     assert len(_outbound(live_session_factory)) + len(
         _outbound(live_session_factory, to=f"whatsapp:{PATIENT}")) == 2

@@ -364,11 +364,11 @@ def test_a_conversation_leased_to_another_worker_is_not_offered_until_the_lease_
         session.commit()
         assert conversations_service.conversations_with_work(session=session, owner="me") == []
         assert conversations_service.conversations_with_work(
-            session=session, owner="other") == [conversation.id]
+            session=session, owner="other") == [(conversation.id, "+447700900321")]
         conversation.lease_expires_at = utcnow() - timedelta(seconds=1)  # "other" died
         session.commit()
         assert conversations_service.conversations_with_work(
-            session=session, owner="me") == [conversation.id]
+            session=session, owner="me") == [(conversation.id, "+447700900321")]
 
 
 def test_a_turn_commits_once_with_the_lease_given_up_when_nothing_is_left(
