@@ -40,13 +40,6 @@ class TokenRestInput(RestInput):
     def __init__(self, token: str = "") -> None:
         self._expected = f"Bearer {token}".encode() if token else b""
 
-    def get_metadata(self, request: Request) -> dict[str, Any] | None:
-        """The worker's metadata (the channel, the inbound message's id) reaches the actions
-        as the user message's metadata; Rasa's REST channel would drop it."""
-        body = request.json if isinstance(request.json, dict) else {}
-        metadata = body.get("metadata")
-        return metadata if isinstance(metadata, dict) else None
-
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[None]]
     ) -> Blueprint:

@@ -263,6 +263,40 @@ def test_verify_ask_why_get_offers_prefer_mornings_and_book_in_words(phone_for,
             f"{chosen.group(2)} {chosen.group(3)} {chosen.group(4)}"
 
 
+def test_a_booking_turn_cut_short_after_the_actions_committed_is_confirmed_once(
+        phone_for, live_session_factory):
+    """The real REST channel carries the message id to the real actions: a worker that dies
+    after Rasa answered (the booking committed, its words not yet written) is followed by a
+    retry that writes the recorded confirmation without asking Rasa again."""
+    from api.messaging.models import Direction, Message
+    from api.scheduling.models import Offer, OfferStatus
+
+    phone = phone_with_offers_open(phone_for, live_session_factory)
+    real = phone.worker.turn.rasa
+    asked: list[str] = []
+
+    class DiesAfterRasaAnswers:
+        def send(self, **turn):
+            asked.append(turn["text"])
+            replies = real.send(**turn)
+            if len(asked) == 1:
+                raise RuntimeError("the worker died before writing the replies")
+            return replies
+
+    phone.worker.turn.rasa = DiesAfterRasaAnswers()
+    booked = phone.text("1")  # the worker's drain retries the message after the failure
+
+    assert booked.startswith("You're booked: "), booked
+    assert asked == ["1"]  # the retry wrote the recorded words; Rasa was asked once
+    with live_session_factory() as session:
+        confirmations = session.scalars(select(Message.body).where(
+            Message.direction == Direction.OUTBOUND, Message.to_address == phone.number,
+            Message.body.startswith("You're booked"))).all()
+        accepted = session.scalar(select(func.count()).select_from(Offer).where(
+            Offer.status == OfferStatus.ACCEPTED))
+    assert len(confirmations) == 1 and accepted == 1
+
+
 def test_red_flag_mid_booking_gets_the_safety_net_and_an_urgent_handover(phone_for,
                                                                          live_session_factory):
     from api.handover.models import Handover, HandoverReason, Urgency
