@@ -10,8 +10,13 @@ from api import errors
 from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
 from api.console.account_views import router as console_account_router
+from api.console.audit_views import router as console_audit_router
+from api.console.campaign_views import router as console_campaign_router
+from api.console.dashboard_views import router as console_dashboard_router
+from api.console.handover_views import router as console_handover_router
 from api.console.oidc_views import router as console_oidc_router
-from api.console.views import router as console_router
+from api.console.queue_views import router as console_queue_router
+from api.console.signin_views import router as console_signin_router
 from api.db import get_sessionmaker
 from api.handover.views import router as handover_router
 from api.logs import configure_logging
@@ -56,7 +61,9 @@ def create_app() -> FastAPI:
     app.router.routes.insert(0, Route(InboundWebhook.path, webhook, methods=["POST"]))
     for router in (system_router, twilio_router, staff_router, handover_router, parked_router,
                    scheduling_router, campaigns_router, reports_router, privacy_router,
-                   console_router, console_account_router):
+                   console_signin_router, console_queue_router, console_handover_router,
+                   console_audit_router, console_dashboard_router, console_campaign_router,
+                   console_account_router):
         app.include_router(router)
     if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says
         app.include_router(sandbox_router)

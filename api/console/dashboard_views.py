@@ -1,0 +1,36 @@
+"""The dashboard: one disruption's figures, charts and breaches."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+
+from api.audit import service as audit_service
+from api.console import service as console_service
+from api.console.pages import ConsoleDep, render
+from api.deps import SessionDep
+from api.reporting import service as reporting_service
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard_page(request: Request, session: SessionDep, console: ConsoleDep,
+                   disruption: int | None = None) -> HTMLResponse:
+    disruptions = reporting_service.disruptions(session=session)
+    context = {"user": console[0], "csrf_token": console[1].csrf, "disruptions": disruptions}
+    if disruptions:
+        chosen = disruption or disruptions[0]["id"]
+        try:
+            report = reporting_service.disruption_report(session=session, disruption_id=chosen)
+        except LookupError as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such disruption") from exc
+        breaches = reporting_service.breaches(session=session, disruption_id=chosen)
+        context |= {"report": report, "breaches": breaches,
+                    **console_service.dashboard_charts(report)}
+        audit_service.record(session=session, actor=console[0].audit_actor,
+                             action="view_dashboard", object_type="disruption", object_id=chosen,
+                             details=audit_service.patient_ids_detail(
+                                 b["patient_id"] for b in breaches))
+        session.commit()
+    return render(request, "dashboard.html", context)
