@@ -12,9 +12,10 @@ from api.campaigns.cli import app as campaign_app
 from api.privacy.cli import app as data_app
 from api.scheduling.cli import app as schedule_app
 from api.staff.cli import app as staff_app
+from api.system.terminal import TidyGroup
 
 app = typer.Typer(help="Rebook: patient messaging for rescheduled hospital care.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=TidyGroup)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The synthetic demo trust.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
