@@ -39,14 +39,18 @@ def in_words(values: Iterable[str]) -> str:
     return ", ".join(str(v) for v in values) or "(none yet)"
 
 
-def unknown(kind: str, value: str, valid: Iterable[str]) -> str:
-    """"unknown specialty 'xyz': choose one of cardiology, dermatology" """
-    return f"unknown {kind} '{value}': choose one of {in_words(sorted(valid))}"
+def unknown(kind: str, value: str, valid: Iterable[str] | dict[str, str]) -> str:
+    """"unknown specialty 'xyz': choose one of CARD (Cardiology), DERM (Dermatology)" """
+    labels = valid if isinstance(valid, dict) else {}
+    choices = (f"{v} ({labels[v]})" if labels.get(v) else v for v in sorted(valid))
+    return f"unknown {kind} '{value}': choose one of {in_words(choices)}"
 
 
-def check_all(kind: str, values: Iterable[str], valid: Iterable[str]) -> list[str]:
-    """`values` when each is one of `valid`; otherwise stop with the valid values in words."""
-    valid = set(valid)
+def check_all(kind: str, values: Iterable[str],
+              valid: Iterable[str] | dict[str, str]) -> list[str]:
+    """`values` when each is one of `valid` (codes, or codes to their names); otherwise stop
+    with the valid values in words."""
+    valid = valid if isinstance(valid, dict) else set(valid)
     values = list(values)
     for value in values:
         if value not in valid:
@@ -71,7 +75,9 @@ def iso(moment: datetime | None) -> str | None:
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]],
           caption: str | None = None) -> None:
     """Print a rich table on standard output."""
-    grid = Table(*columns, title=title, caption=caption, title_justify="left")
+    grid = Table(title=title, caption=caption, title_justify="left")
+    for column in columns:  # headers whole (never "disru…"); cells wrap instead
+        grid.add_column(column, min_width=max((len(w) for w in column.split()), default=0))
     for row in rows:
         grid.add_row(*("-" if cell is None else str(cell) for cell in row))
     out.print(grid)
