@@ -43,9 +43,9 @@ def list_campaigns(as_json: bool = JsonOption) -> None:
         return
     terminal.table(f"Campaigns ({len(rows)}); {terminal.zone_name()} time", (
         "id", "name", "disruption", "status", "created", "patients",
-        "waiting", "sent", "failed", "call list"), [
+        "waiting", "sent", "to call"), [
         (r["id"], r["name"], r["disruption_id"], r["status"], terminal.local(r["created"], "%d %b %H:%M"),
-         r["recipients"], r["queued"], r["sent"], r["failed"], r["call_list"]) for r in rows])
+         r["recipients"], r["queued"], r["sent"], r["call_list"]) for r in rows])
 
 
 def _checked_request(*, name: str, disruption: int, sms_template: str,
