@@ -37,14 +37,14 @@ def list_campaigns(as_json: bool = JsonOption) -> None:
             rows.append({"id": c.id, "name": c.name, "disruption_id": c.disruption_id,
                          "status": c.status.value, "created_at": terminal.iso(c.created_at),
                          **{k: counts[k] for k in ("recipients", "queued", "sent", "failed",
-                                                   "call_list")}, "created": c.created_at})
+                                                   "call_list")}})
     if as_json:
-        terminal.print_json([{k: v for k, v in r.items() if k != "created"} for r in rows])
+        terminal.print_json(rows)
         return
-    terminal.table(f"Campaigns ({len(rows)}); {terminal.zone_name()} time", (
-        "id", "name", "disruption", "status", "created", "patients",
+    terminal.table(f"Campaigns ({len(rows)})", (
+        "id", "name", "disruption", "status", "patients",
         "waiting", "sent", "to call"), [
-        (r["id"], r["name"], r["disruption_id"], r["status"], terminal.local(r["created"], "%d %b %H:%M"),
+        (r["id"], r["name"], r["disruption_id"], r["status"],
          r["recipients"], r["queued"], r["sent"], r["call_list"]) for r in rows])
 
 
