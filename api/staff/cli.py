@@ -8,7 +8,10 @@ import json
 import typer
 from rich.console import Console
 
+from api.system import terminal
+
 app = typer.Typer(help="Staff accounts and API keys.", no_args_is_help=True)
+PASSWORD_VARIABLE = "REBOOK_STAFF_PASSWORD"
 console = Console(stderr=True)
 
 
@@ -32,10 +35,11 @@ def _iso(moment) -> str | None:
 @app.command("create-user")
 def create_user(
     username: str = typer.Argument(..., help="Sign-in name, e.g. j.bloggs"),
-    role: str = typer.Option("clerk", help="clerk, clinician or admin"),
-    display_name: str = typer.Option("", help="Name shown in the console"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                 envvar="REBOOK_STAFF_PASSWORD"),
+    role: str = typer.Option("clerk", metavar="ROLE", help="clerk, clinician or admin"),
+    display_name: str = typer.Option("", metavar="NAME", help="Name shown in the console"),
+    password: str = typer.Option(None, metavar="PASSWORD", show_envvar=False,
+                                 help=f"Better: set {PASSWORD_VARIABLE} (not kept in shell "
+                                      "history); at a terminal you are asked"),
 ) -> None:
     """Create a staff user who can sign in to the console."""
     from api.audit import service as audit_service
@@ -43,6 +47,8 @@ def create_user(
     from api.staff import service as staff_service
     from api.staff.models import Role
 
+    terminal.check_all("role", [role], (r.value for r in Role))
+    password = terminal.secret(password, variable=PASSWORD_VARIABLE, prompt="Password")
     try:
         with session_scope() as session:
             user = staff_service.create_user(session=session, username=username,
@@ -124,15 +130,16 @@ def reset_password(
     username: str,
     generate: bool = typer.Option(False, "--generate",
                                   help="Generate a temporary password and print it once."),
-    password: str = typer.Option(None, hide_input=True, envvar="REBOOK_STAFF_PASSWORD",
-                                 help="The temporary password (else prompted for)."),
+    password: str = typer.Option(None, metavar="PASSWORD", show_envvar=False,
+                                 help=f"The temporary password; better: set "
+                                      f"{PASSWORD_VARIABLE}; at a terminal you are asked"),
 ) -> None:
     """Set a temporary password (ends the user's sessions, lifts any lockout)."""
     from api.staff import service as staff_service
 
-    if not generate and password is None:
-        password = typer.prompt("Temporary password", hide_input=True,
-                                confirmation_prompt=True)
+    if not generate:
+        password = terminal.secret(password, variable=PASSWORD_VARIABLE,
+                                   prompt="Temporary password")
     generated: list[str | None] = []
     _on_user(username, lambda session, user: generated.append(staff_service.reset_password(
         session=session, actor=_actor(), user=user, password=None if generate else password)))
@@ -144,15 +151,20 @@ def reset_password(
 @app.command("change-password")
 def change_password(
     username: str,
-    current_password: str = typer.Option(..., prompt=True, hide_input=True,
-                                         envvar="REBOOK_STAFF_CURRENT_PASSWORD"),
-    new_password: str = typer.Option(..., prompt=True, hide_input=True,
-                                     confirmation_prompt=True,
-                                     envvar="REBOOK_STAFF_NEW_PASSWORD"),
+    current_password: str = typer.Option(
+        None, metavar="PASSWORD", show_envvar=False,
+        help="Better: set REBOOK_STAFF_CURRENT_PASSWORD; at a terminal you are asked"),
+    new_password: str = typer.Option(
+        None, metavar="PASSWORD", show_envvar=False,
+        help="Better: set REBOOK_STAFF_NEW_PASSWORD; at a terminal you are asked"),
 ) -> None:
     """Change a user's own password, given the current one (ends their sessions)."""
     from api.staff import service as staff_service
 
+    current_password = terminal.secret(current_password, prompt="Current password",
+                                       variable="REBOOK_STAFF_CURRENT_PASSWORD", confirm=False)
+    new_password = terminal.secret(new_password, variable="REBOOK_STAFF_NEW_PASSWORD",
+                                   prompt="New password")
     _on_user(username, lambda session, user: staff_service.change_password(
         session=session, user=user, current_password=current_password,
         new_password=new_password))

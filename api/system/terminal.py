@@ -87,7 +87,7 @@ def print_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=1, default=str))
 
 
-def secret(value: str | None, *, variable: str, prompt: str) -> str:
+def secret(value: str | None, *, variable: str, prompt: str, confirm: bool = True) -> str:
     """A password from its option or `variable`, else asked for at a terminal.
 
     Without a terminal there is nobody to ask: refuse in words (exit 2) instead of aborting.
@@ -99,7 +99,7 @@ def secret(value: str | None, *, variable: str, prompt: str) -> str:
     if not sys.stdin.isatty():
         fail(f"no password given and no terminal to ask for one: set {variable} "
              "(or pass the option) and run again")
-    return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
 
 # -- help without type noise --------------------------------------------------------------------
