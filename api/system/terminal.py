@@ -88,18 +88,26 @@ def print_json(data: object) -> None:
 
 
 def secret(value: str | None, *, variable: str, prompt: str, confirm: bool = True) -> str:
-    """A password from its option or `variable`, else asked for at a terminal.
+    """A password from its option or `variable`, else asked for at a terminal, else read from
+    piped standard input (one line, then the same again to confirm).
 
-    Without a terminal there is nobody to ask: refuse in words (exit 2) instead of aborting.
+    With nothing to read there is nobody to ask: refuse in words naming the variable (exit 2)
+    instead of "Aborted!".
     """
     if value is not None:
         return value
     if os.environ.get(variable):
         return os.environ[variable]
-    if not sys.stdin.isatty():
+    if sys.stdin.isatty():
+        return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    given = sys.stdin.readline().rstrip("\r\n")
+    if not given:
         fail(f"no password given and no terminal to ask for one: set {variable} "
              "(or pass the option) and run again")
-    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    again = sys.stdin.readline().rstrip("\r\n") if confirm else ""
+    if again and again != given:
+        fail("the two passwords given on standard input differ")
+    return given
 
 
 # -- help without type noise --------------------------------------------------------------------
