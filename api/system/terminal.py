@@ -156,6 +156,13 @@ class TidyGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         tidy_help(self)
 
+    def get_params(self, ctx):
+        """The root's own options (shell completion) are added after it is built."""
+        params = super().get_params(ctx)
+        for param in params:
+            _plain(param)
+        return params
+
 
 def tidy_help(command) -> None:
     """Give every parameter of `command` and its subcommands plain help (see above)."""
