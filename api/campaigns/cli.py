@@ -16,6 +16,8 @@ from api.system.terminal import JsonOption
 
 app = typer.Typer(help="Notification campaigns to the patients of a disruption.",
                   no_args_is_help=True)
+PriorityFilter = typer.Option(None, "--priority", metavar="PRIORITY",
+                              help="Only this priority, e.g. P2 (repeat; see `rebook codes`)")
 CampaignId = typer.Argument(..., metavar="CAMPAIGN_ID",
                             help="The campaign's number (see `rebook campaign list`)")
 
@@ -62,9 +64,10 @@ def _checked_request(*, name: str, disruption: int, sms_template: str,
     except ValidationError as exc:
         terminal.fail(report.refusal(exc))
     fields = {f for _, f, _, _ in string.Formatter().parse(sms_template) if f}
-    if fields - content.PLACEHOLDERS:
-        terminal.fail(f"unknown placeholder {terminal.in_words(sorted(fields - content.PLACEHOLDERS))}"
-                      f" in the SMS text: choose from "
+    unknown = sorted(fields - content.PLACEHOLDERS)
+    if unknown:
+        terminal.fail(f"unknown placeholder {terminal.in_words(unknown)} in the SMS text: "
+                      f"choose from "
                       f"{terminal.in_words(sorted(content.PLACEHOLDERS))} (a first message "
                       "carries no name or clinical detail)")
 
@@ -93,11 +96,9 @@ def create(
                                      help="SMS text (at most 640 characters); may use "
                                           "{trust_name} and {bookings_phone}; default: the "
                                           "catalogue's first message"),
-    specialty: list[str] = typer.Option([], metavar="CODE",
-                                        help="Only this specialty (repeat; see `rebook codes`)"),
-    priority: list[str] = typer.Option([], metavar="PRIORITY",
-                                       help="Only this priority, e.g. P2 (repeat)"),
-    site: list[str] = typer.Option([], metavar="CODE", help="Only this site (repeat)"),
+    specialty: list[str] = terminal.SpecialtyFilter,
+    priority: list[str] = PriorityFilter,
+    site: list[str] = terminal.SiteFilter,
     whatsapp_content_sid: str = typer.Option(None, metavar="SID",
                                              help="Approved WhatsApp template (HX...)"),
     as_json: bool = JsonOption,
@@ -119,7 +120,7 @@ def create(
             found = session.get(Disruption, disruption)
             if found is None:
                 terminal.fail(f"no disruption {disruption}: see `rebook disruption list`")
-            filters = _checked_filters(session, specialty, priority, site)
+            filters = _checked_filters(session, specialty or [], priority or [], site or [])
             campaign = campaigns_service.create(
                 session=session, name=name, disruption_id=disruption, filters=filters,
                 sms_template=template, whatsapp_content_sid=whatsapp_content_sid,

@@ -64,8 +64,8 @@ def list_clinics(
     start: str = typer.Option(None, "--from", metavar="DATE",
                               help="First day, YYYY-MM-DD (default: today)"),
     days: int = typer.Option(14, metavar="DAYS", help="How many days from --from"),
-    site: list[str] = typer.Option([], metavar="CODE", help="Only this site (repeat)"),
-    specialty: list[str] = typer.Option([], metavar="CODE", help="Only this specialty (repeat)"),
+    site: list[str] = terminal.SiteFilter,
+    specialty: list[str] = terminal.SpecialtyFilter,
     free_only: bool = typer.Option(False, "--free-only", help="Only sessions with free slots"),
     as_json: bool = JsonOption,
 ) -> None:
@@ -74,7 +74,7 @@ def list_clinics(
     from api.scheduling import listings
     from api.system import localtime
 
-    first = _day(start)
+    first, site, specialty = _day(start), site or [], specialty or []
     with session_scope() as session:
         terminal.check_all("site", site, listings.site_names(session=session))
         terminal.check_all("specialty", specialty, listings.specialty_names(session=session))

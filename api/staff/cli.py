@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import datetime
 
 import typer
 from rich.console import Console
@@ -63,7 +64,7 @@ def create_user(
 
 
 @app.command("list")
-def list_users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def list_users(as_json: bool = terminal.JsonOption) -> None:
     """Every staff account: role, active, locked."""
     from api.db import session_scope
     from api.staff import service as staff_service
@@ -77,10 +78,19 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
-    for row in rows:
-        state = ("deactivated" if not row["active"]
-                 else f"locked until {row['locked_until']}" if row["locked_until"] else "active")
-        typer.echo(f"{row['username']}\t{row['role']}\t{state}\t{row['display_name']}")
+    terminal.table(f"Staff accounts ({len(rows)})", ("username", "name", "role", "state"), [
+        (r["username"], r["display_name"], r["role"],
+         "deactivated" if not r["active"] else
+         f"locked until {_local(r['locked_until'])}" if r["locked_until"] else "active")
+        for r in rows])
+
+
+def _local(text: str | None) -> str:
+    """An ISO instant as the trust's wall-clock time, naming the zone."""
+    if not text:
+        return "-"
+    return f"{terminal.local(datetime.fromisoformat(text), '%d %b %Y %H:%M')} " \
+           f"({terminal.zone_name()} time)"
 
 
 def _on_user(username: str, verb) -> None:
@@ -196,7 +206,7 @@ def create_api_key(
 @app.command("api-keys")
 def api_keys(
     username: str = typer.Argument(None, help="Only this user's keys"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = terminal.JsonOption,
 ) -> None:
     """API keys, newest first: prefix, user, label, created, last used, revoked."""
     from api.db import session_scope
@@ -216,8 +226,10 @@ def api_keys(
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
-    for row in rows:
-        typer.echo("\t".join(str(row[k] or "-") for k in row))
+    terminal.table(f"API keys ({len(rows)})",
+                   ("prefix", "user", "label", "created", "last used", "revoked"),
+                   [(r["prefix"], r["username"], r["label"] or "-", _local(r["created_at"]),
+                     _local(r["last_used_at"]), _local(r["revoked_at"])) for r in rows])
 
 
 @app.command("revoke-api-key")

@@ -26,6 +26,10 @@ out = Console()
 err = Console(stderr=True)
 
 JsonOption = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
+SiteFilter = typer.Option(None, "--site", metavar="CODE",
+                          help="Only this site (repeat; see `rebook codes`)")
+SpecialtyFilter = typer.Option(None, "--specialty", metavar="CODE",
+                               help="Only this specialty (repeat; see `rebook codes`)")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
