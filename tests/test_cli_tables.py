@@ -142,7 +142,13 @@ def test_campaign_applies_the_api_limits(trust, live_settings):
     placeholder = rebook("campaign", "create", "--disruption", disruption, "--name", "Named",
                          "--sms-template", "Dear {name}")
     assert placeholder.exit_code == 2
-    assert "choose from bookings_phone, trust_name" in " ".join(placeholder.output.split())
+    assert "unknown placeholder {name}" in " ".join(placeholder.output.split())
+    assert "choose from {bookings_phone}, {trust_name}" in " ".join(placeholder.output.split())
+    for broken in ("Call us {", "Call {}"):
+        refused = rebook("campaign", "create", "--disruption", disruption, "--name", "Brace",
+                         "--sms-template", broken)
+        assert refused.exit_code == 2 and "Traceback" not in refused.output, refused.output
+    assert "at most 640 characters" in " ".join(ok("campaign", "create", "--help").output.split())
 
 
 def test_campaign_create_preview_send_and_resend_read_as_sentences(trust, live_settings):

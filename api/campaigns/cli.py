@@ -63,13 +63,16 @@ def _checked_request(*, name: str, disruption: int, sms_template: str,
                        whatsapp_content_sid=whatsapp_content_sid)
     except ValidationError as exc:
         terminal.fail(report.refusal(exc))
-    fields = {f for _, f, _, _ in string.Formatter().parse(sms_template) if f}
+    allowed = terminal.in_words(f"{{{p}}}" for p in sorted(content.PLACEHOLDERS))
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(sms_template) if f is not None}
+    except ValueError:  # an unpaired brace would fail when sent
+        terminal.fail(f"curly brackets are only for the placeholders {allowed}")
     unknown = sorted(fields - content.PLACEHOLDERS)
     if unknown:
-        terminal.fail(f"unknown placeholder {terminal.in_words(unknown)} in the SMS text: "
-                      f"choose from "
-                      f"{terminal.in_words(sorted(content.PLACEHOLDERS))} (a first message "
-                      "carries no name or clinical detail)")
+        terminal.fail(f"unknown placeholder {terminal.in_words(f'{{{u}}}' for u in unknown)} "
+                      f"in the SMS text: choose from {allowed} (a first message carries no "
+                      "name or clinical detail)")
 
 
 def _checked_filters(session, specialty: list[str], priority: list[str],
@@ -93,7 +96,8 @@ def create(
                                    help="Disruption number (see `rebook disruption list`)"),
     name: str = typer.Option(..., help="A name staff will recognise"),
     sms_template: str = typer.Option(None, metavar="TEXT",
-                                     help="SMS text (at most 640 characters); may use "
+                                     help=f"SMS text (at most {report.SMS_LIMIT} characters); "
+                                          "may use "
                                           "{trust_name} and {bookings_phone}; default: the "
                                           "catalogue's first message"),
     specialty: list[str] = terminal.SpecialtyFilter,

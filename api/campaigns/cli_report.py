@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.campaigns.models import CallReason, CampaignRecipient, RecipientRoute
+from api.campaigns.schemas import CampaignCreate
 from api.db import utcnow
 from api.system import terminal
 
@@ -25,6 +26,9 @@ REASON_WORDS = {
     CallReason.NO_REPLY.value: "did not reply",
     CallReason.UNDELIVERABLE.value: "message could not be delivered",
 }
+# The API's own limit (its request model), so the help says what the check enforces.
+SMS_LIMIT = next(m.max_length for m in CampaignCreate.model_fields["sms_template"].metadata
+                 if getattr(m, "max_length", None))
 OPTION_OF_FIELD = {"sms_template": "--sms-template (the SMS text)", "name": "--name",
                    "whatsapp_content_sid": "--whatsapp-content-sid"}
 

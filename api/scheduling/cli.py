@@ -55,12 +55,15 @@ def _session(commit: bool = True) -> Iterator:
         session.close()
 
 
-def _check_codes(session, *, site: list[str], specialty: list[str]) -> None:
+def _check_codes(session, *, site: list[str], specialty: list[str],
+                 clinician: list[str] = ()) -> None:
     """Unknown codes are refused naming the valid ones."""
     from api.scheduling import listings
 
     terminal.check_all("site", site, listings.site_names(session=session))
     terminal.check_all("specialty", specialty, listings.specialty_names(session=session))
+    if clinician:
+        terminal.check_all("clinician", clinician, listings.clinician_names(session=session))
 
 
 def _rules(keep_priority: list[str] | None, keep_pathway: list[str] | None,
@@ -215,7 +218,8 @@ def add_clinic(
     except ValueError as exc:
         raise typer.BadParameter("--cases takes whole minutes separated by commas") from exc
     with _session() as session:
-        _check_codes(session, site=[site], specialty=[specialty])
+        _check_codes(session, site=[site], specialty=[specialty],
+                     clinician=[clinician] if clinician else [])
         clinic = scheduling_service.add_clinic(
             session=session, site_code=site, specialty_code=specialty, location=location,
             starts_at=_when(starts), slot_minutes=lengths, kind=kind,

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from api.appointments.models import Appointment, Pathway, Priority
-from api.reference.models import Site, Specialty
+from api.reference.models import Clinician, Site, Specialty
 from api.scheduling.models import ClinicSession, Disruption, Slot, SlotStatus
 from api.scheduling.priority import PRIORITY_LABEL, TARGET_LABEL
 
@@ -75,3 +75,8 @@ def site_names(*, session: Session) -> dict[str, str]:
 def specialty_names(*, session: Session) -> dict[str, str]:
     """Specialty code -> name: what `--specialty` accepts."""
     return dict(session.execute(select(Specialty.code, Specialty.name)).all())
+
+
+def clinician_names(*, session: Session) -> dict[str, str]:
+    """Clinician code -> name: what `--clinician` accepts."""
+    return dict(session.execute(select(Clinician.code, Clinician.name)).all())
