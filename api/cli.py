@@ -11,10 +11,12 @@ from rich.console import Console
 from api.campaigns.cli import app as campaign_app
 from api.privacy.cli import app as data_app
 from api.scheduling.cli import app as schedule_app
+from api.scheduling.lists_cli import clinic_app, codes, disruption_app
 from api.staff.cli import app as staff_app
+from api.system.terminal import TidyGroup
 
 app = typer.Typer(help="Rebook: patient messaging for rescheduled hospital care.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=TidyGroup)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The synthetic demo trust.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -23,6 +25,9 @@ app.add_typer(schedule_app, name="schedule")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(data_app, name="data")
 app.add_typer(staff_app, name="staff")
+app.add_typer(disruption_app, name="disruption")
+app.add_typer(clinic_app, name="clinic")
+app.command("codes")(codes)
 
 console = Console(stderr=True)
 
