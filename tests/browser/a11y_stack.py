@@ -13,9 +13,9 @@ from datetime import timedelta
 import pytest
 
 from api.campaigns import service as campaigns_service
+from api.conversations.models import Conversation
 from api.db import utcnow
 from api.demo import service as demo_service
-from api.conversations.models import Conversation
 from api.handover.models import HandoverReason, Urgency
 from api.messaging import sandbox
 from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus

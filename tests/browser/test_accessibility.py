@@ -7,6 +7,7 @@ Set REBOOK_SCREENSHOT_DIR=docs to save a full-page screenshot of each page at ea
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,3 +121,37 @@ def test_page_is_accessible_and_fits(browser, stack, signed_in_state, page_spec,
     assert overflow[0] <= overflow[1], f"{page_spec.path} scrolls sideways at {width} px: " \
                                        f"{overflow[0]} px wide"
     assert not refused, refused
+
+
+def test_sandbox_keeps_the_readers_place(browser, stack):
+    """Scrolled up to read, the reader stays put through refreshes and new messages."""
+    import httpx
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{stack.base}/sandbox")
+    bubbles = page.locator("#thread .bubble")
+    expect(bubbles).to_have_count(24)
+    at_bottom = "t => t.scrollHeight - t.scrollTop - t.clientHeight < 24"
+    thread = page.locator("#thread")
+    page.wait_for_function(f"({at_bottom})(document.getElementById('thread'))")
+    shown_at = re.compile(r"^\w{3} \d{2} \w{3}, \d\d:\d\d$")  # UK time, e.g. Mon 30 Nov, 14:05
+    expect(bubbles.first.locator("time")).to_have_text(shown_at)
+
+    thread.evaluate("t => { t.scrollTop = 0; }")
+    page.wait_for_timeout(3_500)  # two refresh cycles
+    assert thread.evaluate("t => t.scrollTop") == 0
+
+    sent = httpx.post(f"{stack.base}/sandbox/send", timeout=10,
+                      json={"mobile": stack.phone, "body": "Is there anything on Friday?"})
+    assert sent.status_code == 202
+    expect(bubbles).to_have_count(25)
+    newest = page.get_by_role("button", name="New messages: show the newest")
+    expect(newest).to_be_visible()
+    assert thread.evaluate("t => t.scrollTop") == 0  # still reading the top
+    newest.click()
+    assert thread.evaluate(at_bottom)
+    expect(newest).to_be_hidden()
+    context.close()
