@@ -44,16 +44,18 @@ PAGES = [
     Page("console-error", "/console/handovers/999999999", status=404),
     Page("sandbox-phone", "/sandbox", signed_in=False),
 ]
-# Pages other helpers of issue 15 are rewriting: their findings are fixed after the merge.
-BEING_REWORKED: set[str] = set()
+# Cases (page-width) of pages being rewritten in issue 15 that fail today (their tables are
+# not yet `table.responsive`): fixed after the merge, then removed from here.
+BEING_REWORKED = {"console-queue-390", "console-dashboard-390", "console-audit-390"}
 
 
 def _cases():
     for page in PAGES:
-        marks = [pytest.mark.xfail(reason=REWORKED, strict=False)] \
-            if page.name in BEING_REWORKED else []
         for width in WIDTHS:
-            yield pytest.param(page, width, marks=marks, id=f"{page.name}-{width}")
+            case = f"{page.name}-{width}"
+            marks = [pytest.mark.xfail(reason=REWORKED, strict=False)] \
+                if case in BEING_REWORKED else []
+            yield pytest.param(page, width, marks=marks, id=case)
 
 
 @pytest.fixture(scope="module")
