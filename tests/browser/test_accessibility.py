@@ -85,6 +85,8 @@ def signed_in_state(browser, stack):
 
 
 def open_page(browser, stack, state, page_spec: Page, width: int):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]},
                                   storage_state=state if page_spec.signed_in else None)
     page = context.new_page()
@@ -93,7 +95,10 @@ def open_page(browser, stack, state, page_spec: Page, width: int):
     page.on("console", lambda m: refused.append(m.text)
             if "Content Security Policy" in m.text else None)
     response = page.goto(stack.base + page_spec.path.format(**stack.ids))
-    page.wait_for_load_state("networkidle")
+    try:  # let scripts fill the page; a live page (an event stream) may never go quiet
+        page.wait_for_load_state("networkidle", timeout=5_000)
+    except PlaywrightTimeout:
+        pass
     return context, page, response, refused
 
 

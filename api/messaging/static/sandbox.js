@@ -63,7 +63,10 @@ function bubble(message) {
   const status = document.createElement("span");
   status.className = "status";
   status.textContent = statusText(message);
-  item.append(time, status);
+  const stamp = document.createElement("div");
+  stamp.className = "stamp";
+  stamp.append(time, status);
+  item.append(stamp);
   return item;
 }
 
