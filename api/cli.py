@@ -100,10 +100,20 @@ def run(
     port: int = typer.Option(8000, help="Port for the web API."),
     seed_if_empty: bool = typer.Option(True, help="Seed the demo trust when there are no patients."),
 ) -> None:
-    """Migrate, seed when empty, and run every process under one supervisor (Ctrl-C stops all)."""
+    """Migrate, seed when empty, and run every process under one supervisor (Ctrl-C stops all).
+
+    Outside production it also creates the demo staff account and prints its sign-in."""
+    from api.config import get_settings
+    from api.db import session_scope
+    from api.demo.staff import ensure_demo_staff
+    from api.schema import upgrade
     from api.supervisor import run_stack
 
-    raise typer.Exit(code=run_stack(port=port, seed_if_empty=seed_if_empty))
+    upgrade()  # the account needs the schema (run_stack's own migration is then a no-op)
+    with session_scope() as session:
+        demo = ensure_demo_staff(session=session, settings=get_settings())
+    sign_in = f"{demo.username} / {demo.password} (development only)" if demo else ""
+    raise typer.Exit(code=run_stack(port=port, seed_if_empty=seed_if_empty, sign_in=sign_in))
 
 
 def _run_until_signalled(loop) -> None:
