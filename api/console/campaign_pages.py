@@ -86,8 +86,9 @@ def checked_payload(values: dict) -> tuple[dict | None, list[tuple[str, str]]]:
                                         "email_subject", "email_template")}
     raw["whatsapp_content_sid"] = values["whatsapp_content_sid"] or None
     raw["filters"] = {key: values[key] for key in FILTERS if values[key]}
-    if not values["disruption_id"]:
+    if not values["disruption_id"].isdigit():
         return None, [("disruption_id", "Disruption: choose the disruption to write about.")]
+    raw["disruption_id"] = int(values["disruption_id"])
     try:
         return CampaignCreate.model_validate(raw).model_dump(), []
     except ValidationError as exc:
