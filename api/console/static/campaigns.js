@@ -113,6 +113,10 @@
     window.setTimeout(poll, 3000);
   }
 
+  if (typeof document === "undefined") {  // under node: the parity test with the server
+    module.exports = { toGsm7: toGsm7, segments: segments, fill: fill };
+    return;
+  }
   document.addEventListener("DOMContentLoaded", function () {
     segmentCounter();
     liveProgress();
