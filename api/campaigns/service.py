@@ -166,15 +166,13 @@ def _insert_recipients(session: Session, rows: list[dict]) -> None:
         index_elements=["campaign_id", "patient_id"]))
 
 
-def _start_sending(session: Session, campaign_id: int) -> Campaign:
-    """The campaign, now sending; refused when it is over or paused."""
+def _sendable(session: Session, campaign_id: int) -> Campaign:
+    """The campaign, if it may be sent; refused when it is over or paused."""
     campaign = _campaign(session, campaign_id)
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
         raise CampaignConflict(f"campaign {campaign_id} is {campaign.status.value}")
     if campaign.status is CampaignStatus.PAUSED:
         raise CampaignConflict("the campaign is paused; resume it instead")
-    campaign.status = CampaignStatus.SENDING
-    campaign.started_at = campaign.started_at or utcnow()
     return campaign
 
 
@@ -239,7 +237,8 @@ class SendStep:
 
 
 def send(*, session: Session, campaign_id: int, settings: Settings,
-         batch_size: int = BATCH_SIZE, actor: str = "system") -> Iterator[SendStep]:
+         batch_size: int = BATCH_SIZE, actor: str = "system",
+         refuse_empty: bool = False) -> Iterator[SendStep]:
     """Put every selected patient's message in the outbox, batch by batch.
 
     A generator: the caller (the campaigns view, the CLI) commits at every step it yields
@@ -248,13 +247,18 @@ def send(*, session: Session, campaign_id: int, settings: Settings,
     The service itself never commits. Safe to run again after a crash or to resume: a
     patient is a recipient once per campaign and each message has an idempotency key, so
     nothing is ever queued twice. The last step's `queued` is how many were queued.
+    With `refuse_empty` (the console, the API) a campaign that selects nobody is refused
+    (NoRecipients) instead of "sent" to nobody; the CLI asks for --yes itself.
     """
-    campaign = _start_sending(session, campaign_id)
+    campaign = _sendable(session, campaign_id)
     patient_ids = _enrol_recipients(session, campaign, batch_size)
-    if not patient_ids and not progress(session=session, campaign_id=campaign_id)["recipients"]:
-        # Refused, not "sent" to nobody (the caller rolls back the status change).
+    if refuse_empty and not patient_ids \
+            and not progress(session=session, campaign_id=campaign_id)["recipients"]:
+        # Refused before anything changed, rather than "sent" to nobody.
         raise NoRecipients("nobody to send to: no postponed appointment of this disruption "
                            "matches the campaign's filters, so nothing was sent")
+    campaign.status = CampaignStatus.SENDING
+    campaign.started_at = campaign.started_at or utcnow()
     pending = _unqueued_recipients(session, campaign)
     total, queued = len(pending), 0
     yield SendStep(queued, total)

@@ -63,10 +63,12 @@ def preview_campaign(campaign_id: IdPath, session: SessionDep, settings: Setting
              responses=error_responses(404, 409))
 def send_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDep,
                   user: StaffUser = CampaignStaff) -> dict:
-    """Queue the campaign's messages (idempotent: sending again queues nothing twice)."""
+    """Queue the campaign's messages (idempotent: sending again queues nothing twice). A
+    campaign whose filters select nobody is refused (409) rather than sent to nobody."""
     _or_404(session, campaign_id)
     for _step in campaigns_service.send(session=session, campaign_id=campaign_id,
-                                        settings=settings, actor=user.audit_actor):
+                                        settings=settings, actor=user.audit_actor,
+                                        refuse_empty=True):
         session.commit()  # per batch: a large send keeps its progress (see service.send)
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 

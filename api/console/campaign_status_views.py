@@ -80,7 +80,8 @@ def send_campaign(request: Request, campaign_id: int, session: SessionDep,
                   settings: SettingsDep, console: FormUserDep):
     def send() -> None:
         for _step in campaigns_service.send(session=session, campaign_id=campaign_id,
-                                            settings=settings, actor=console[0].audit_actor):
+                                            settings=settings, actor=console[0].audit_actor,
+                                            refuse_empty=True):
             session.commit()  # per batch, as the API does: a large send keeps its progress
     return _act(request, session, settings, console, campaign_id, "sent", send)
 

@@ -182,6 +182,9 @@ def test_zero_recipients_are_warned_and_not_sent(api_client, strike, db_session)
     assert "Nobody to send to" in preview.text and "Send campaign" not in preview.text
     refused = _post(api_client, f"/console/campaigns/{campaign.id}/send")
     assert refused.status_code == 409 and "nobody to send to" in refused.text.lower()
+    api = api_client.post(f"/api/v1/campaigns/{campaign.id}/send",
+                          headers=strike[0].auth("clerk"))
+    assert api.status_code == 409 and "nobody to send to" in api.json()["detail"]
     db_session.refresh(campaign)
     assert campaign.status is CampaignStatus.DRAFT and campaign.started_at is None
     assert not _actions(db_session, "send_campaign")
