@@ -251,6 +251,12 @@ STAFF_FACING = {
     "api/campaigns/cli.py": (
         "stopped watching; sending carries on",  # console output (staff)
     ),
+    "api/campaigns/content.py": (  # the content rules, in words for staff (console, CLI)
+        "No names, specialties or clinical detail",
+        "Placeholders allowed:",
+        'Never ask patients to "reply STOP"',
+        "Curly quotes, dashes, accents and emoji",
+    ),
 }
 
 
