@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.audit import service as audit_service
 from api.console import service as console_service
@@ -34,6 +34,12 @@ class QueueQuery(BaseModel):
     type: str = Field("", max_length=40)
     q: str = Field("", max_length=200)
     done: str = Field("", max_length=40)
+
+    @field_validator("mine", "urgent", "overdue", mode="before")
+    @classmethod
+    def _ticked(cls, value: object) -> bool:
+        # A hand-edited shared link ("urgent=" or "urgent=no") narrows nothing, not a 422.
+        return str(value).strip().lower() in {"1", "true", "on", "yes"}
 
 
 QueueQueryDep = Annotated[QueueQuery, Query()]
