@@ -15,7 +15,7 @@ from api.staff.models import ApiKey, StaffUser
 __all__ = [
     "ApiKey", "Appointment", "AppointmentEvent", "AuditEvent", "Base", "Campaign",
     "CampaignRecipient", "ClinicSession",
-    "Clinician", "Conversation", "Disruption", "Handover", "Message", "Offer", "OnCallAlert", "OptOut",
-    "Patient",
+    "Clinician", "Conversation", "Disruption", "Handover", "Message", "Offer", "OnCallAlert",
+    "OptOut", "Patient",
     "Site", "Slot", "Specialty", "StaffUser",
 ]
