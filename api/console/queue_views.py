@@ -65,15 +65,15 @@ def _queue_context(request: Request, session, settings, console, query: QueueQue
     return {"rows": rows, "user": console[0], "csrf_token": console[1].csrf,
             "reasons": list(HandoverReason), "filters": filters, "query": query,
             "done": DONE_MESSAGES.get(query.done, ""),
-            "rows_url": "/console/queue/rows" + (f"?{query_string}" if query_string else ""),
-            **console_service.on_call_context(session=session)}
+            "rows_url": "/console/queue/rows" + (f"?{query_string}" if query_string else "")}
 
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(request: Request, session: SessionDep, settings: SettingsDep,
                console: ConsoleDep, query: QueueQueryDep) -> HTMLResponse:
-    return render(request, "queue.html",
-                  _queue_context(request, session, settings, console, query))
+    context = _queue_context(request, session, settings, console, query)
+    context |= console_service.on_call_context(session=session)  # the out-of-hours banner
+    return render(request, "queue.html", context)
 
 
 @router.get("/queue/rows", response_class=HTMLResponse)
