@@ -75,5 +75,6 @@ class OnCallAlert(Base):
     sends: Mapped[int] = mapped_column(Integer, default=0)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    # "console" (the Acknowledge button), "claimed" or "resolved" (the case was taken up)
+    # "console" (the Acknowledge button), "claimed" or "resolved" (the case was taken up),
+    # "not_urgent" (staff lowered its urgency)
     acknowledged_how: Mapped[str | None] = mapped_column(String(16))

@@ -118,8 +118,9 @@ def _settle_taken_up(session: Session, now: datetime) -> None:
     for alert, handover in rows:
         alert.acknowledged_at = now
         alert.acknowledged_by_id = handover.assignee_id
-        alert.acknowledged_how = ("resolved" if handover.status is HandoverStatus.RESOLVED
-                                  else "claimed")
+        alert.acknowledged_how = (
+            "resolved" if handover.status is HandoverStatus.RESOLVED
+            else "not_urgent" if handover.status is HandoverStatus.OPEN else "claimed")
 
 
 def waiting(*, session: Session) -> list[tuple[OnCallAlert, Handover]]:

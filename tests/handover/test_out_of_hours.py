@@ -128,6 +128,15 @@ def test_claiming_the_case_also_stops_the_alerts(desk, red_flag, db_session):
     assert run(desk, TUESDAY_2AM + timedelta(minutes=40)) == 0
 
 
+def test_a_case_no_longer_urgent_stops_alerting(desk, red_flag, db_session):
+    handover, *_ = red_flag
+    assert run(desk, TUESDAY_2AM) == 1
+    handover.urgency = Urgency.HIGH
+    assert run(desk, TUESDAY_2AM + timedelta(minutes=20)) == 0
+    assert db_session.scalar(select(OnCallAlert)).acknowledged_how == "not_urgent"
+    assert on_call.waiting(session=db_session) == []
+
+
 def test_no_repeat_once_the_team_is_at_work(desk, red_flag, db_session):
     assert run(desk, TUESDAY_2AM) == 1
     assert run(desk, TUESDAY_10AM) == 0
