@@ -19,6 +19,7 @@ def dashboard_page(request: Request, session: SessionDep, console: ConsoleDep,
                    disruption: int | None = None) -> HTMLResponse:
     disruptions = reporting_service.disruptions(session=session)
     context = {"user": console[0], "csrf_token": console[1].csrf, "disruptions": disruptions}
+    context |= console_service.on_call_context(session=session)  # the out-of-hours banner
     if disruptions:
         chosen = disruption or disruptions[0]["id"]
         try:

@@ -36,6 +36,7 @@ DONE_MESSAGES = {
     "unlocked": "Account unlocked.",
     "reset": "Temporary password set. Every session of that account has ended.",
     "revoked": "API key revoked.",
+    "acknowledged": "On-call alert acknowledged: it is not repeated.",
 }
 
 WORK_ROLES = (Role.CLERK, Role.CLINICIAN, Role.ADMIN)
