@@ -37,7 +37,7 @@ def list_campaigns(as_json: bool = JsonOption) -> None:
         for c in campaigns_service.list_campaigns(session=session):
             counts = campaigns_service.progress(session=session, campaign_id=c.id)
             rows.append({"id": c.id, "name": c.name, "disruption_id": c.disruption_id,
-                         "status": c.status.value, "created_at": terminal.iso(c.created_at),
+                         "status": counts["status"], "created_at": terminal.iso(c.created_at),
                          **{k: counts[k] for k in ("recipients", "queued", "sent", "failed",
                                                    "call_list")}})
     if as_json:

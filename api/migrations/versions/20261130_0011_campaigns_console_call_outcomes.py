@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0010'  # other branches add revisions too; the chain is fixed at merge
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
