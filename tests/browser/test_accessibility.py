@@ -38,6 +38,9 @@ PAGES = [
     Page("console-dashboard", "/console/dashboard"),
     Page("console-campaigns", "/console/campaigns"),
     Page("console-campaign", "/console/campaigns/{campaign}"),
+    Page("console-campaign-new", "/console/campaigns/new"),
+    Page("console-campaign-preview", "/console/campaigns/{campaign}/preview"),
+    Page("console-campaign-calls", "/console/campaigns/{campaign}/calls"),
     Page("console-audit", "/console/audit"),
     Page("console-staff", "/console/staff"),
     Page("console-account", "/console/account"),
@@ -46,7 +49,7 @@ PAGES = [
 ]
 # Cases (page-width) of pages being rewritten in issue 15 that fail today (their tables are
 # not yet `table.responsive`): fixed after the merge, then removed from here.
-BEING_REWORKED = {"console-queue-390", "console-dashboard-390", "console-audit-390"}
+BEING_REWORKED = {"console-dashboard-390", "console-audit-390"}
 
 
 def _cases():
