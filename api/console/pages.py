@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api.appointments import priorities
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
 from api.staff import auth as staff_auth
@@ -19,6 +20,8 @@ from api.staff.models import Role, StaffUser
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+# One vocabulary for priorities on every page: {{ appointment.priority | priority_label }}.
+templates.env.filters["priority_label"] = priorities.label
 # What a successful action says on the page it returns to (codes, so no text is reflected).
 DONE_MESSAGES = {
     "claimed": "You have claimed this handover.",

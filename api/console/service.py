@@ -173,7 +173,7 @@ def dashboard_charts(report: dict) -> dict:
         for key in totals:
             totals[key] += row[key]
     specialty_chart = charts.stacked_bars([
-        (f"{name} ({t['breaching']})", [
+        (f"{name} ({t['breaching']} missing target)", [
             (t["rebooked"], "seg-rebooked"), (t["waiting"], "seg-waiting"),
             (t["postponed"] - t["rebooked"] - t["waiting"], "seg-review")])
         for name, t in sorted(by_specialty.items())
