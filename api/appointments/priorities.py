@@ -16,8 +16,8 @@ LABELS: dict[Priority, str] = {
     Priority.SUSPECTED_CANCER: "Suspected cancer",
     Priority.P2: "Urgent (P2)",
     Priority.URGENT: "Urgent referral",
-    Priority.P3: "Soon (P3)",
-    Priority.P4: "Can wait (P4)",
+    Priority.P3: "Within 3 months (P3)",
+    Priority.P4: "Over 3 months (P4)",
     Priority.ROUTINE: "Routine",
 }
 

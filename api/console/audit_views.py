@@ -43,7 +43,9 @@ def _filters(session, settings, *, nhs_number: str, staff: str, action: str, dat
             # An unknown number still filters (to nothing): the log outlives patients.
             filters["patient_id"] = found if found is not None else -1
         except InvalidIdentifier as exc:
-            problems.append(f"NHS number: {exc}.")
+            # Never widen a search for one patient to everyone's events.
+            filters["patient_id"] = -1
+            problems.append(f"NHS number: {exc}. No events are shown until it is corrected.")
     elif patient_id is not None:
         filters["patient_id"] = patient_id
     if staff:

@@ -159,5 +159,5 @@ def test_one_priority_vocabulary_and_the_queue_count(api_client, db_session, bac
     unresolved = sum(h.status is not HandoverStatus.RESOLVED
                      for h in db_session.query(Handover).all())
     assert f'<span class="kpi-value">{unresolved}</span> open handovers in the queue' in page
-    assert "1 about patients this disruption postponed" in page
+    assert "1 about this disruption's patients" in page
     assert "median hours from first message to rebooking" in page
