@@ -86,6 +86,9 @@ def scenario(db_session):
         _set_times(appointment, AppointmentStatus.POSTPONED, start)
     for appointment, hours in ((a[0], 24), (a[1], 48), (a[4], 2), (a[5], 5)):
         _set_times(appointment, AppointmentStatus.REBOOKED, start + timedelta(hours=hours))
+    # As the demo trust does (postponed "at 08:00" when seeded earlier that morning): a
+    # postponement stamped after the rebooking must not make any figure negative.
+    _set_times(a[0], AppointmentStatus.POSTPONED, start + timedelta(hours=30))
 
     campaign = Campaign(name="c", disruption_id=strike.id, sms_template="x")
     chaser = Campaign(name="reminder", disruption_id=strike.id, sms_template="y")
