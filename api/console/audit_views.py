@@ -102,5 +102,7 @@ def _rows(session, events) -> list[dict]:
         select(Patient).where(Patient.id.in_(patient_ids)))} if patient_ids else {}
     return [{"event": e, "who": names[e.actor], "what": audit_text.action_text(e.action),
              "object": audit_text.object_text(e.object_type, e.object_id),
+             "object_link": (f"/console/handovers/{e.object_id}"
+                             if e.object_type == "handover" and e.object_id.isdigit() else None),
              "patient": patients.get(e.patient_id),
              "details": audit_text.detail_items(e.details)} for e in events]

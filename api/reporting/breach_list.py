@@ -3,6 +3,8 @@ the patient's name, NHS number and their handover, most urgent first."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,12 @@ def options(rows: list[dict]) -> dict[str, list]:
                            if value in present]}
 
 
+def _day(iso: str) -> str:
+    """"5 Jan 2027" for "2027-01-05"."""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%b %Y}"
+
+
 def with_people(*, session: Session, rows: list[dict]) -> list[dict]:
     """The rows with each patient's name and NHS number, and their handover to open: the
     unresolved one if any, else the latest."""
@@ -53,5 +61,7 @@ def with_people(*, session: Session, rows: list[dict]) -> list[dict]:
             "priority_label": priorities.label(row["priority"]),
             "handover_id": handover[1] if handover else None,
             "handover_open": bool(handover and handover[0]),
+            "breach_date_text": _day(row["breach_date"]),
+            "new_date_text": _day(row["new_date"]) if row["new_date"] else "still waiting",
         })
     return out

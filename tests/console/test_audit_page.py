@@ -48,7 +48,8 @@ def test_actors_and_details_read_as_words(api_client, desk, db_session):
     assert clerk.display_name in note and "staff:" not in note
     assert "<dt>Note:</dt> <dd>Rang back, no answer</dd>" in note
     assert "<dt>Patients shown:</dt> <dd>1</dd>" in note and "Urgent (P2)" in note
-    assert patient.full_name in note and "Handover" in note
+    assert patient.full_name in note
+    assert f'<a href="/console/handovers/{handover.id}">Handover {handover.id}</a>' in note
     assert "{&#34;" not in page and '{"' not in page  # no raw JSON
     purge = next(r for r in _rows(page) if "Deleted records past their retention" in r)
     assert "Server command run by ops" in purge

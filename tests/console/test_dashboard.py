@@ -124,6 +124,7 @@ def test_breach_list_pages_25_at_a_time_with_names(api_client, db_session, backl
     nhs = patient.nhs_number
     row = next(r for r in rows if patient.full_name in r)
     assert f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}" in row and "Cardiology" in row
+    assert "2 Oct 2025" in row and "still waiting" in row  # its target, in words
     assert f'href="/console/handovers/{handovers[0].id}"' in row and "Open handover" in row
     second = api_client.get(f"/console/dashboard?disruption={disruption.id}&page=2")
     assert len(_rows(second.text)) == 5 and "page 2 of 2" in second.text
