@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from api.appointments.models import Priority
 
-# Most urgent first: the order of filters and tables.
+# Most urgent first: the order of filters and tables, as the scheduler ranks them
+# (api.scheduling.priority.TIER: a routine referral's 18 weeks before P4).
 LABELS: dict[Priority, str] = {
     Priority.P1A: "Emergency (P1a)",
     Priority.P1B: "Very urgent (P1b)",
@@ -17,8 +18,8 @@ LABELS: dict[Priority, str] = {
     Priority.P2: "Urgent (P2)",
     Priority.URGENT: "Urgent referral",
     Priority.P3: "Within 3 months (P3)",
-    Priority.P4: "Over 3 months (P4)",
     Priority.ROUTINE: "Routine",
+    Priority.P4: "Over 3 months (P4)",
 }
 
 # What each means in time, for hints next to a label.

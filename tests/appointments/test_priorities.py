@@ -19,5 +19,12 @@ def test_labels_from_values_enums_and_labels():
 
 def test_most_urgent_first():
     ordered = sorted(["routine", "P2", "P1a", "suspected_cancer", "P4"], key=priorities.sort_key)
-    assert ordered == ["P1a", "suspected_cancer", "P2", "P4", "routine"]
+    assert ordered == ["P1a", "suspected_cancer", "P2", "routine", "P4"]
     assert priorities.choices()[0] == ("P1a", "Emergency (P1a)")
+
+
+def test_the_order_is_the_schedulers():
+    from api.scheduling.priority import TIER
+
+    tiers = [TIER[p] for p in priorities.LABELS]
+    assert tiers == sorted(tiers)
