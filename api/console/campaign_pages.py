@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.appointments.models import AppointmentStatus, Priority
+from api.appointments import priorities
+from api.appointments.models import AppointmentStatus
 from api.campaigns import content
 from api.campaigns.models import CAMPAIGN_ROLES
 from api.campaigns.schemas import CampaignCreate
@@ -26,12 +27,6 @@ from api.staff.models import StaffUser
 from api.system import localtime
 
 FILTERS = ("specialties", "sites", "priorities", "statuses")
-PRIORITY_WORDS = {
-    Priority.P1A: "P1a: within 24 hours", Priority.P1B: "P1b: within 72 hours",
-    Priority.P2: "P2: within 4 weeks", Priority.P3: "P3: within 3 months",
-    Priority.P4: "P4: over 3 months", Priority.URGENT: "Urgent",
-    Priority.SUSPECTED_CANCER: "Suspected cancer", Priority.ROUTINE: "Routine",
-}
 STATUS_WORDS = {AppointmentStatus.POSTPONED.value: "Postponed, not yet offered a new date",
                 AppointmentStatus.OFFERED.value: "Offered a new date, not yet booked"}
 FIELD_WORDS = {"name": "Campaign name", "disruption_id": "Disruption",
@@ -59,7 +54,7 @@ def form_choices(session: Session, settings: Settings) -> dict:
             "specialties": [(s.code, s.name) for s in
                             session.scalars(select(Specialty).order_by(Specialty.name))],
             "sites": [(s.code, s.name) for s in session.scalars(select(Site).order_by(Site.name))],
-            "priorities": [(p.value, words) for p, words in PRIORITY_WORDS.items()],
+            "priorities": priorities.choices(),
             "statuses": list(STATUS_WORDS.items()),
         },
         "rules": content.CONTENT_RULES, "max_length": content.SMS_TEMPLATE_MAX_LENGTH,

@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.appointments import priorities
 from api.appointments.models import Pathway, Priority
 from api.reference.models import AppointmentType
 from api.scheduling.models import SessionKind
-from api.scheduling.priority import PRIORITY_LABEL
 from api.system import localtime, terminal
 
 app = typer.Typer(help="The rescheduling engine: disruptions, capacity, offers, plans.",
@@ -97,7 +97,7 @@ def _print_decisions(decisions, as_json: bool) -> None:
     table = Table("appointment", f"when ({terminal.zone_name()} time)", "priority", "decision")
     for d in decisions:
         table.add_row(str(d.appointment_id), terminal.local(d.start_at, "%a %d %b %Y %H:%M"),
-                      PRIORITY_LABEL[d.priority], d.why)
+                      priorities.label(d.priority), d.why)
     out.print(table)
     postpone = sum(d.postpone for d in decisions)
     err.print(f"{len(decisions)} affected: {postpone} to postpone, {len(decisions) - postpone} "

@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from api.appointments.models import Appointment, Pathway, Priority
+from api.appointments import priorities
+from api.appointments.models import Appointment, Pathway
 from api.reference.models import Clinician, Site, Specialty
 from api.scheduling.models import ClinicSession, Disruption, Slot, SlotStatus
-from api.scheduling.priority import PRIORITY_LABEL, TARGET_LABEL
+from api.scheduling.priority import TARGET_LABEL
 
 
 def disruptions(*, session: Session) -> list[dict]:
@@ -62,7 +63,7 @@ def codes(*, session: Session) -> dict[str, list[dict]]:
                         for s in session.scalars(select(Specialty).order_by(Specialty.code))],
         "sites": [{"code": s.code, "name": s.name, "postcode": s.postcode}
                   for s in session.scalars(select(Site).order_by(Site.code))],
-        "priorities": [{"value": p.value, "label": PRIORITY_LABEL[p]} for p in Priority],
+        "priorities": [{"value": value, "label": text} for value, text in priorities.choices()],
         "pathways": [{"value": p.value, "label": TARGET_LABEL[p]} for p in Pathway],
     }
 
