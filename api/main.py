@@ -9,12 +9,12 @@ from starlette.routing import Route
 from api import errors
 from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
+from api.console import error_pages as console_error_pages
 from api.console.account_views import router as console_account_router
 from api.console.audit_views import router as console_audit_router
 from api.console.campaign_call_views import router as console_campaign_call_router
 from api.console.campaign_status_views import router as console_campaign_status_router
 from api.console.campaign_views import router as console_campaign_router
-from api.console import error_pages as console_error_pages
 from api.console.dashboard_views import router as console_dashboard_router
 from api.console.handover_views import router as console_handover_router
 from api.console.oidc_views import router as console_oidc_router
