@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.deps import SessionDep, SettingsDep, StaffUserDep, reads_only, require_role
 from api.errors import STAFF_ERRORS, error_responses
-from api.fields import NO_NUL, IdPath
+from api.fields import NO_NUL, DayText, IdPath
 from api.flows import booking as booking_flow
 from api.reference.models import AppointmentType, Specialty
 from api.scheduling import capacity, listings, matching, planning, priority, schemas
@@ -250,9 +250,9 @@ def _clinic_out(session, clinic: ClinicSession) -> schemas.ClinicOut:
 @router.get("/clinics", response_model=schemas.ClinicPage)
 @reads_only
 def list_clinics(session: SessionDep, user: StaffUserDep,
-                 from_date: Annotated[date | None, Query(
+                 from_date: Annotated[DayText | None, Query(
                      description="First day (the trust's time zone); default today")] = None,
-                 to_date: Annotated[date | None, Query(description="Last day, included")] = None,
+                 to_date: Annotated[DayText | None, Query(description="Last day, included")] = None,
                  site_code: CodeQuery = None, specialty_code: CodeQuery = None,
                  short_notice: bool | None = None, kind: SessionKind | None = None,
                  with_free_slots: bool = False, limit: Limit = 50,

@@ -51,7 +51,7 @@ def test_swagger_ui_renders_offline(browser, api):
     page, outside, refused = _offline_page(browser)
     page.goto(f"{api}/docs")
     operation = page.locator(".opblock").filter(has_text="/api/v1/disruptions/{disruption_id}")
-    expect(operation.first).to_be_visible()
+    expect(operation.first).to_be_visible(timeout=30_000)  # a large schema, on a busy machine
     expect(page.locator(".opblock-summary-path").filter(has_text="/api/v1/clinics").first
            ).to_be_visible()
     operation.first.locator(".opblock-summary").click()  # expand: the documented errors show
@@ -71,7 +71,7 @@ def test_redoc_renders_offline(browser, api):
 
     page, outside, refused = _offline_page(browser)
     page.goto(f"{api}/redoc")
-    expect(page.get_by_role("heading", name="Rebook").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Rebook").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("/api/v1/disruptions/{disruption_id}").first).to_be_attached()
     expect(page.locator("[role=search] input, input[placeholder=Search]").first).to_be_visible()
     assert not outside, outside

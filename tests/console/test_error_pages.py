@@ -99,3 +99,29 @@ def test_the_api_keeps_json(client):
         assert response.headers["content-type"] == "application/json"
         assert "detail" in response.json()
     assert client.put("/api/v1/me").json() == {"detail": "Method Not Allowed"}
+
+
+def test_an_unexpected_api_error_is_the_json_error_body(client, monkeypatch):
+    from api.scheduling import listings
+
+    def broken(**_kwargs):
+        raise RuntimeError("patient Ada Example")
+
+    monkeypatch.setattr(listings, "disruption_page", broken)
+    sign_in(client)
+    response = client.get("/api/v1/disruptions")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal server error"}
+
+
+def test_a_busy_database_is_a_page_that_says_retry(client, monkeypatch):
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    def busy(**_kwargs):
+        raise PoolTimeout("no connection")
+
+    monkeypatch.setattr(console_service, "queue_rows", busy)
+    sign_in(client)
+    response = client.get("/console/queue")
+    assert_page(response, 503, "The system is busy")
+    assert response.headers["retry-after"] == "1"

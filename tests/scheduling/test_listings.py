@@ -103,6 +103,9 @@ def test_clinics_filtered_and_paged(api_client, db_session, clerk):
     assert ids(with_free_slots="true") == [soon.id]
     assert ids(short_notice="false") == [later.id]
     assert ids(to_date=(today + timedelta(days=3)).isoformat()) == [soon.id]
+    for bad in ("0", "2026-3-2", "tomorrow"):
+        assert api_client.get("/api/v1/clinics", params={"from_date": bad},
+                              headers=clerk).status_code == 422
     assert len(ids(from_date=(today - timedelta(days=60)).isoformat())) == 3
     paged = api_client.get("/api/v1/clinics", params={"limit": 1, "offset": 1},
                            headers=clerk).json()
