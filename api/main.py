@@ -31,7 +31,7 @@ from api.privacy.views import router as privacy_router
 from api.reporting.views import router as reports_router
 from api.scheduling.views import router as scheduling_router
 from api.staff.views import router as staff_router
-from api.system import docs_views
+from api.system import docs_views, openapi
 from api.system.admission import Admission
 from api.system.edge import BodySizeLimit, SecurityHeaders
 from api.system.metrics import RequestTimer
@@ -60,6 +60,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     app.add_middleware(RequestTimer)
     errors.install(app)
+    openapi.install(app)  # each operation's shared refusals narrowed to those it can answer
     console_error_pages.install(app)  # under /console, those answers become pages
     # Every patient message comes through here, so it skips FastAPI's form parsing and
     # dependency injection: see api/messaging/inbound_webhook.py.
