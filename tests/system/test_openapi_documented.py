@@ -124,3 +124,25 @@ def test_the_lists_staff_choose_from_are_documented():
     for operation, calls in listed.values():
         assert get_staff_user in calls
         assert "$ref" in str(operation["responses"]["200"]["content"]["application/json"])
+
+
+def test_no_operation_promises_a_refusal_it_cannot_answer():
+    from api.deps import get_staff_user
+
+    promised = []
+    for path, method, operation, calls in _operations():
+        if get_staff_user not in calls:
+            continue
+        documented = set(operation["responses"])
+        cannot = set()
+        if method not in UNSAFE:
+            cannot.add("413")  # the body-size limit reads bodies of unsafe methods only
+            if not _role_checked(calls):
+                cannot.add("403")  # no role check, and no CSRF check on a safe method
+            if not operation.get("parameters"):
+                cannot.add("422")
+        if "requestBody" not in operation:
+            cannot.add("400")
+        if documented & cannot:
+            promised.append(f"{method.upper()} {path}: {sorted(documented & cannot)}")
+    assert not promised, promised
