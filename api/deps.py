@@ -97,5 +97,6 @@ def require_role(*roles: Role) -> Callable[[StaffUser], StaffUser]:
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail="your role cannot do this")
         return user
 
+    check.checks_role = True  # documents its 403 (api/system/openapi.py)
     return check
 

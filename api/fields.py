@@ -10,6 +10,7 @@ edge, so a bad value is a 422 that names the field rather than a database error 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -34,3 +35,13 @@ Text = Annotated[str, Field(pattern=NO_NUL)]
 TextQuery = Annotated[str | None, Query(pattern=NO_NUL, max_length=200)]
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 Day = Annotated[date, BeforeValidator(_iso_text)]
+
+
+def _iso_date_text(value: Any) -> Any:
+    # A query parameter is always text, and pydantic would read "0" as 1970-01-01.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("give an ISO 8601 date, e.g. 2026-03-02")
+    return value
+
+
+DayText = Annotated[date, BeforeValidator(_iso_date_text)]  # for query parameters

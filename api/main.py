@@ -9,6 +9,7 @@ from starlette.routing import Route
 from api import errors
 from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
+from api.console import error_pages as console_error_pages
 from api.console.account_views import router as console_account_router
 from api.console.audit_views import router as console_audit_router
 from api.console.campaign_call_views import router as console_campaign_call_router
@@ -30,6 +31,7 @@ from api.privacy.views import router as privacy_router
 from api.reporting.views import router as reports_router
 from api.scheduling.views import router as scheduling_router
 from api.staff.views import router as staff_router
+from api.system import docs_views, openapi
 from api.system.admission import Admission
 from api.system.edge import BodySizeLimit, SecurityHeaders
 from api.system.metrics import RequestTimer
@@ -45,9 +47,10 @@ def create_app() -> FastAPI:
         title="Rebook",
         summary="Patient messaging for appointments rescheduled by industrial action",
         version="0.1.0",
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
+        # /docs and /redoc are served from local assets (api/system/docs_views.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=docs_views.OPENAPI_URL if docs else None,
     )
     # Added innermost first. Outermost, the timer sees every answer (413s and 503s too); the
     # headers go on every answer; the size limit refuses a huge body before anything reads or
@@ -57,6 +60,8 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     app.add_middleware(RequestTimer)
     errors.install(app)
+    openapi.install(app)  # each operation's shared refusals narrowed to those it can answer
+    console_error_pages.install(app)  # under /console, those answers become pages
     # Every patient message comes through here, so it skips FastAPI's form parsing and
     # dependency injection: see api/messaging/inbound_webhook.py.
     webhook = InboundWebhook(settings=settings, session_factory=get_sessionmaker())
@@ -72,6 +77,8 @@ def create_app() -> FastAPI:
         app.include_router(sandbox_router)
     if settings.oidc_enabled:
         app.include_router(console_oidc_router)
+    if docs:
+        app.include_router(docs_views.router)
     return app
 
 

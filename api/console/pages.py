@@ -4,6 +4,7 @@ staff member (and their CSRF-checked forms), and where a sign-in may send the br
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated
 from urllib.parse import quote
 
@@ -56,7 +57,14 @@ def signed_in_staff(request: Request, session: SessionDep,
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="sign in first")
     if found[0].role not in WORK_ROLES:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="your role cannot use the console")
+    # An error page later in this request shows the same navigation (api/console/error_pages.py).
+    request.state.console_nav = nav_snapshot(*found)
     return found
+
+
+def nav_snapshot(user: StaffUser, console: ConsoleSession) -> SimpleNamespace:
+    """What the page's navigation shows of a staff member, copied while their row is loaded."""
+    return SimpleNamespace(display_name=user.display_name, role=user.role, csrf=console.csrf)
 
 
 ConsoleDep = Annotated[tuple[StaffUser, ConsoleSession], Depends(signed_in_staff)]

@@ -18,6 +18,7 @@ SENT_OFFER_HOLD_MINUTES = 24 * 60
 Code = Annotated[Text, Field(min_length=1, max_length=16)]  # a site, specialty or clinician
 Weekday = Annotated[Number, Field(ge=0, le=6)]
 MAX_NOTICE_HOURS = 14 * 24
+LocalDate = date  # for a field named `date`, whose name hides the type in its class
 
 
 class DisruptionIn(BaseModel):
@@ -207,3 +208,55 @@ class PlanOut(BaseModel):
     note: str
     assignments: int
     offers_sent: int = 0
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+class PageInfo(BaseModel):
+    """Where a page sits in the whole list."""
+
+    total: int = Field(description="How many match the filters, over every page")
+    limit: int
+    offset: int
+
+
+class DisruptionListed(BaseModel):
+    """A disruption and what it did to appointments (dates and times: ISO 8601, UTC)."""
+
+    id: int
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    staff_group: str
+    specialty_codes: list[str] = Field(description="Affected specialties; empty means all")
+    site_codes: list[str] = Field(description="Affected sites; empty means all")
+    postponed: int = Field(description="Appointments it postponed")
+    awaiting_date: int = Field(description="Of those, still postponed or offered a date")
+    rebooked: int = Field(description="Of those, rebooked")
+
+
+class DisruptionPage(PageInfo):
+    items: list[DisruptionListed]
+
+
+class ClinicListed(BaseModel):
+    """A clinic session or theatre list and its free slots."""
+
+    id: int
+    kind: SessionKind
+    date: LocalDate = Field(description="The day it runs, in the trust's time zone (ISO 8601)")
+    starts_at: datetime
+    ends_at: datetime
+    site_code: str
+    site_name: str
+    specialty_code: str
+    specialty_name: str
+    location: str
+    short_notice: bool = Field(description="Added at short notice (backlog capacity)")
+    slots: int
+    free_slots: int
+
+
+class ClinicPage(PageInfo):
+    items: list[ClinicListed]

@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from api.deps import SessionDep, SettingsDep, StaffUserDep, reads_only, require_role
 from api.errors import STAFF_ERRORS, error_responses
-from api.fields import NO_NUL, IdPath
+from api.fields import NO_NUL, DayText, IdPath
 from api.flows import booking as booking_flow
 from api.reference.models import AppointmentType, Specialty
-from api.scheduling import capacity, matching, planning, priority, schemas
+from api.scheduling import capacity, listings, matching, planning, priority, schemas
 from api.scheduling import service as scheduling_service
 from api.scheduling.disruptions import get_disruption as load_disruption
 from api.scheduling.errors import InvalidRequest
-from api.scheduling.models import ClinicSession, Offer, Slot
+from api.scheduling.models import ClinicSession, Offer, SessionKind, Slot
 from api.staff.models import Role, StaffUser
 from api.system import localtime
 
@@ -55,6 +55,24 @@ def _rules(body: schemas.RulesIn | None) -> scheduling_service.PostponementRules
 
 
 # --- disruptions -------------------------------------------------------------------------
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip")]
+CodeQuery = Annotated[str | None, Query(max_length=16, pattern=NO_NUL)]
+
+
+@router.get("/disruptions", response_model=schemas.DisruptionPage)
+@reads_only
+def list_disruptions(session: SessionDep, user: StaffUserDep, limit: Limit = 50,
+                     offset: Offset = 0) -> schemas.DisruptionPage:
+    """Disruptions, newest first, with how many appointments each postponed and where they
+    are now."""
+    rows, total = listings.disruption_page(session=session, limit=limit, offset=offset)
+    return schemas.DisruptionPage(total=total, limit=limit, offset=offset, items=[
+        schemas.DisruptionListed(**_disruption_out(r.disruption).model_dump(),
+                                 postponed=r.postponed, awaiting_date=r.awaiting_date,
+                                 rebooked=r.rebooked) for r in rows])
+
 
 
 @router.post("/disruptions", response_model=schemas.DisruptionOut,
@@ -227,6 +245,31 @@ def _clinic_out(session, clinic: ClinicSession) -> schemas.ClinicOut:
         id=clinic.id, kind=clinic.kind, site_id=clinic.site_id, specialty_id=clinic.specialty_id,
         clinician_id=clinic.clinician_id, location=clinic.location, starts_at=clinic.starts_at,
         ends_at=clinic.ends_at, short_notice=clinic.short_notice, slots=count)
+
+
+@router.get("/clinics", response_model=schemas.ClinicPage)
+@reads_only
+def list_clinics(session: SessionDep, user: StaffUserDep,
+                 from_date: Annotated[DayText | None, Query(
+                     description="First day (the trust's time zone); default today")] = None,
+                 to_date: Annotated[DayText | None, Query(description="Last day, included")] = None,
+                 site_code: CodeQuery = None, specialty_code: CodeQuery = None,
+                 short_notice: bool | None = None, kind: SessionKind | None = None,
+                 with_free_slots: bool = False, limit: Limit = 50,
+                 offset: Offset = 0) -> schemas.ClinicPage:
+    """Clinic sessions and theatre lists, soonest first, with their free slots."""
+    filters = listings.ClinicFilters(
+        from_date=from_date or localtime.local_today(), to_date=to_date, site_code=site_code,
+        specialty_code=specialty_code, short_notice=short_notice, kind=kind,
+        with_free_slots=with_free_slots)
+    rows, total = listings.clinic_page(session=session, filters=filters, limit=limit, offset=offset)
+    return schemas.ClinicPage(total=total, limit=limit, offset=offset, items=[
+        schemas.ClinicListed(
+            id=r.clinic.id, kind=r.clinic.kind, date=r.local_date, starts_at=r.clinic.starts_at,
+            ends_at=r.clinic.ends_at, site_code=r.clinic.site.code, site_name=r.clinic.site.name,
+            specialty_code=r.clinic.specialty.code, specialty_name=r.clinic.specialty.name,
+            location=r.clinic.location, short_notice=r.clinic.short_notice, slots=r.slots,
+            free_slots=r.free_slots) for r in rows])
 
 
 @router.post("/clinics", response_model=schemas.ClinicOut, status_code=status.HTTP_201_CREATED,

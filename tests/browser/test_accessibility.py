@@ -45,6 +45,8 @@ PAGES = [
     Page("console-staff", "/console/staff"),
     Page("console-account", "/console/account"),
     Page("console-error", "/console/handovers/999999999", status=404),
+    Page("console-not-found", "/console/no-such-page", status=404),  # api/console/error_pages.py
+    Page("console-invalid", "/console/handovers/not-a-number", status=422),
     Page("sandbox-phone", "/sandbox", signed_in=False),
 ]
 # Cases (page-width) of pages being rewritten in issue 15 that fail today (their tables are
