@@ -11,8 +11,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 # The app environment is rebuilt whenever pyproject.toml or the lock file changes.
 # requirements.lock holds the exact version of every package, installed as constraints.
 APP_STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
+# axe-core (the accessibility checker the browser tests inject) comes from npm, pinned by the
+# lock file; reinstalled only when the lock changes (`npm ci` empties node_modules, stamp too).
+NODE_DIR := tests/browser
+AXE_STAMP := $(NODE_DIR)/node_modules/.installed-$(shell sha256sum < $(NODE_DIR)/package-lock.json | cut -c1-16)
 
-.PHONY: help run test install rasa-env model lint lock clean
+.PHONY: help run test install axe rasa-env model lint lock clean
 
 help:
 	@echo "make run    set everything up, then start api, worker, Rasa and the action server"
@@ -29,6 +33,14 @@ $(APP_STAMP): pyproject.toml requirements.lock
 
 install: $(APP_STAMP)
 
+# Without npm the accessibility tests skip (and fail in CI, where REBOOK_REQUIRE_BROWSER=1).
+$(AXE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(NODE_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is missing: the accessibility tests need it (apt-get install -y npm)"; fi
+
+axe: $(AXE_STAMP)
+
 # The Rasa environment (Python 3.10) lives outside the clone, cached by a hash of its inputs.
 rasa-env:
 	@bot/rasa_env.sh
@@ -40,7 +52,7 @@ model: rasa-env
 run: install model
 	$(VENV)/bin/rebook run
 
-test: install model
+test: install model axe
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Re-pin every package after changing pyproject.toml's dependencies (then commit the lock).
@@ -53,4 +65,4 @@ lint: install
 	$(VENV)/bin/ruff check api actions tests benchmarks
 
 clean:
-	rm -rf $(VENV) .venv-rasa var bot/models .pytest_cache
+	rm -rf $(VENV) .venv-rasa var bot/models .pytest_cache $(NODE_DIR)/node_modules

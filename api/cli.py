@@ -11,10 +11,12 @@ from rich.console import Console
 from api.campaigns.cli import app as campaign_app
 from api.privacy.cli import app as data_app
 from api.scheduling.cli import app as schedule_app
+from api.scheduling.lists_cli import clinic_app, codes, disruption_app
 from api.staff.cli import app as staff_app
+from api.system.terminal import TidyGroup
 
 app = typer.Typer(help="Rebook: patient messaging for rescheduled hospital care.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=TidyGroup)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The synthetic demo trust.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -23,6 +25,9 @@ app.add_typer(schedule_app, name="schedule")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(data_app, name="data")
 app.add_typer(staff_app, name="staff")
+app.add_typer(disruption_app, name="disruption")
+app.add_typer(clinic_app, name="clinic")
+app.command("codes")(codes)
 
 console = Console(stderr=True)
 
@@ -95,10 +100,20 @@ def run(
     port: int = typer.Option(8000, help="Port for the web API."),
     seed_if_empty: bool = typer.Option(True, help="Seed the demo trust when there are no patients."),
 ) -> None:
-    """Migrate, seed when empty, and run every process under one supervisor (Ctrl-C stops all)."""
+    """Migrate, seed when empty, and run every process under one supervisor (Ctrl-C stops all).
+
+    Outside production it also creates the demo staff account and prints its sign-in."""
+    from api.config import get_settings
+    from api.db import session_scope
+    from api.demo.staff import ensure_demo_staff
+    from api.schema import upgrade
     from api.supervisor import run_stack
 
-    raise typer.Exit(code=run_stack(port=port, seed_if_empty=seed_if_empty))
+    upgrade()  # the account needs the schema (run_stack's own migration is then a no-op)
+    with session_scope() as session:
+        demo = ensure_demo_staff(session=session, settings=get_settings())
+    sign_in = f"{demo.username} / {demo.password} (development only)" if demo else ""
+    raise typer.Exit(code=run_stack(port=port, seed_if_empty=seed_if_empty, sign_in=sign_in))
 
 
 def _run_until_signalled(loop) -> None:

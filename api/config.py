@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     # The bookings team's hours (Europe/London), for handover due times.
     working_hours_start: str = "08:00"
     working_hours_end: str = "18:00"
+    # Out of hours, an urgent handover nobody has taken up alerts the on-call contact: an SMS
+    # to this number (E.164, e.g. +447700900123) and, if set, an email; no patient data in
+    # it. Repeated every oncall_repeat_minutes until acknowledged in the console.
+    oncall_sms_number: str = ""
+    oncall_email: str = ""
+    oncall_repeat_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Notifications, chasers and reminders go out only inside this window (Europe/London).
     send_window_start: str = "08:00"
     send_window_end: str = "20:00"

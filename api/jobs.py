@@ -1,5 +1,5 @@
 """`rebook scheduler`: the periodic jobs (holds, replies, chasers, reminders, completion,
-the retention purge)."""
+the retention purge, the out-of-hours on-call alerts)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from api.campaigns import followups
 from api.campaigns import service as campaigns_service
 from api.campaigns.models import Campaign, CampaignStatus
 from api.config import Settings
+from api.handover import on_call
 from api.privacy import service as privacy_service
 from api.scheduling import service as scheduling_service
 
@@ -32,6 +33,7 @@ def run_due_jobs(*, session_factory: sessionmaker[Session], settings: Settings) 
             for c in s.scalars(select(Campaign.id).where(
                 Campaign.status == CampaignStatus.SENDING))),
         "retention_purge": lambda s: privacy_service.purge_if_due(session=s, settings=settings),
+        "on_call_alerts": lambda s: on_call.send_due_alerts(session=s, settings=settings),
     }
     for name, job in jobs.items():
         try:

@@ -11,6 +11,8 @@ from api.campaigns.views import router as campaigns_router
 from api.config import get_settings
 from api.console.account_views import router as console_account_router
 from api.console.audit_views import router as console_audit_router
+from api.console.campaign_call_views import router as console_campaign_call_router
+from api.console.campaign_status_views import router as console_campaign_status_router
 from api.console.campaign_views import router as console_campaign_router
 from api.console.dashboard_views import router as console_dashboard_router
 from api.console.handover_views import router as console_handover_router
@@ -65,6 +67,7 @@ def create_app() -> FastAPI:
                    scheduling_router, campaigns_router, reports_router, privacy_router,
                    console_signin_router, console_queue_router, console_handover_router,
                    console_audit_router, console_dashboard_router, console_campaign_router,
+                   console_campaign_status_router, console_campaign_call_router,
                    console_account_router, console_red_flag_router, patient_search_router):
         app.include_router(router)
     if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says

@@ -5,7 +5,7 @@ from api.audit.models import AuditEvent
 from api.campaigns.models import Campaign, CampaignRecipient
 from api.conversations.models import Conversation
 from api.db import Base
-from api.handover.models import Handover
+from api.handover.models import Handover, OnCallAlert
 from api.messaging.models import Message, OptOut
 from api.patients.models import Patient
 from api.reference.models import Clinician, Site, Specialty
@@ -15,7 +15,7 @@ from api.staff.models import ApiKey, StaffUser
 __all__ = [
     "ApiKey", "Appointment", "AppointmentEvent", "AuditEvent", "Base", "Campaign",
     "CampaignRecipient", "ClinicSession",
-    "Clinician", "Conversation", "Disruption", "Handover", "Message", "Offer", "OptOut",
-    "Patient",
+    "Clinician", "Conversation", "Disruption", "Handover", "Message", "Offer", "OnCallAlert",
+    "OptOut", "Patient",
     "Site", "Slot", "Specialty", "StaffUser",
 ]

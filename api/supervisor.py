@@ -68,8 +68,10 @@ def prepare_database(*, seed_if_empty: bool) -> None:
     console.print(result.summary())
 
 
-def run_stack(*, port: int, seed_if_empty: bool) -> int:
-    """Start api, worker, dispatcher, action server and Rasa; the first exit code when they stop."""
+def run_stack(*, port: int, seed_if_empty: bool, sign_in: str = "") -> int:
+    """Start api, worker, dispatcher, action server and Rasa; the first exit code when they stop.
+
+    `sign_in`, when given, is the demo staff account's, printed under the console's address."""
     settings = get_settings()
     prepare_database(seed_if_empty=seed_if_empty)
     processes = stack_processes(settings=settings, port=port)
@@ -79,7 +81,9 @@ def run_stack(*, port: int, seed_if_empty: bool) -> int:
         manager.add_process(name, command, env=env, cwd=str(Path(PROJECT_ROOT)))
     console.print(
         "\n[bold]Rebook is starting[/bold] (the Rasa server needs about a minute)\n"
-        f"  sandbox phone  http://127.0.0.1:{port}/sandbox\n"
+        f"  staff console  http://127.0.0.1:{port}/console\n"
+        + (f"  demo sign-in   {sign_in}\n" if sign_in else "")
+        + f"  sandbox phone  http://127.0.0.1:{port}/sandbox\n"
         f"  API and docs   http://127.0.0.1:{port}/docs\n"
         f"  health         http://127.0.0.1:{port}/healthz\n"
         f"  readiness      http://127.0.0.1:{port}/readyz\n"

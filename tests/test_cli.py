@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def rebook(*args, database_url: str, stdin: str | None = None):
-    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "ENVIRONMENT": "development"}
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "ENVIRONMENT": "development",
+           "COLUMNS": "200"}  # a wide terminal: table headers on one line
     return subprocess.run([sys.executable, "-m", "api", *args], cwd=ROOT, env=env, input=stdin,
                           capture_output=True, text=True, timeout=120)
 
@@ -63,3 +64,20 @@ def test_db_upgrade_and_staff_commands(database_url):
     bad_role = rebook("staff", "create-user", "x.y", "--role", "boss", "--password",
                       "a long enough password", database_url=database_url)
     assert bad_role.returncode == 2
+
+
+def test_schedule_plan_prints_plain_columns_and_no_solver_banner(database_url):
+    """HiGHS prints a licence banner on file descriptor 1 when first made: never shown."""
+    assert rebook("demo", "seed", "--patients", "200", database_url=database_url).returncode == 0
+    plan = rebook("schedule", "plan", "--disruption", "1", "--solver-limit", "20",
+                  database_url=database_url)
+    assert plan.returncode == 0, plan.stderr
+    shown = plan.stdout + plan.stderr
+    assert "HiGHS" not in shown and "licence" not in shown
+    assert "objective" not in shown
+    for column in ("patients placed", "not placed", "days past targets", "optimised"):
+        assert column in " ".join(shown.split()), column
+    as_json = rebook("schedule", "plan", "--disruption", "1", "--method", "solver", "--json",
+                     database_url=database_url)
+    assert json.loads(as_json.stdout)["plans"][0]["method"] == "solver"
+    assert "HiGHS" not in as_json.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, Integer, cast, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
@@ -59,26 +60,49 @@ def record(*, session: Session, actor: str, action: str, object_type: str, objec
     return event
 
 
-def list_events(*, session: Session, limit: int = 200, before_id: int | None = None,
+def _conditions(*, session: Session, before_id: int | None = None,
                 patient_id: int | None = None, actor: str | None = None,
                 object_type: str | None = None, object_id: str | None = None,
-                action: str | None = None) -> list[AuditEvent]:
-    """Audit events, newest first, optionally filtered (a patient's include the lists naming
-    them)."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(max(1, min(limit, 1000)))
+                action: str | None = None, since: datetime | None = None,
+                until: datetime | None = None) -> list[ColumnElement[bool]]:
+    """The filters of a listing, as SQL conditions (a patient's include the lists naming them;
+    `since` inclusive, `until` exclusive)."""
+    conditions: list[ColumnElement[bool]] = []
     if before_id is not None:
-        query = query.where(AuditEvent.id < before_id)
+        conditions.append(AuditEvent.id < before_id)
     if patient_id is not None:
-        query = query.where(mentions_patient(session=session, patient_id=patient_id))
-    if actor is not None:
-        query = query.where(AuditEvent.actor == actor)
-    if object_type is not None:
-        query = query.where(AuditEvent.object_type == object_type)
+        conditions.append(mentions_patient(session=session, patient_id=patient_id))
+    for column, value in ((AuditEvent.actor, actor), (AuditEvent.object_type, object_type),
+                          (AuditEvent.action, action)):
+        if value is not None:
+            conditions.append(column == value)
     if object_id is not None:
-        query = query.where(AuditEvent.object_id == str(object_id))
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
+        conditions.append(AuditEvent.object_id == str(object_id))
+    if since is not None:
+        conditions.append(AuditEvent.occurred_at >= since)
+    if until is not None:
+        conditions.append(AuditEvent.occurred_at < until)
+    return conditions
+
+
+def list_events(*, session: Session, limit: int = 200, offset: int = 0,
+                **filters) -> list[AuditEvent]:
+    """Audit events, newest first, filtered as `_conditions` says."""
+    query = (select(AuditEvent).where(*_conditions(session=session, **filters))
+             .order_by(AuditEvent.id.desc()).limit(max(1, min(limit, 1000)))
+             .offset(max(0, offset)))
     return list(session.scalars(query))
+
+
+def count_events(*, session: Session, **filters) -> int:
+    """How many events a listing with these filters holds."""
+    return session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(*_conditions(session=session, **filters))) or 0
+
+
+def actions(*, session: Session) -> list[str]:
+    """Every action the log holds, for a filter's choices."""
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
 def record_log_read(*, session: Session, actor: str, patient_id: int | None) -> AuditEvent:

@@ -18,14 +18,46 @@ from api.patients.models import Patient
 PLACEHOLDERS = frozenset({"trust_name", "bookings_phone"})
 DEFAULT_SMS_TEMPLATE = texts.template("campaign_first_message")
 
+# The limits every way in shares (API schema, console form, CLI): the text message template
+# stays within 4 SMS segments even before its placeholders are filled.
+NAME_MAX_LENGTH = 120
+SMS_TEMPLATE_MAX_LENGTH = 640
+EMAIL_SUBJECT_MAX_LENGTH = 200
+EMAIL_TEMPLATE_MAX_LENGTH = 10_000
+
+# The rules `check_template` enforces, in words for staff (the console form, the CLI's help).
+CONTENT_RULES = (
+    f"At most {SMS_TEMPLATE_MAX_LENGTH} characters.",
+    "No names, specialties or clinical detail: the phone may not be the patient's.",
+    "Placeholders allowed: {trust_name} and {bookings_phone} (filled in when sent).",
+    'Never ask patients to "reply STOP", "reply CANCEL" or another opt-out word: '
+    "it would opt them out.",
+    "Curly quotes, dashes, accents and emoji are replaced with plain characters before a "
+    "text message is sent.",
+)
+
 
 class ContentError(ValueError):
     """A template that must not be sent."""
 
 
+def check_sms_template(template: str) -> None:
+    """A text message template: the common rules plus the length limit."""
+    if len(template) > SMS_TEMPLATE_MAX_LENGTH:
+        raise ContentError(f"the text message template is {len(template)} characters; "
+                           f"the limit is {SMS_TEMPLATE_MAX_LENGTH}")
+    check_template(template)
+
+
 def check_template(template: str) -> None:
     """Refuse unknown placeholders (names, clinical detail) and carrier keywords."""
-    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    try:
+        # `{}` has the name "" (and would fail when sent): it is unknown like any other.
+        fields = {name for _, name, _, _ in string.Formatter().parse(template)
+                  if name is not None}
+    except ValueError as exc:  # an unpaired brace: it would fail when sent
+        raise ContentError("curly brackets { } are only for the placeholders {trust_name} "
+                           "and {bookings_phone}") from exc
     unknown = fields - PLACEHOLDERS
     if unknown:
         raise ContentError(

@@ -9,6 +9,11 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
+from api.staff.models import Role
+
+# Campaigns message thousands of patients: clerks (the bookings team) and admins only, in the
+# API and the console alike.
+CAMPAIGN_ROLES = (Role.CLERK, Role.ADMIN)
 
 
 class CampaignStatus(enum.StrEnum):
@@ -32,6 +37,16 @@ class CallReason(enum.StrEnum):
     COMMUNICATION_NEEDS = "communication_needs"
     NO_REPLY = "no_reply"
     UNDELIVERABLE = "undeliverable"
+
+
+class CallOutcome(enum.StrEnum):
+    """What came of staff phoning a call-list patient."""
+
+    REBOOKED = "rebooked"
+    LEFT_MESSAGE = "left_message"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    DECLINED = "declined"  # no longer wants the appointment
 
 
 class Campaign(Base):
@@ -78,4 +93,8 @@ class CampaignRecipient(Base):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     chased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest call to a call-list patient (every call is also in the audit log).
+    call_outcome: Mapped[CallOutcome | None] = mapped_column(str_enum(CallOutcome))
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

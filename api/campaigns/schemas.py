@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.campaigns import content
 from api.campaigns.models import CallReason, CampaignStatus
 from api.fields import Id, Number, Text
 
@@ -14,12 +15,12 @@ Key = Annotated[Text, Field(max_length=64)]
 
 
 class CampaignCreate(BaseModel):
-    name: Text = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=content.NAME_MAX_LENGTH)
     disruption_id: Id
-    sms_template: Text = Field(min_length=1, max_length=640)
+    sms_template: Text = Field(min_length=1, max_length=content.SMS_TEMPLATE_MAX_LENGTH)
     filters: dict[Key, list[Annotated[Text, Field(max_length=120)]]] = Field(default_factory=dict)
-    email_subject: Text = Field("", max_length=200)
-    email_template: Text = Field("", max_length=10_000)
+    email_subject: Text = Field("", max_length=content.EMAIL_SUBJECT_MAX_LENGTH)
+    email_template: Text = Field("", max_length=content.EMAIL_TEMPLATE_MAX_LENGTH)
     whatsapp_content_sid: Text | None = Field(None, max_length=64)
     whatsapp_variables: dict[Key, Annotated[Text, Field(max_length=640)]] = Field(
         default_factory=dict)

@@ -8,21 +8,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from api import errors
-from api.appointments.models import Appointment, AppointmentStatus, Priority
+from api.appointments.models import AppointmentStatus, Priority
 from api.audit import service as audit_service
 from api.campaigns import content, selection
+from api.campaigns.lookup import (
+    CampaignConflict,
+    CampaignError,
+    CampaignNotFound,
+    NoRecipients,
+)
+from api.campaigns.lookup import campaign as _campaign
 from api.campaigns.models import (
     Campaign,
     CampaignRecipient,
     CampaignStatus,
     RecipientRoute,
 )
+from api.campaigns.tracking import call_list, finish_if_done, list_with_status, progress
 from api.config import Settings
 from api.db import utcnow
 from api.messaging import outbox, render
@@ -30,34 +37,17 @@ from api.messaging.models import Channel, Message, MessageCategory, MessageStatu
 from api.reference.models import Site, Specialty
 from api.scheduling.models import Disruption
 
+# Where a campaign has got to lives in `tracking`; the CLI, the jobs and the API reach it here.
+__all__ = ["BATCH_SIZE", "CampaignConflict", "CampaignError", "CampaignNotFound",
+           "NoRecipients", "SendStep", "call_list", "cancel", "create", "finish_if_done", "get",
+           "list_campaigns", "list_with_status", "pause", "preview", "progress", "resume",
+           "send"]
+
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 ROUTE_CHANNEL = {RecipientRoute.SMS: Channel.SMS, RecipientRoute.WHATSAPP: Channel.WHATSAPP,
                  RecipientRoute.EMAIL: Channel.EMAIL}
-
-
-class CampaignError(errors.Invalid):
-    """A campaign request that cannot be honoured; nothing was changed (422)."""
-
-
-class CampaignNotFound(CampaignError, errors.NotFound, LookupError):
-    """No such campaign."""
-
-    status_code = 404
-
-
-class CampaignConflict(CampaignError, errors.Conflict):
-    """The campaign's state does not allow this (paused, cancelled, already sending...)."""
-
-    status_code = 409
-
-
-def _campaign(session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise CampaignNotFound(f"no campaign {campaign_id}")
-    return campaign
 
 
 def get(*, session: Session, campaign_id: int) -> Campaign:
@@ -77,11 +67,11 @@ def create(*, session: Session, name: str, disruption_id: int, sms_template: str
     """Draft a campaign after checking its templates and filters."""
     if session.get(Disruption, disruption_id) is None:
         raise CampaignError(f"no disruption {disruption_id}")
-    for template in (sms_template, email_template or sms_template):
-        try:
-            content.check_template(template)
-        except content.ContentError as exc:
-            raise CampaignError(str(exc)) from exc
+    try:
+        content.check_sms_template(sms_template)
+        content.check_template(email_template or sms_template)
+    except content.ContentError as exc:
+        raise CampaignError(str(exc)) from exc
     filters = _checked_filters(session, filters or {})
     if chaser_after_hours < 1:
         raise CampaignError("chaser_after_hours must be at least 1")
@@ -176,15 +166,13 @@ def _insert_recipients(session: Session, rows: list[dict]) -> None:
         index_elements=["campaign_id", "patient_id"]))
 
 
-def _start_sending(session: Session, campaign_id: int) -> Campaign:
-    """The campaign, now sending; refused when it is over or paused."""
+def _sendable(session: Session, campaign_id: int) -> Campaign:
+    """The campaign, if it may be sent; refused when it is over or paused."""
     campaign = _campaign(session, campaign_id)
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
         raise CampaignConflict(f"campaign {campaign_id} is {campaign.status.value}")
     if campaign.status is CampaignStatus.PAUSED:
         raise CampaignConflict("the campaign is paused; resume it instead")
-    campaign.status = CampaignStatus.SENDING
-    campaign.started_at = campaign.started_at or utcnow()
     return campaign
 
 
@@ -249,7 +237,8 @@ class SendStep:
 
 
 def send(*, session: Session, campaign_id: int, settings: Settings,
-         batch_size: int = BATCH_SIZE, actor: str = "system") -> Iterator[SendStep]:
+         batch_size: int = BATCH_SIZE, actor: str = "system",
+         refuse_empty: bool = False) -> Iterator[SendStep]:
     """Put every selected patient's message in the outbox, batch by batch.
 
     A generator: the caller (the campaigns view, the CLI) commits at every step it yields
@@ -258,9 +247,18 @@ def send(*, session: Session, campaign_id: int, settings: Settings,
     The service itself never commits. Safe to run again after a crash or to resume: a
     patient is a recipient once per campaign and each message has an idempotency key, so
     nothing is ever queued twice. The last step's `queued` is how many were queued.
+    With `refuse_empty` (the console, the API) a campaign that selects nobody is refused
+    (NoRecipients) instead of "sent" to nobody; the CLI asks for --yes itself.
     """
-    campaign = _start_sending(session, campaign_id)
+    campaign = _sendable(session, campaign_id)
     patient_ids = _enrol_recipients(session, campaign, batch_size)
+    if refuse_empty and not patient_ids \
+            and not progress(session=session, campaign_id=campaign_id)["recipients"]:
+        # Refused before anything changed, rather than "sent" to nobody.
+        raise NoRecipients("nobody to send to: no postponed appointment of this disruption "
+                           "matches the campaign's filters, so nothing was sent")
+    campaign.status = CampaignStatus.SENDING
+    campaign.started_at = campaign.started_at or utcnow()
     pending = _unqueued_recipients(session, campaign)
     total, queued = len(pending), 0
     yield SendStep(queued, total)
@@ -339,62 +337,3 @@ def cancel(*, session: Session, campaign_id: int, actor: str = "system") -> int:
                  + _set_message_status(session, ids, MessageStatus.HELD, MessageStatus.CANCELLED))
     _audit(session, actor, "cancel_campaign", campaign, patients, withdrawn=withdrawn)
     return withdrawn
-
-
-def progress(*, session: Session, campaign_id: int) -> dict:
-    """Where every patient of the campaign has got to."""
-    campaign = _campaign(session, campaign_id)
-    statuses = Counter(dict(session.execute(
-        select(Message.status, func.count())
-        .join(CampaignRecipient, CampaignRecipient.message_id == Message.id)
-        .where(CampaignRecipient.campaign_id == campaign_id)
-        .group_by(Message.status)).all()))
-    recipients = session.scalar(select(func.count()).select_from(CampaignRecipient)
-                                .where(CampaignRecipient.campaign_id == campaign_id))
-    call_list = session.scalar(select(func.count()).select_from(CampaignRecipient).where(
-        CampaignRecipient.campaign_id == campaign_id,
-        CampaignRecipient.route == RecipientRoute.CALL_LIST))
-    replied = session.scalar(select(func.count()).select_from(CampaignRecipient).where(
-        CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.replied_at.is_not(None)))
-    rebooked = session.scalar(
-        select(func.count(func.distinct(CampaignRecipient.patient_id)))
-        .join(Appointment, Appointment.patient_id == CampaignRecipient.patient_id)
-        .where(CampaignRecipient.campaign_id == campaign_id,
-               Appointment.disruption_id == campaign.disruption_id,
-               Appointment.status == AppointmentStatus.REBOOKED))
-    sent = sum(statuses[s] for s in (MessageStatus.SENT, MessageStatus.DELIVERED,
-                                     MessageStatus.READ, MessageStatus.UNDELIVERED))
-    return {
-        "campaign_id": campaign.id,
-        "status": campaign.status.value,
-        "recipients": recipients,
-        "queued": statuses[MessageStatus.QUEUED] + statuses[MessageStatus.SENDING]
-        + statuses[MessageStatus.HELD],
-        "sent": sent,
-        "delivered": statuses[MessageStatus.DELIVERED] + statuses[MessageStatus.READ],
-        "failed": statuses[MessageStatus.FAILED] + statuses[MessageStatus.UNDELIVERED]
-        + statuses[MessageStatus.PARKED],
-        "cancelled": statuses[MessageStatus.CANCELLED],
-        "replied": replied,
-        "rebooked": rebooked,
-        "call_list": call_list,
-    }
-
-
-def call_list(*, session: Session, campaign_id: int) -> list[CampaignRecipient]:
-    """Patients staff must phone, and why."""
-    return list(session.scalars(select(CampaignRecipient).where(
-        CampaignRecipient.campaign_id == campaign_id,
-        CampaignRecipient.route == RecipientRoute.CALL_LIST).order_by(CampaignRecipient.id)))
-
-
-def finish_if_done(*, session: Session, campaign_id: int) -> bool:
-    """Mark a sending campaign completed once nothing of it waits in the outbox."""
-    campaign = _campaign(session, campaign_id)
-    if campaign.status is not CampaignStatus.SENDING:
-        return False
-    if progress(session=session, campaign_id=campaign_id)["queued"]:
-        return False
-    campaign.status = CampaignStatus.COMPLETED
-    campaign.finished_at = utcnow()
-    return True

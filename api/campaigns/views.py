@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 
 from api.audit import service as audit_service
 from api.campaigns import service as campaigns_service
-from api.campaigns.models import Campaign
+from api.campaigns.models import CAMPAIGN_ROLES, Campaign
 from api.campaigns.schemas import (
     CallListEntry,
     CampaignCreate,
@@ -17,11 +17,10 @@ from api.campaigns.schemas import (
 from api.deps import SessionDep, SettingsDep, reads_only, require_role
 from api.errors import STAFF_ERRORS, error_responses
 from api.fields import IdPath
-from api.staff.models import Role, StaffUser
+from api.staff.models import StaffUser
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=STAFF_ERRORS)
-# Campaigns message thousands of patients: clerks (the bookings team) and admins only.
-CampaignStaff = Depends(require_role(Role.CLERK, Role.ADMIN))
+CampaignStaff = Depends(require_role(*CAMPAIGN_ROLES))
 
 
 def _or_404(session, campaign_id: int) -> Campaign:
@@ -45,9 +44,10 @@ def create_campaign(payload: CampaignCreate, session: SessionDep,
 
 @router.get("", response_model=list[CampaignOut])
 @reads_only
-def list_campaigns(session: SessionDep, user: StaffUser = CampaignStaff) -> list[Campaign]:
-    """Every campaign, newest first."""
-    return campaigns_service.list_campaigns(session=session)
+def list_campaigns(session: SessionDep, user: StaffUser = CampaignStaff) -> list[CampaignOut]:
+    """Every campaign, newest first, each with its true status."""
+    return [CampaignOut.model_validate(campaign).model_copy(update={"status": status})
+            for campaign, status in campaigns_service.list_with_status(session=session)]
 
 
 @router.get("/{campaign_id}/preview", response_model=CampaignPreview,
@@ -63,10 +63,12 @@ def preview_campaign(campaign_id: IdPath, session: SessionDep, settings: Setting
              responses=error_responses(404, 409))
 def send_campaign(campaign_id: IdPath, session: SessionDep, settings: SettingsDep,
                   user: StaffUser = CampaignStaff) -> dict:
-    """Queue the campaign's messages (idempotent: sending again queues nothing twice)."""
+    """Queue the campaign's messages (idempotent: sending again queues nothing twice). A
+    campaign whose filters select nobody is refused (409) rather than sent to nobody."""
     _or_404(session, campaign_id)
     for _step in campaigns_service.send(session=session, campaign_id=campaign_id,
-                                        settings=settings, actor=user.audit_actor):
+                                        settings=settings, actor=user.audit_actor,
+                                        refuse_empty=True):
         session.commit()  # per batch: a large send keeps its progress (see service.send)
     return campaigns_service.progress(session=session, campaign_id=campaign_id)
 

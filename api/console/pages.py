@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api.appointments import priorities
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
 from api.staff import auth as staff_auth
@@ -19,6 +20,8 @@ from api.staff.models import Role, StaffUser
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+# One vocabulary for priorities on every page: {{ appointment.priority | priority_label }}.
+templates.env.filters["priority_label"] = priorities.label
 # What a successful action says on the page it returns to (codes, so no text is reflected).
 DONE_MESSAGES = {
     "claimed": "You have claimed this handover.",
@@ -36,6 +39,7 @@ DONE_MESSAGES = {
     "unlocked": "Account unlocked.",
     "reset": "Temporary password set. Every session of that account has ended.",
     "revoked": "API key revoked.",
+    "acknowledged": "On-call alert acknowledged: it is not repeated.",
 }
 
 WORK_ROLES = (Role.CLERK, Role.CLINICIAN, Role.ADMIN)

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from api.config import Settings
 from api.console import charts
 from api.db import utcnow
+from api.handover import on_call
 from api.handover import queue as handover_queue
+from api.handover.models import HandoverReason
 from api.patients.models import Patient
 from api.staff.models import StaffUser
 from api.system import localtime, redis_client
@@ -47,10 +49,22 @@ def due_label(*, due: datetime, now: datetime) -> str:
     return f"overdue by {text}" if due < now else f"due in {text}"
 
 
-def queue_rows(*, session: Session, settings: Settings) -> list[dict]:
-    """The unresolved queue, urgent first then by due time, as the table shows it."""
+def queue_filter(*, user: StaffUser, mine: bool = False, urgent: bool = False,
+                 overdue: bool = False, reason: str = "", search: str = ""
+                 ) -> handover_queue.QueueFilter:
+    """The queue filters from the page's GET form (an unknown type is no filter)."""
+    known = {r.value: r for r in HandoverReason}
+    return handover_queue.QueueFilter(
+        assignee_id=user.id if mine else None, urgent=urgent, overdue=overdue,
+        reason=known.get(reason), search=(search or "").strip()[:handover_queue.SEARCH_CHARS])
+
+
+def queue_rows(*, session: Session, settings: Settings,
+               filters: handover_queue.QueueFilter | None = None) -> list[dict]:
+    """The unresolved queue (red flags first, then urgent, then by due time), narrowed to
+    `filters`, as the table shows it."""
     now = utcnow()
-    items = handover_queue.queue(session=session)
+    items = handover_queue.queue(session=session, filters=filters, now=now)
     patient_ids = {h.patient_id for h in items if h.patient_id}
     staff_ids = {h.assignee_id for h in items if h.assignee_id}
     patients = {p.id: p for p in session.scalars(
@@ -64,10 +78,29 @@ def queue_rows(*, session: Session, settings: Settings) -> list[dict]:
         "patient": patients.get(h.patient_id),
         "assignee": staff.get(h.assignee_id),
         "overdue": h.due_at < now,
+        "red_flag": h.reason is HandoverReason.RED_FLAG,
         "due_label": due_label(due=h.due_at, now=now),
         "due_local": local_time(h.due_at, settings),
         "first_line": quotes.get(h.id, ""),
     } for h in items]
+
+
+def waiting_label(*, since: datetime, now: datetime) -> str:
+    """"12 min" / "3 h 5 min"."""
+    minutes = max(0, int((now - since).total_seconds()) // 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+def on_call_context(*, session: Session) -> dict:
+    """What the out-of-hours banner (_on_call.html) shows: the urgent cases whose on-call
+    alert nobody has acknowledged yet (case references only, no patient data)."""
+    now = utcnow()
+    return {"on_call_alerts": [{
+        "handover_id": handover.id,
+        "red_flag": handover.reason is HandoverReason.RED_FLAG,
+        "waiting": waiting_label(since=handover.created_at, now=now),
+        "sends": alert.sends,
+    } for alert, handover in on_call.waiting(session=session)]}
 
 
 def notify_queue_changed(*, settings: Settings) -> None:
@@ -140,7 +173,7 @@ def dashboard_charts(report: dict) -> dict:
         for key in totals:
             totals[key] += row[key]
     specialty_chart = charts.stacked_bars([
-        (f"{name} ({t['breaching']})", [
+        (f"{name} ({t['breaching']} missing target)", [
             (t["rebooked"], "seg-rebooked"), (t["waiting"], "seg-waiting"),
             (t["postponed"] - t["rebooked"] - t["waiting"], "seg-review")])
         for name, t in sorted(by_specialty.items())

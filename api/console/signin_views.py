@@ -17,7 +17,8 @@ from api.system import client_address
 
 HERE = Path(__file__).parent
 router = APIRouter(prefix="/console", include_in_schema=False)
-STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
+STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript",
+                "campaigns.js": "text/javascript"}
 
 
 @router.get("/static/{name}")

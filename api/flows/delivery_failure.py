@@ -30,6 +30,12 @@ def follow_up(*, session: Session, settings: Settings, failed: Message) -> int:
     """Follow one failed delivery up, once (1), or nothing if another worker did (0)."""
     if not delivery.mark_failure_handled(session=session, message_id=failed.id):
         return 0
+    if failed.category is MessageCategory.STAFF_ALERT:
+        # To the on-call contact, not a patient: no call-back list. The alert repeats until
+        # someone acknowledges it (api.handover.on_call), so the next one may get through.
+        log.error("on-call alert not delivered", extra={"message_id": failed.id,
+                                                        "error": failed.error_code})
+        return 1
     if failed.category is MessageCategory.SAFETY_NET:
         # Whatever the reason, someone phones the patient now; a WhatsApp one also goes
         # again by SMS (a WhatsApp block is not an SMS opt-out).

@@ -7,6 +7,7 @@ a conversation by its id) is in api.flows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from api.messaging.models import Message
 from api.patients.models import Patient
 from api.scheduling import service as scheduling_service
 from api.scheduling.models import Offer
+from api.staff import names as staff_names
 from api.staff.models import Role, StaffUser
 
 # Only clinicians (and admins) may close a case that asks for a clinical decision: a red flag
@@ -153,13 +155,28 @@ NOTE_ACTIONS = ("add_note", "resolve_handover", "safety_net_not_repeated", "iden
                 "lower_red_flag", "confirm_not_red_flag", "reopen_red_flag")
 
 
-def notes(*, session: Session, handover_id: int) -> list[AuditEvent]:
-    """The notes of a handover, oldest first."""
-    return list(session.scalars(
+@dataclass(frozen=True)
+class Note:
+    """A note on a case as staff read it: the audit event, and who wrote it in words."""
+
+    id: int
+    occurred_at: datetime
+    actor: str
+    author_name: str
+    action: str
+    details: dict
+
+
+def notes(*, session: Session, handover_id: int) -> list[Note]:
+    """The notes of a handover, oldest first, each signed with its author's name."""
+    events = list(session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == "handover",
                                  AuditEvent.object_id == str(handover_id),
                                  AuditEvent.action.in_(NOTE_ACTIONS))
         .order_by(AuditEvent.id)))
+    names = staff_names.display_names(session=session, actors=(e.actor for e in events))
+    return [Note(id=e.id, occurred_at=e.occurred_at, actor=e.actor, author_name=names[e.actor],
+                 action=e.action, details=e.details or {}) for e in events]
 
 
 def can_resolve(*, handover: Handover, user: StaffUser) -> bool:

@@ -94,3 +94,21 @@ class RedFlagReview(Base):
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_note: Mapped[str | None] = mapped_column(Text)
+
+
+class OnCallAlert(Base):
+    """The on-call contact told of an urgent handover waiting out of hours: repeated until a
+    member of staff acknowledges it in the console (or claims or resolves the case)."""
+
+    __tablename__ = "on_call_alert"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handover.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sends: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # "console" (the Acknowledge button), "claimed" or "resolved" (the case was taken up),
+    # "not_urgent" (staff lowered its urgency)
+    acknowledged_how: Mapped[str | None] = mapped_column(String(16))

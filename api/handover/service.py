@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,12 +23,11 @@ from api.handover.summary import (
     quote_patient,  # noqa: F401  (the worker quotes with it)
 )
 from api.messaging import history
-from api.system import localtime
+from api.system import working_hours
 
 log = logging.getLogger(__name__)
 
 URGENT_WITHIN = timedelta(minutes=15)
-WORKING_DAYS = range(0, 5)  # Monday to Friday
 HIGH_WITHIN_WORKING = timedelta(hours=1)
 NORMAL_WITHIN_WORKING = timedelta(hours=4)
 URGENCY_ORDER = {Urgency.URGENT: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2}
@@ -37,37 +36,14 @@ URGENCY_ORDER = {Urgency.URGENT: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2}
 SAFETY_REASONS = frozenset({HandoverReason.RED_FLAG, HandoverReason.SAFEGUARDING})
 
 
-def _next_working_moment(local: datetime, opens: time, closes: time) -> datetime:
-    """`local` if the bookings team is at work then, else when it next opens."""
-    day = local
-    while True:
-        if day.weekday() in WORKING_DAYS:
-            start = day.replace(hour=opens.hour, minute=opens.minute, second=0, microsecond=0)
-            end = day.replace(hour=closes.hour, minute=closes.minute, second=0, microsecond=0)
-            if day.date() == local.date() and start <= local < end:
-                return local
-            if local < start:
-                return start
-        day = (day + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        local = day
-
-
 def due_at(*, urgency: Urgency, settings: Settings, now: datetime | None = None) -> datetime:
-    """Urgent: 15 minutes, day or night. Others: within working hours, from when they open."""
+    """Urgent: 15 minutes, day or night. Others: that much working time (the one calendar,
+    `api.system.working_hours`: weekdays, the configured hours, England's bank holidays)."""
     now = now or utcnow()
     if urgency is Urgency.URGENT:
         return now + URGENT_WITHIN
-    zone = localtime.patient_zone(settings)
-    opens = time.fromisoformat(settings.working_hours_start)
-    closes = time.fromisoformat(settings.working_hours_end)
-    start = _next_working_moment(now.astimezone(zone), opens, closes)
     within = HIGH_WITHIN_WORKING if urgency is Urgency.HIGH else NORMAL_WITHIN_WORKING
-    due = start + within
-    closing = due.replace(hour=closes.hour, minute=closes.minute)
-    if due > closing:  # runs past closing time: the rest is due first thing next working day
-        overflow = due - closing
-        due = _next_working_moment(closing + timedelta(minutes=1), opens, closes) + overflow
-    return due.astimezone(now.tzinfo)
+    return working_hours.add_working_time(now, within, settings)
 
 
 def open_for_conversation(*, session: Session, conversation_id: int) -> Handover | None:

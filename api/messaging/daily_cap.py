@@ -17,11 +17,13 @@ from api.messaging.numbers import addresses_of_number, bare_number
 # The per-number daily cap: every message to a number in the last 24 hours counts, except the
 # safety net, which is never counted and never refused. The cap refuses automatic messages
 # only: a staff reply is a person's decision, and the one opt-out confirmation a day that
-# handle_keyword sends uncapped has been counted already when it was queued.
+# handle_keyword sends uncapped has been counted already when it was queued. The cap is a
+# patient's: the on-call alert to staff is neither counted nor refused.
 DAILY_CAP_WINDOW = timedelta(days=1)
-NOT_COUNTED_BY_CAP = frozenset({MessageCategory.SAFETY_NET})
+NOT_COUNTED_BY_CAP = frozenset({MessageCategory.SAFETY_NET, MessageCategory.STAFF_ALERT})
 NEVER_REFUSED_BY_CAP = frozenset({MessageCategory.SAFETY_NET, MessageCategory.STAFF_REPLY,
-                                  MessageCategory.OPT_OUT_CONFIRMATION})
+                                  MessageCategory.OPT_OUT_CONFIRMATION,
+                                  MessageCategory.STAFF_ALERT})
 
 
 def messages_today(*, session: Session, address: str, now: datetime | None = None) -> int:

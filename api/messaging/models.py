@@ -58,6 +58,9 @@ class MessageCategory(enum.StrEnum):
     HOLDING = "holding"  # the assistant is unavailable; staff will reply
     SERVICE = "service"  # HELP, START, media and rate-limit notices, booking confirmations
     OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the answer to STOP
+    # To staff, not a patient: the out-of-hours on-call alert (no patient data in it). Sent
+    # day or night, never counted by or refused for the daily cap.
+    STAFF_ALERT = "staff_alert"
 
 
 class Message(Base):

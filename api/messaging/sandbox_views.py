@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
@@ -22,9 +22,15 @@ from api.messaging.schemas import (
     SandboxSent,
     SandboxThreadEntry,
 )
+from api.system import localtime
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"], responses=error_responses(422, 503))
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+STATIC_FILES = {"sandbox.css": "text/css", "sandbox.js": "text/javascript"}
+# The page's script and styles are files of its own, so it runs under the console's policy.
+CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
+       "form-action 'self'")
 # An address as messages store it: +44..., whatsapp:+44... or an email (up to 254 characters).
 Address = Annotated[str, Query(min_length=3, max_length=254, pattern=NO_NUL)]
 
@@ -48,8 +54,18 @@ def recorded_messages(session: SessionDep, to: Address) -> list[dict]:
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 def phone(request: Request, session: SessionDep) -> HTMLResponse:
     """The phone-like demo page."""
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request, "sandbox.html", {"phones": sandbox.demo_phones(session=session)})
+    response.headers["Content-Security-Policy"] = CSP
+    return response
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def static(name: str) -> FileResponse:
+    if name not in STATIC_FILES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    return FileResponse(HERE / "static" / name, media_type=STATIC_FILES[name],
+                        headers={"Cache-Control": "max-age=300"})
 
 
 @router.post("/send", status_code=202, response_model=SandboxSent,
@@ -68,10 +84,12 @@ async def send_as_patient(payload: SandboxSend, request: Request, settings: Sett
 
 
 @router.get("/thread", response_model=list[SandboxThreadEntry])
-def conversation_thread(session: SessionDep, address: Address) -> list[dict]:
-    """Both sides of the demo phone's conversation."""
+def conversation_thread(session: SessionDep, settings: SettingsDep,
+                        address: Address) -> list[dict]:
+    """Both sides of the demo phone's conversation, with the time each was sent or received."""
     return [
         {"direction": m.direction.value, "body": m.body, "buttons": m.buttons or [],
-         "status": m.status.value, "created_at": m.created_at.isoformat()}
+         "status": m.status.value, "created_at": m.created_at.isoformat(),
+         "shown_at": f"{localtime.to_local(m.created_at, settings):%a %d %b, %H:%M}"}
         for m in sandbox.thread(session=session, address=address)
     ]

@@ -117,6 +117,8 @@ class SandboxThreadEntry(BaseModel):
     buttons: list[dict[str, Any]]
     status: str
     created_at: str = Field(description="ISO 8601 date and time, UTC")
+    shown_at: str = Field(description="When, as the phone shows it: the trust's time zone "
+                                      "(Europe/London), e.g. 'Mon 30 Nov, 14:05'")
 
 
 class ParkedMessageOut(BaseModel):

@@ -53,9 +53,22 @@ class DisruptionReport(BaseModel):
     funnel: Funnel
     self_service_rate: float | None = Field(
         description="Share of rebookings the assistant made (none rebooked yet: null)")
-    median_hours_to_rebook: float | None
-    handover_queue: int
-    handover_sla_breaches: int
+    median_hours_to_rebook: float | None = Field(
+        description="Median hours from the first message about this disruption sent to the "
+                    "patient to the appointment's rebooking, over `rebooked_timed` rebooked "
+                    "appointments (null when none)")
+    rebooked_timed: int = Field(description="Rebooked after the patient's first message")
+    rebooked_before_notified: int = Field(
+        description="Rebooked before any message about this disruption was sent")
+    rebooked_not_notified: int = Field(
+        description="Rebooked, the patient never sent a message about this disruption")
+    handover_queue: int = Field(description="Unresolved handovers in the whole queue")
+    handover_queue_overdue: int = Field(description="Unresolved handovers past their due time")
+    handover_queue_disruption: int = Field(
+        description="Unresolved handovers about a patient this disruption postponed")
+    handover_sla_breaches: int = Field(
+        description="This disruption's patients' handovers that missed their due time "
+                    "(resolved late, or open past it)")
     calls_avoided_estimate: int
     breaching: int
     by_specialty_priority: list[SpecialtyPriorityRow]
@@ -73,3 +86,4 @@ class Breach(BaseModel):
     new_date: str | None = Field(description=ISO_DATE + "; null while still waiting")
     status: str
     days_late: int
+    days_waited: int = Field(description="From referral to the new date (or, waiting, today)")

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.appointments import priorities
 from api.appointments.models import Appointment, AppointmentEvent, AppointmentStatus
 from api.campaigns.models import Campaign, CampaignRecipient
 from api.conversations.models import Conversation
@@ -33,57 +34,76 @@ def _appointments(session: Session, disruption_id: int) -> list[Appointment]:
         Appointment.disruption_id == disruption_id).order_by(Appointment.id)))
 
 
-def _rebooking_events(session: Session, ids: list[int]) -> dict[int, tuple[datetime, datetime, str]]:
-    """appointment id -> (postponed at, rebooked at, who rebooked), latest rebooking."""
-    events: dict[int, list[AppointmentEvent]] = defaultdict(list)
+def _rebookings(session: Session, ids: list[int]) -> dict[int, tuple[datetime, str]]:
+    """appointment id -> (when it was last rebooked, who rebooked it)."""
+    result: dict[int, tuple[datetime, str]] = {}
     for start in range(0, len(ids), 900):
         for event in session.scalars(select(AppointmentEvent).where(
-                AppointmentEvent.appointment_id.in_(ids[start:start + 900]))
+                AppointmentEvent.appointment_id.in_(ids[start:start + 900]),
+                AppointmentEvent.to_status == AppointmentStatus.REBOOKED)
                 .order_by(AppointmentEvent.id)):
-            events[event.appointment_id].append(event)
-    result = {}
-    for appointment_id, history in events.items():
-        postponed = next((e.occurred_at for e in history
-                          if e.to_status is AppointmentStatus.POSTPONED), None)
-        rebooked = [e for e in history if e.to_status is AppointmentStatus.REBOOKED]
-        if postponed and rebooked:
-            result[appointment_id] = (postponed, rebooked[-1].occurred_at, rebooked[-1].actor)
+            result[event.appointment_id] = (event.occurred_at, event.actor)
     return result
 
 
-def _rebooking_figures(session: Session, appointments: list[Appointment]) -> dict:
-    """Who rebooked the rebooked appointments (assistant or staff), and how long it took."""
-    rebookings = _rebooking_events(session, [a.id for a in appointments])
+def _rebooking_figures(session: Session, appointments: list[Appointment],
+                       first_told: dict[int, datetime]) -> dict:
+    """Who rebooked the rebooked appointments (assistant or staff), and how long after the
+    patient was first told.
+
+    Time to rebook runs from the first message about this disruption sent to the patient to
+    the rebooking. Appointments rebooked before any message (the patient phoned first), or
+    whose patient was never sent one (opted out, no number), have no such time: they are
+    counted apart, never as a negative or zero duration.
+    """
+    rebookings = _rebookings(session, [a.id for a in appointments])
     rebooked = [a for a in appointments if a.status is AppointmentStatus.REBOOKED]
     by_assistant = [a for a in rebooked if a.id in rebookings and
-                    rebookings[a.id][2] == "assistant"]
+                    rebookings[a.id][1] == "assistant"]
     by_staff = [a for a in rebooked if a.id in rebookings and
-                rebookings[a.id][2].startswith("staff")]
-    hours_to_rebook = [(r[1] - r[0]).total_seconds() / 3600 for a, r in
-                       ((a, rebookings.get(a.id)) for a in rebooked) if r]
+                rebookings[a.id][1].startswith("staff")]
+    hours, before_told, never_told = [], 0, 0
+    for appointment in rebooked:
+        rebooked_at = rebookings.get(appointment.id, (None, ""))[0]
+        told_at = first_told.get(appointment.patient_id)
+        if told_at is None or rebooked_at is None:
+            never_told += 1
+        elif rebooked_at < told_at:
+            before_told += 1
+        else:
+            hours.append((rebooked_at - told_at).total_seconds() / 3600)
     return {"rebooked": rebooked, "by_assistant": by_assistant, "by_staff": by_staff,
-            "hours_to_rebook": hours_to_rebook}
+            "hours_to_rebook": hours, "rebooked_before_notified": before_told,
+            "rebooked_not_notified": never_told}
 
 
-def _campaign_reach(session: Session, disruption_id: int) -> tuple[set, set, set]:
-    """Patients the disruption's campaigns notified, reached (delivered) and heard back from."""
+def _campaign_reach(session: Session, disruption_id: int) -> dict:
+    """Patients the disruption's campaigns notified (with when they were first told), reached
+    (delivered) and heard back from."""
     campaign_ids = list(session.scalars(select(Campaign.id).where(
         Campaign.disruption_id == disruption_id)))
     recipient_rows = session.execute(
-        select(CampaignRecipient.patient_id, Message.status, CampaignRecipient.replied_at)
+        select(CampaignRecipient.patient_id, Message.status, CampaignRecipient.replied_at,
+               Message.sent_at, Message.created_at)
         .join(Message, Message.id == CampaignRecipient.message_id)
         .where(CampaignRecipient.campaign_id.in_(campaign_ids))).all() if campaign_ids else []
-    notified = {p for p, status, _ in recipient_rows if status in SENT_STATUSES}
-    delivered = {p for p, status, _ in recipient_rows if status in DELIVERED_STATUSES}
-    replied = {p for p, _, replied_at in recipient_rows if replied_at is not None}
-    return notified, delivered, replied
+    first_told: dict[int, datetime] = {}
+    for patient_id, status, _, sent_at, created_at in recipient_rows:
+        if status in SENT_STATUSES:
+            told_at = sent_at or created_at
+            first_told[patient_id] = min(told_at, first_told.get(patient_id, told_at))
+    return {"first_told": first_told,
+            "delivered": {r[0] for r in recipient_rows if r[1] in DELIVERED_STATUSES},
+            "replied": {r[0] for r in recipient_rows if r[2] is not None}}
 
 
 def _handover_figures(session: Session, patient_ids: set[int], now: datetime) -> dict[str, int]:
-    """The patients' handovers still open, those past their due time, and the calls avoided."""
+    """The open handovers (the whole queue, as the queue page counts them, and this
+    disruption's share), those past their due time, and the calls avoided."""
+    unresolved = session.execute(select(Handover.patient_id, Handover.due_at).where(
+        Handover.status != HandoverStatus.RESOLVED)).all()
     handovers = list(session.scalars(select(Handover).where(
         Handover.patient_id.in_(patient_ids)))) if patient_ids else []
-    open_handovers = [h for h in handovers if h.status is not HandoverStatus.RESOLVED]
     sla_breaches = [h for h in handovers if
                     (h.status is not HandoverStatus.RESOLVED and h.due_at < now) or
                     (h.resolved_at is not None and h.resolved_at > h.due_at)]
@@ -91,7 +111,10 @@ def _handover_figures(session: Session, patient_ids: set[int], now: datetime) ->
     conversing = set(session.scalars(select(Conversation.verified_patient_id).where(
         Conversation.verified_patient_id.in_(patient_ids)))) if patient_ids else set()
     handed_over = {h.patient_id for h in handovers}
-    return {"handover_queue": len(open_handovers), "handover_sla_breaches": len(sla_breaches),
+    return {"handover_queue": len(unresolved),
+            "handover_queue_overdue": sum(due_at < now for _, due_at in unresolved),
+            "handover_queue_disruption": sum(p in patient_ids for p, _ in unresolved),
+            "handover_sla_breaches": len(sla_breaches),
             "calls_avoided_estimate": len(conversing - handed_over)}
 
 
@@ -110,7 +133,8 @@ def _by_specialty_priority(session: Session, appointments: list[Appointment],
         row["waiting"] += appointment.status in WAITING
         row["breaching"] += appointment.id in missed_ids
     return [{"specialty": specialty, "priority": priority, **counts}
-            for (specialty, priority), counts in sorted(breakdown.items())]
+            for (specialty, priority), counts in sorted(
+                breakdown.items(), key=lambda item: (item[0][0], priorities.sort_key(item[0][1])))]
 
 
 def disruption_report(*, session: Session, disruption_id: int, today: date | None = None,
@@ -123,10 +147,10 @@ def disruption_report(*, session: Session, disruption_id: int, today: date | Non
     today = today or now.date()
     appointments = _appointments(session, disruption_id)
     patient_ids = {a.patient_id for a in appointments}
-    rebooking = _rebooking_figures(session, appointments)
+    reach = _campaign_reach(session, disruption_id)
+    rebooking = _rebooking_figures(session, appointments, reach["first_told"])
     rebooked, by_assistant = rebooking["rebooked"], rebooking["by_assistant"]
     hours_to_rebook = rebooking["hours_to_rebook"]
-    notified, delivered, replied = _campaign_reach(session, disruption_id)
     missed = breaches(session=session, disruption_id=disruption_id, today=today)
     return {
         "disruption": {"id": disruption.id, "name": disruption.name,
@@ -135,9 +159,9 @@ def disruption_report(*, session: Session, disruption_id: int, today: date | Non
         "funnel": {
             "postponed": len(appointments),
             "patients": len(patient_ids),
-            "notified": len(notified),
-            "delivered": len(delivered),
-            "replied": len(replied),
+            "notified": len(reach["first_told"]),
+            "delivered": len(reach["delivered"]),
+            "replied": len(reach["replied"]),
             "rebooked_by_assistant": len(by_assistant),
             "rebooked_by_staff": len(rebooking["by_staff"]),
             "waiting": sum(a.status in WAITING for a in appointments),
@@ -145,6 +169,9 @@ def disruption_report(*, session: Session, disruption_id: int, today: date | Non
         "self_service_rate": round(len(by_assistant) / len(rebooked), 3) if rebooked else None,
         "median_hours_to_rebook": round(statistics.median(hours_to_rebook), 1)
         if hours_to_rebook else None,
+        "rebooked_timed": len(hours_to_rebook),
+        "rebooked_before_notified": rebooking["rebooked_before_notified"],
+        "rebooked_not_notified": rebooking["rebooked_not_notified"],
         **_handover_figures(session, patient_ids, now),
         "breaching": len(missed),
         "by_specialty_priority": _by_specialty_priority(session, appointments, missed),
@@ -174,6 +201,8 @@ def breaches(*, session: Session, disruption_id: int, today: date | None = None)
                 "new_date": seen_on.isoformat() if seen_on else None,
                 "status": appointment.status.value,
                 "days_late": ((seen_on or today) - appointment.breach_date).days,
+                # The patient's wait: from referral to the new date, or to today if none yet.
+                "days_waited": ((seen_on or today) - appointment.referral_date).days,
             })
     return missed
 

@@ -11,10 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.appointments import priorities
 from api.appointments.models import Pathway, Priority
 from api.reference.models import AppointmentType
 from api.scheduling.models import SessionKind
-from api.system import localtime
+from api.system import localtime, terminal
 
 app = typer.Typer(help="The rescheduling engine: disruptions, capacity, offers, plans.",
                   no_args_is_help=True)
@@ -54,6 +55,17 @@ def _session(commit: bool = True) -> Iterator:
         session.close()
 
 
+def _check_codes(session, *, site: list[str], specialty: list[str],
+                 clinician: list[str] = ()) -> None:
+    """Unknown codes are refused naming the valid ones."""
+    from api.scheduling import listings
+
+    terminal.check_all("site", site, listings.site_names(session=session))
+    terminal.check_all("specialty", specialty, listings.specialty_names(session=session))
+    if clinician:
+        terminal.check_all("clinician", clinician, listings.clinician_names(session=session))
+
+
 def _rules(keep_priority: list[str] | None, keep_pathway: list[str] | None,
            keep: list[int] | None, postpone: list[int] | None, block_free: bool):
     from api.scheduling.disruptions import (
@@ -62,13 +74,12 @@ def _rules(keep_priority: list[str] | None, keep_pathway: list[str] | None,
         PostponementRules,
     )
 
-    try:
-        priorities = ({Priority(p) for p in keep_priority} if keep_priority is not None
-                      else DEFAULT_KEEP_PRIORITIES)
-        pathways = ({Pathway(p) for p in keep_pathway} if keep_pathway is not None
-                    else DEFAULT_KEEP_PATHWAYS)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    priorities = ({Priority(p) for p in terminal.check_all(
+        "priority", keep_priority, (v.value for v in Priority))}
+        if keep_priority is not None else DEFAULT_KEEP_PRIORITIES)
+    pathways = ({Pathway(p) for p in terminal.check_all(
+        "pathway", keep_pathway, (v.value for v in Pathway))}
+        if keep_pathway is not None else DEFAULT_KEEP_PATHWAYS)
     return PostponementRules(keep_priorities=frozenset(priorities),
                              keep_pathways=frozenset(pathways),
                              keep_appointment_ids=frozenset(keep or ()),
@@ -83,25 +94,36 @@ def _print_decisions(decisions, as_json: bool) -> None:
             "priority": d.priority.value, "postpone": d.postpone, "why": d.why}
             for d in decisions], indent=1))
         return
-    table = Table("appointment", "start (UTC)", "priority", "decision")
+    table = Table("appointment", f"when ({terminal.zone_name()} time)", "priority", "decision")
     for d in decisions:
-        table.add_row(str(d.appointment_id), f"{d.start_at:%Y-%m-%d %H:%M}", d.priority.value,
-                      d.why)
+        table.add_row(str(d.appointment_id), terminal.local(d.start_at, "%a %d %b %Y %H:%M"),
+                      priorities.label(d.priority), d.why)
     out.print(table)
     postpone = sum(d.postpone for d in decisions)
     err.print(f"{len(decisions)} affected: {postpone} to postpone, {len(decisions) - postpone} "
               "to keep")
 
 
-KeepPriority = typer.Option(None, "--keep-priority",
+KeepPriority = typer.Option(None, "--keep-priority", metavar="PRIORITY",
                             help="Priorities that go ahead (repeat; default P1a, P1b, "
-                                 "suspected_cancer)")
-KeepPathway = typer.Option(None, "--keep-pathway",
+                                 "suspected_cancer; see `rebook codes`)")
+KeepPathway = typer.Option(None, "--keep-pathway", metavar="PATHWAY",
                            help="Pathways that go ahead (repeat; default cancer_fds, cancer_62)")
-KeepIds = typer.Option(None, "--keep", help="Appointment id to keep whatever its priority")
-PostponeIds = typer.Option(None, "--postpone", help="Appointment id to postpone regardless")
-SpecialtyCodes = typer.Option(None, "--specialty", help="Specialty code (repeat; none: all)")
-SiteCodes = typer.Option(None, "--site", help="Site code (repeat; none means all)")
+KeepIds = typer.Option(None, "--keep", metavar="ID",
+                       help="Appointment id to keep whatever its priority")
+PostponeIds = typer.Option(None, "--postpone", metavar="ID",
+                           help="Appointment id to postpone regardless")
+SpecialtyCodes = typer.Option(None, "--specialty", metavar="CODE",
+                              help="Specialty code (repeat; none: all; see `rebook codes`)")
+SiteCodes = typer.Option(None, "--site", metavar="CODE",
+                         help="Site code (repeat; none means all)")
+When = "ISO date-time, e.g. 2027-01-12T07:00; London time if no offset"
+DisruptionId = typer.Option(..., "--disruption", metavar="ID",
+                            help="Disruption id (see `rebook disruption list`)")
+NoticeHours = typer.Option(48, metavar="HOURS",
+                           help="Offer no slot sooner than this many hours from now")
+ClinicId = typer.Option(..., "--clinic", metavar="ID",
+                        help="Clinic session id (see `rebook clinic list`)")
 KindOption = typer.Option(SessionKind.CLINIC, help="clinic or theatre_list")
 TypeOption = typer.Option(AppointmentType.OUTPATIENT, "--type", help="Slot type")
 
@@ -109,8 +131,8 @@ TypeOption = typer.Option(AppointmentType.OUTPATIENT, "--type", help="Slot type"
 @app.command("disrupt")
 def disrupt(
     name: str = typer.Option(..., help="e.g. 'Resident doctors strike, January'"),
-    starts: str = typer.Option(..., help="ISO date-time; Europe/London if no offset"),
-    ends: str = typer.Option(..., help="ISO date-time; Europe/London if no offset"),
+    starts: str = typer.Option(..., metavar="WHEN", help=When),
+    ends: str = typer.Option(..., metavar="WHEN", help=When),
     staff_group: str = typer.Option(..., help="e.g. 'resident doctors'"),
     specialty: list[str] = SpecialtyCodes,
     site: list[str] = SiteCodes,
@@ -121,13 +143,14 @@ def disrupt(
     postpone: list[int] = PostponeIds,
     block_free: bool = typer.Option(True, help="Withdraw the disrupted sessions' free slots"),
     preview: bool = typer.Option(False, "--preview", help="Show what would happen; change nothing"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = terminal.JsonOption,
 ) -> None:
     """Declare a disruption and postpone what it affects (or --preview it)."""
     from api.scheduling import service as scheduling_service
 
     rules = _rules(keep_priority, keep_pathway, keep, postpone, block_free)
     with _session(commit=not preview) as session:
+        _check_codes(session, site=site or [], specialty=specialty or [])
         disruption = scheduling_service.declare_disruption(
             session=session, name=name, starts_at=_when(starts), ends_at=_when(ends),
             staff_group=staff_group, specialty_codes=specialty or [], site_codes=site or [],
@@ -148,14 +171,14 @@ def disrupt(
 
 @app.command("postpone")
 def postpone_existing(
-    disruption: int = typer.Option(..., "--disruption", help="Disruption id"),
+    disruption: int = DisruptionId,
     keep_priority: list[str] = KeepPriority,
     keep_pathway: list[str] = KeepPathway,
     keep: list[int] = KeepIds,
     postpone: list[int] = PostponeIds,
     block_free: bool = typer.Option(True, help="Withdraw the disrupted sessions' free slots"),
     preview: bool = typer.Option(False, "--preview", help="Show what would happen; change nothing"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = terminal.JsonOption,
 ) -> None:
     """Preview or postpone the appointments an existing disruption affects."""
     from api.scheduling import service as scheduling_service
@@ -174,17 +197,18 @@ def postpone_existing(
 
 @app.command("add-clinic")
 def add_clinic(
-    site: str = typer.Option(..., help="Site code"),
-    specialty: str = typer.Option(..., help="Specialty code"),
+    site: str = typer.Option(..., metavar="CODE", help="Site code (see `rebook codes`)"),
+    specialty: str = typer.Option(..., metavar="CODE", help="Specialty code"),
     location: str = typer.Option(..., help="Room or theatre, e.g. 'Outpatients B'"),
-    starts: str = typer.Option(..., help="ISO date-time; Europe/London if no offset"),
+    starts: str = typer.Option(..., metavar="WHEN", help=When),
     slots: int = typer.Option(10, help="How many slots (clinics)"),
     minutes: int = typer.Option(20, help="Minutes per slot (clinics)"),
-    cases: str = typer.Option("", help="Theatre list case lengths, e.g. '90,120,60'"),
-    clinician: str = typer.Option(None, help="Clinician code"),
+    cases: str = typer.Option("", metavar="MINUTES",
+                              help="Theatre list case lengths, e.g. '90,120,60'"),
+    clinician: str = typer.Option(None, metavar="CODE", help="Clinician code"),
     kind: SessionKind = KindOption,
     appointment_type: AppointmentType = TypeOption,
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = terminal.JsonOption,
 ) -> None:
     """Add a short-notice clinic or theatre list (slots start free)."""
     from api.scheduling import service as scheduling_service
@@ -194,37 +218,41 @@ def add_clinic(
     except ValueError as exc:
         raise typer.BadParameter("--cases takes whole minutes separated by commas") from exc
     with _session() as session:
+        _check_codes(session, site=[site], specialty=[specialty],
+                     clinician=[clinician] if clinician else [])
         clinic = scheduling_service.add_clinic(
             session=session, site_code=site, specialty_code=specialty, location=location,
             starts_at=_when(starts), slot_minutes=lengths, kind=kind,
             appointment_type=appointment_type, clinician_code=clinician)
         clinic_id, ends_at = clinic.id, clinic.ends_at
     err.print(f"[green]clinic session {clinic_id}[/green]: {len(lengths)} slots until "
-              f"{ends_at:%H:%M} UTC; next: rebook schedule propose --clinic {clinic_id}")
+              f"{terminal.local(ends_at, '%H:%M')} ({terminal.zone_name()} time); "
+              f"next: rebook schedule propose --clinic {clinic_id}")
     if as_json:
         typer.echo(json.dumps({"id": clinic_id, "slots": len(lengths)}))
 
 
 @app.command("propose")
-def propose(clinic: int = typer.Option(..., "--clinic", help="Clinic session id"),
-            min_notice_hours: int = typer.Option(48)) -> None:
+def propose(clinic: int = ClinicId,
+            min_notice_hours: int = NoticeHours) -> None:
     """Show who each slot of a new session would be offered to, in priority order."""
     from api.scheduling import service as scheduling_service
 
     with _session(commit=False) as session:
         proposals = scheduling_service.propose(session=session, clinic_session_id=clinic,
                                                min_notice=timedelta(hours=min_notice_hours))
-        table = Table("slot", "start (UTC)", "appointment", "why")
+        table = Table("slot", f"when ({terminal.zone_name()} time)", "appointment", "why")
         for p in proposals:
-            table.add_row(str(p.slot_id), f"{p.start_at:%Y-%m-%d %H:%M}",
+            table.add_row(str(p.slot_id), terminal.local(p.start_at, "%a %d %b %H:%M"),
                           str(p.appointment_id), p.reasons)
         out.print(table)
 
 
 @app.command("approve")
-def approve(clinic: int = typer.Option(..., "--clinic", help="Clinic session id"),
-            hold_hours: int = typer.Option(24, help="How long each offer holds its slot"),
-            min_notice_hours: int = typer.Option(48)) -> None:
+def approve(clinic: int = ClinicId,
+            hold_hours: int = typer.Option(24, metavar="HOURS",
+                                           help="How long each offer holds its slot"),
+            min_notice_hours: int = NoticeHours) -> None:
     """Offer each slot of a new session to its proposed patient; declines cascade."""
     from api.scheduling import capacity
 
@@ -236,17 +264,23 @@ def approve(clinic: int = typer.Option(..., "--clinic", help="Clinic session id"
     err.print(f"[green]{count} offers sent[/green] (held {hold_hours} h each)")
 
 
+PLAN_NAMES = {"greedy": "quick", "solver": "optimised"}
+
+
 @app.command("plan")
 def plan(
-    disruption: int = typer.Option(..., "--disruption", help="Disruption id"),
-    method: str = typer.Option("both", help="greedy, solver or both"),
-    solver_limit: float = typer.Option(120.0, help="Seconds the solver may take"),
+    disruption: int = DisruptionId,
+    method: str = typer.Option("both", metavar="greedy|solver|both",
+                               help="The quick plan (greedy), the best plan (solver) or both"),
+    solver_limit: float = typer.Option(120.0, metavar="SECONDS",
+                                       help="Seconds the solver may take"),
     apply: bool = typer.Option(False, "--apply",
                                help="Send the plan as 24-hour offers (the solver's if it "
                                     "finished, else greedy's)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = terminal.JsonOption,
 ) -> None:
-    """Assign the disruption's whole postponed backlog to free slots; report both objectives."""
+    """Plan the disruption's whole postponed backlog into free slots: who is placed, who is
+    seen after their target date, and by how many days (the greedy and the optimised plan)."""
     from api.scheduling import planning
 
     if method not in ("greedy", "solver", "both"):
@@ -270,13 +304,16 @@ def plan(
         typer.echo(json.dumps({"postponed": len(problem.needs), "slots": len(problem.openings),
                                "plans": rows, "offers_sent": sent}))
         return
-    table = Table("method", "seconds", "objective", "breaches", "breach days", "unplaced",
-                  "finished", title=f"{len(problem.needs):,} postponed, "
-                                    f"{len(problem.openings):,} free slots")
+    table = Table("plan", "patients placed", "not placed", "seen after their target",
+                  "days past targets (total)", "took", title=f"{len(problem.needs):,} postponed "
+                  f"appointments, {len(problem.openings):,} free slots",
+                  caption="quick: waiting-list order, earliest slot; optimised: fewest days "
+                          "past target, most urgent first")
     for r in rows:
-        table.add_row(r["method"], f"{r['seconds']:.2f}", f"{r['objective']:,}",
-                      f"{r['breaches']:,}", f"{r['breach_days']:,}", f"{r['unassigned']:,}",
-                      "yes" if r["finished"] else "no (time limit)")
+        table.add_row(PLAN_NAMES.get(r["method"], r["method"]), f"{r['assigned']:,}",
+                      f"{r['unassigned']:,}", f"{r['breaches']:,}", f"{r['breach_days']:,}",
+                      f"{r['seconds']:.1f} s" + ("" if r["finished"] else " (time limit: "
+                                                 "not the best possible)"))
     out.print(table)
     if apply:
         err.print(f"[green]{sent} offers sent[/green]")

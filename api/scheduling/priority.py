@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from api.appointments import priorities
 from api.appointments.models import Pathway, Priority
 
 TIER: dict[Priority, int] = {
@@ -37,16 +38,6 @@ TIER: dict[Priority, int] = {
 }
 BREACHED_BUCKET = -1
 
-PRIORITY_LABEL: dict[Priority, str] = {
-    Priority.P1A: "P1a (within 24 hours)",
-    Priority.P1B: "P1b (within 72 hours)",
-    Priority.P2: "P2 (within 4 weeks)",
-    Priority.P3: "P3 (within 3 months)",
-    Priority.P4: "P4 (can wait over 3 months)",
-    Priority.URGENT: "urgent",
-    Priority.SUSPECTED_CANCER: "suspected cancer",
-    Priority.ROUTINE: "routine",
-}
 TARGET_LABEL: dict[Pathway, str] = {
     Pathway.RTT: "the 18-week referral-to-treatment target",
     Pathway.CANCER_FDS: "the 28-day cancer diagnosis standard",
@@ -120,7 +111,7 @@ def reasons(facts: Facts, today: date) -> str:
     else:
         breach = f"breaches {target} on {when} (in {_weeks(days_left)})"
     parts = [
-        PRIORITY_LABEL[Priority(facts.priority)],
+        priorities.label(facts.priority),
         breach,
         f"waited {_weeks((today - facts.referral_date).days)} since referral",
         _times(facts.times_postponed),

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import datetime
 
 import typer
 from rich.console import Console
 
+from api.system import terminal
+
 app = typer.Typer(help="Staff accounts and API keys.", no_args_is_help=True)
+PASSWORD_VARIABLE = "REBOOK_STAFF_PASSWORD"
 console = Console(stderr=True)
 
 
@@ -32,10 +36,11 @@ def _iso(moment) -> str | None:
 @app.command("create-user")
 def create_user(
     username: str = typer.Argument(..., help="Sign-in name, e.g. j.bloggs"),
-    role: str = typer.Option("clerk", help="clerk, clinician or admin"),
-    display_name: str = typer.Option("", help="Name shown in the console"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                 envvar="REBOOK_STAFF_PASSWORD"),
+    role: str = typer.Option("clerk", metavar="ROLE", help="clerk, clinician or admin"),
+    display_name: str = typer.Option("", metavar="NAME", help="Name shown in the console"),
+    password: str = typer.Option(None, metavar="PASSWORD", show_envvar=False,
+                                 help=f"Better: set {PASSWORD_VARIABLE} (not kept in shell "
+                                      "history); at a terminal you are asked"),
 ) -> None:
     """Create a staff user who can sign in to the console."""
     from api.audit import service as audit_service
@@ -43,6 +48,8 @@ def create_user(
     from api.staff import service as staff_service
     from api.staff.models import Role
 
+    terminal.check_all("role", [role], (r.value for r in Role))
+    password = terminal.secret(password, variable=PASSWORD_VARIABLE, prompt="Password")
     try:
         with session_scope() as session:
             user = staff_service.create_user(session=session, username=username,
@@ -57,7 +64,7 @@ def create_user(
 
 
 @app.command("list")
-def list_users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def list_users(as_json: bool = terminal.JsonOption) -> None:
     """Every staff account: role, active, locked."""
     from api.db import session_scope
     from api.staff import service as staff_service
@@ -71,10 +78,19 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
-    for row in rows:
-        state = ("deactivated" if not row["active"]
-                 else f"locked until {row['locked_until']}" if row["locked_until"] else "active")
-        typer.echo(f"{row['username']}\t{row['role']}\t{state}\t{row['display_name']}")
+    terminal.table(f"Staff accounts ({len(rows)})", ("username", "name", "role", "state"), [
+        (r["username"], r["display_name"], r["role"],
+         "deactivated" if not r["active"] else
+         f"locked until {_local(r['locked_until'])}" if r["locked_until"] else "active")
+        for r in rows])
+
+
+def _local(text: str | None) -> str:
+    """An ISO instant as the trust's wall-clock time, naming the zone."""
+    if not text:
+        return "-"
+    return f"{terminal.local(datetime.fromisoformat(text), '%d %b %Y %H:%M')} " \
+           f"({terminal.zone_name()} time)"
 
 
 def _on_user(username: str, verb) -> None:
@@ -124,15 +140,16 @@ def reset_password(
     username: str,
     generate: bool = typer.Option(False, "--generate",
                                   help="Generate a temporary password and print it once."),
-    password: str = typer.Option(None, hide_input=True, envvar="REBOOK_STAFF_PASSWORD",
-                                 help="The temporary password (else prompted for)."),
+    password: str = typer.Option(None, metavar="PASSWORD", show_envvar=False,
+                                 help=f"The temporary password; better: set "
+                                      f"{PASSWORD_VARIABLE}; at a terminal you are asked"),
 ) -> None:
     """Set a temporary password (ends the user's sessions, lifts any lockout)."""
     from api.staff import service as staff_service
 
-    if not generate and password is None:
-        password = typer.prompt("Temporary password", hide_input=True,
-                                confirmation_prompt=True)
+    if not generate:
+        password = terminal.secret(password, variable=PASSWORD_VARIABLE,
+                                   prompt="Temporary password")
     generated: list[str | None] = []
     _on_user(username, lambda session, user: generated.append(staff_service.reset_password(
         session=session, actor=_actor(), user=user, password=None if generate else password)))
@@ -144,15 +161,20 @@ def reset_password(
 @app.command("change-password")
 def change_password(
     username: str,
-    current_password: str = typer.Option(..., prompt=True, hide_input=True,
-                                         envvar="REBOOK_STAFF_CURRENT_PASSWORD"),
-    new_password: str = typer.Option(..., prompt=True, hide_input=True,
-                                     confirmation_prompt=True,
-                                     envvar="REBOOK_STAFF_NEW_PASSWORD"),
+    current_password: str = typer.Option(
+        None, metavar="PASSWORD", show_envvar=False,
+        help="Better: set REBOOK_STAFF_CURRENT_PASSWORD; at a terminal you are asked"),
+    new_password: str = typer.Option(
+        None, metavar="PASSWORD", show_envvar=False,
+        help="Better: set REBOOK_STAFF_NEW_PASSWORD; at a terminal you are asked"),
 ) -> None:
     """Change a user's own password, given the current one (ends their sessions)."""
     from api.staff import service as staff_service
 
+    current_password = terminal.secret(current_password, prompt="Current password",
+                                       variable="REBOOK_STAFF_CURRENT_PASSWORD", confirm=False)
+    new_password = terminal.secret(new_password, variable="REBOOK_STAFF_NEW_PASSWORD",
+                                   prompt="New password")
     _on_user(username, lambda session, user: staff_service.change_password(
         session=session, user=user, current_password=current_password,
         new_password=new_password))
@@ -184,7 +206,7 @@ def create_api_key(
 @app.command("api-keys")
 def api_keys(
     username: str = typer.Argument(None, help="Only this user's keys"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = terminal.JsonOption,
 ) -> None:
     """API keys, newest first: prefix, user, label, created, last used, revoked."""
     from api.db import session_scope
@@ -204,8 +226,10 @@ def api_keys(
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
-    for row in rows:
-        typer.echo("\t".join(str(row[k] or "-") for k in row))
+    terminal.table(f"API keys ({len(rows)})",
+                   ("prefix", "user", "label", "created", "last used", "revoked"),
+                   [(r["prefix"], r["username"], r["label"] or "-", _local(r["created_at"]),
+                     _local(r["last_used_at"]), _local(r["revoked_at"])) for r in rows])
 
 
 @app.command("revoke-api-key")

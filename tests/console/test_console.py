@@ -140,7 +140,7 @@ def test_queue_page_lists_urgent_first_and_highlights_overdue(api_client, desk, 
     html = api_client.get("/console/queue").text
     assert html.index(f'data-handover-id="{urgent.id}"') < html.index(
         f'data-handover-id="{normal.id}"')
-    assert re.search(rf'class="overdue" data-handover-id="{urgent.id}"', html)
+    assert re.search(rf'class="red-flag-row overdue" data-handover-id="{urgent.id}"', html)
     assert "Overdue by" in html
     rows = api_client.get("/console/queue/rows")
     assert rows.status_code == 200 and "<html" not in rows.text

@@ -1,16 +1,19 @@
 """The dashboard and campaign pages: figures and charts for signed-in staff."""
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 import pytest
 
 from api.appointments import service as appointments_service
-from api.appointments.models import AppointmentStatus
+from api.appointments.models import AppointmentStatus, Priority
+from api.audit.models import AuditEvent
 from api.campaigns import service as campaigns_service
 from api.db import utcnow
+from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgency
 from api.scheduling.models import Disruption
 from tests.console.test_console import sign_in
-from tests.factories import make_appointment, make_patient
+from tests.factories import make_appointment, make_patient, make_specialty
 from tests.handover.helpers import Desk
 
 
@@ -41,7 +44,8 @@ def test_dashboard_shows_figures_and_charts(api_client, strike):
     page = api_client.get(f"/console/dashboard?disruption={disruption.id}")
     assert page.status_code == 200
     assert 'role="img" aria-label="Funnel' in page.text
-    assert "Appointments by specialty" in page.text and "Dermatology (0)" in page.text
+    assert "Appointments by specialty" in page.text
+    assert "Dermatology (0 missing target)" in page.text
     assert ">4</span> appointments postponed" in page.text
     assert f"/api/v1/reports/disruptions/{disruption.id}.csv" in page.text
 
@@ -59,3 +63,102 @@ def test_campaign_progress_page(api_client, strike):
 def test_dashboard_needs_sign_in(api_client, strike):
     response = api_client.get("/console/dashboard", follow_redirects=False)
     assert response.status_code == 303
+
+
+PRIORITIES = [Priority.P2, Priority.SUSPECTED_CANCER, Priority.ROUTINE]
+
+
+@pytest.fixture
+def backlog(db_session):
+    """30 postponed appointments already past their target, in two specialties and three
+    priorities; one patient has an open handover, one a resolved one."""
+    desk = Desk(db_session, prefix="bl")
+    cardiology = make_specialty(db_session, name="Cardiology")
+    disruption = Disruption(name="Long strike", starts_at=utcnow(),
+                            ends_at=utcnow() + timedelta(days=5), staff_group="consultants")
+    db_session.add(disruption)
+    db_session.flush()
+    appointments = []
+    for i in range(30):
+        appointment = make_appointment(
+            db_session, patient=make_patient(db_session, given_name=f"Pat{i:02d}"),
+            specialty=cardiology if i % 2 else desk.specialty, site_id=desk.site.id,
+            priority=PRIORITIES[i % 3], referral_date=date(2025, 6, 1),
+            breach_date=date(2025, 10, 1) + timedelta(days=i))
+        appointments_service.change_status(session=db_session, appointment=appointment,
+                                           to_status=AppointmentStatus.POSTPONED,
+                                           reason="industrial action", actor="system")
+        appointment.disruption_id = disruption.id
+        appointments.append(appointment)
+    now = utcnow()
+    handovers = [Handover(patient_id=appointments[status].patient_id, status=value,
+                          reason=HandoverReason.ASKED_FOR_PERSON, urgency=Urgency.NORMAL,
+                          due_at=now + timedelta(hours=1), created_by="assistant")
+                 for status, value in ((1, HandoverStatus.OPEN), (4, HandoverStatus.RESOLVED))]
+    # And two the disruption does not know: nobody identified yet, still in the queue.
+    handovers += [Handover(patient_id=None, status=HandoverStatus.OPEN, urgency=Urgency.HIGH,
+                           reason=HandoverReason.ASKED_FOR_PERSON, due_at=now - timedelta(
+                               minutes=5), created_by="assistant") for _ in range(2)]
+    db_session.add_all(handovers)
+    db_session.commit()
+    return desk, disruption, appointments, handovers
+
+
+def _rows(page_text: str) -> list[str]:
+    table = page_text.split('class="table responsive breach-table"')[1].split("</table>")[0]
+    return re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+
+
+def test_breach_list_pages_25_at_a_time_with_names(api_client, db_session, backlog):
+    desk, disruption, appointments, handovers = backlog
+    sign_in(api_client, "bl.clerk")
+    first = api_client.get(f"/console/dashboard?disruption={disruption.id}")
+    rows = _rows(first.text)
+    assert len(rows) == 25
+    assert "Showing 1 to 25 of 30 appointments (page 1 of 2)" in first.text
+    assert f"?disruption={disruption.id}&amp;page=2" in first.text
+    # Most urgent first: every suspected cancer row comes before the P2 ones.
+    labels = [re.search(r'data-label="Priority">([^<]*)<', r).group(1) for r in rows]
+    assert labels[:10] == ["Suspected cancer"] * 10 and labels[10:20] == ["Urgent (P2)"] * 10
+    patient = appointments[1].patient
+    nhs = patient.nhs_number
+    row = next(r for r in rows if patient.full_name in r)
+    assert f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}" in row and "Cardiology" in row
+    assert "2 Oct 2025" in row and "still waiting" in row  # its target, in words
+    assert f'href="/console/handovers/{handovers[0].id}"' in row and "Open handover" in row
+    second = api_client.get(f"/console/dashboard?disruption={disruption.id}&page=2")
+    assert len(_rows(second.text)) == 5 and "page 2 of 2" in second.text
+    # Every page view is audited with exactly the patients it showed.
+    event = db_session.query(AuditEvent).filter_by(action="view_dashboard").order_by(
+        AuditEvent.id.desc()).first()
+    shown = {a.patient_id for a in appointments if a.patient.full_name in second.text}
+    assert set(event.details["patient_ids"]) == shown and len(shown) == 5
+
+
+def test_breach_list_filters_by_specialty_and_priority(api_client, backlog):
+    _, disruption, appointments, _ = backlog
+    sign_in(api_client, "bl.clerk")
+    page = api_client.get(f"/console/dashboard?disruption={disruption.id}"
+                          "&specialty=Cardiology&priority=P2")
+    rows = _rows(page.text)
+    expected = [a for a in appointments
+                if a.specialty.name == "Cardiology" and a.priority is Priority.P2]
+    assert len(rows) == len(expected) == 5
+    assert all("Urgent (P2)" in r and "Cardiology" in r for r in rows)
+    assert '<option value="P2" selected>Urgent (P2)</option>' in page.text
+    none = api_client.get(f"/console/dashboard?disruption={disruption.id}&priority=P1a")
+    assert "No appointment matches these filters." in none.text
+
+
+def test_one_priority_vocabulary_and_the_queue_count(api_client, db_session, backlog):
+    _, disruption, _, _ = backlog
+    sign_in(api_client, "bl.clerk")
+    page = api_client.get(f"/console/dashboard?disruption={disruption.id}").text
+    assert "suspected_cancer" not in page.replace('value="suspected_cancer"', "")
+    assert ">P2<" not in page and ">routine<" not in page
+    # The open handovers are the queue's: every unresolved case, identified or not.
+    unresolved = sum(h.status is not HandoverStatus.RESOLVED
+                     for h in db_session.query(Handover).all())
+    assert f'<span class="kpi-value">{unresolved}</span> open handovers in the queue' in page
+    assert "1 about this disruption's patients" in page
+    assert "median hours from first message to rebooking" in page

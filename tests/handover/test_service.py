@@ -25,19 +25,19 @@ def desk(db_session):
     return Desk(db_session)
 
 
-def test_queue_is_urgent_first_then_by_due_time(desk, db_session):
+def test_queue_is_red_flags_first_then_urgent_then_by_due_time(desk, db_session):
     normal, *_ = desk.patient_case(urgency=Urgency.NORMAL)
     high, *_ = desk.patient_case(urgency=Urgency.HIGH)
     urgent, *_ = desk.patient_case(urgency=Urgency.URGENT, reason=HandoverReason.RED_FLAG)
     late_urgent, *_ = desk.patient_case(urgency=Urgency.URGENT)
-    late_urgent.due_at = urgent.due_at - timedelta(minutes=30)  # overdue: comes first
+    late_urgent.due_at = urgent.due_at - timedelta(minutes=30)  # overdue: first after red flags
     done, *_ = desk.patient_case(urgency=Urgency.URGENT)
     hand_back_flow.resolve(session=db_session, handover=done, user=desk.users[Role.CLERK],
                            hand_back=True)
     db_session.flush()
 
     ids = [h.id for h in handover_queue.queue(session=db_session)]
-    assert ids == [late_urgent.id, urgent.id, high.id, normal.id]
+    assert ids == [urgent.id, late_urgent.id, high.id, normal.id]
     assert casework.is_overdue(handover=late_urgent)
     assert not casework.is_overdue(handover=normal)
     assert done.id in [h.id for h in handover_queue.queue(session=db_session,

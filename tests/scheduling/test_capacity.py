@@ -82,7 +82,7 @@ def test_proposal_follows_priority_and_fit(world, db_session):
     proposals = capacity.propose(session=db_session, clinic_session_id=clinic.id, now=NOW)
     assert [p.appointment_id for p in proposals] == [p1b.id, urgent.id, routine.id]
     assert [p.start_at for p in proposals] == [at(5, 9, m) for m in (0, 20, 40)]
-    assert proposals[0].reasons.startswith("P1b (within 72 hours)")
+    assert proposals[0].reasons.startswith("Very urgent (P1b)")
 
 
 def test_too_soon_for_notice_proposes_nobody(world, db_session):

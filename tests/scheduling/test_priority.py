@@ -88,7 +88,7 @@ def test_explanation_is_one_sentence_with_every_reason():
               referral_date=date(2025, 12, 1), times_postponed=2, vulnerable=True)
     assert priority.explain(f, today=TODAY, position=12, total=340,
                             queue="General Surgery operations") == (
-        "P2 (within 4 weeks), breaches the 18-week referral-to-treatment target on "
+        "Urgent (P2), breaches the 18-week referral-to-treatment target on "
         "Mon 30 Mar 2026 (in 4 weeks), waited 13 weeks since referral, postponed twice, "
         "recorded as vulnerable: 12th of 340 waiting for General Surgery operations.")
 
@@ -97,7 +97,7 @@ def test_explanation_of_a_breached_cancer_pathway():
     f = facts(1, priority=Priority.SUSPECTED_CANCER, pathway=Pathway.CANCER_FDS,
               breach_date=date(2026, 2, 27), referral_date=date(2026, 1, 30), times_postponed=1)
     assert priority.reasons(f, TODAY) == (
-        "suspected cancer, passed the 28-day cancer diagnosis standard on Fri 27 Feb 2026, "
+        "Suspected cancer, passed the 28-day cancer diagnosis standard on Fri 27 Feb 2026, "
         "waited 4 weeks since referral, postponed once")
 
 

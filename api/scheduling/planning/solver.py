@@ -31,15 +31,18 @@ def _highs():
         h = highspy.Highs()
     else:
         # HiGHS prints a licence banner to file descriptor 1 when the first instance is made,
-        # which would corrupt `rebook schedule plan --json`: send it to stderr instead.
+        # before any option (output_flag) can be set: it would corrupt `rebook schedule plan
+        # --json` and means nothing to a bookings manager, so it goes nowhere.
         sys.stdout.flush()
         saved = os.dup(1)
-        os.dup2(2, 1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
         try:
             h = highspy.Highs()
         finally:
             os.dup2(saved, 1)
             os.close(saved)
+            os.close(devnull)
         _banner_shown = True
     h.setOptionValue("output_flag", False)
     return h

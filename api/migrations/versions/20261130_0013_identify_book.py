@@ -1,8 +1,8 @@
 """Identifying a patient from a handover, lowering a red flag for clinician review, and a
 keyword's answer tied to the keyword (so both join the conversation's transcript).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30 15:00:00
 
 (Branch identify-book: the merger renumbers.)
@@ -11,8 +11,8 @@ Create Date: 2026-11-30 15:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011'
-down_revision = '0010'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
