@@ -19,8 +19,10 @@ from api.console.dashboard_views import router as console_dashboard_router
 from api.console.handover_views import router as console_handover_router
 from api.console.oidc_views import router as console_oidc_router
 from api.console.queue_views import router as console_queue_router
+from api.console.red_flag_views import router as console_red_flag_router
 from api.console.signin_views import router as console_signin_router
 from api.db import get_sessionmaker
+from api.handover.patient_views import router as patient_search_router
 from api.handover.views import router as handover_router
 from api.logs import configure_logging
 from api.messaging.inbound_webhook import InboundWebhook
@@ -71,7 +73,7 @@ def create_app() -> FastAPI:
                    console_signin_router, console_queue_router, console_handover_router,
                    console_audit_router, console_dashboard_router, console_campaign_router,
                    console_campaign_status_router, console_campaign_call_router,
-                   console_account_router):
+                   console_account_router, console_red_flag_router, patient_search_router):
         app.include_router(router)
     if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says
         app.include_router(sandbox_router)

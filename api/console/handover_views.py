@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.console import service as console_service
@@ -18,16 +18,29 @@ from api.deps import SessionDep, SettingsDep
 from api.flows import booking as booking_flow
 from api.flows import case_file as case_file_flow
 from api.flows import hand_back as hand_back_flow
+from api.flows import identify as identify_flow
 from api.flows import staff_reply as staff_reply_flow
-from api.handover import casework
+from api.handover import casework, red_flags
 from api.handover.models import HandoverStatus
+from api.patients import search
 from api.scheduling.errors import SchedulingError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+# What this page's own actions say when they are done (with the shared ones).
+DONE = DONE_MESSAGES | {
+    "identified": "Patient linked to this handover, with how their identity was checked.",
+    "options": "Options queued: the patient is sent the held dates as numbered choices.",
+    "lowered": "Marked not a red flag. A clinician will review it on today's list.",
+}
+
+NOTE_LABELS = {"identify_patient": "patient identified", "lower_red_flag": "marked not a red flag",
+               "confirm_not_red_flag": "clinician confirmed: not a red flag",
+               "reopen_red_flag": "clinician reopened the red flag"}
 
 
 def _handover_page(request: Request, session, settings, console, handover_id: int,
-                   done: str = "", error: str = "", status_code: int = 200) -> HTMLResponse:
+                   done: str = "", error: str = "", status_code: int = 200,
+                   extra: dict | None = None) -> HTMLResponse:
     session.rollback()  # a refused action leaves nothing half-done behind
     try:
         handover = casework.get(session=session, handover_id=handover_id)
@@ -38,10 +51,11 @@ def _handover_page(request: Request, session, settings, console, handover_id: in
     session.commit()
     return render(request, "handover.html", case | {
         "user": console[0], "csrf_token": console[1].csrf, "settings": settings,
-        "done": DONE_MESSAGES.get(done, ""), "error": error,
+        "done": DONE.get(done, ""), "error": error, "search": None,
         "statuses": [s for s in HandoverStatus if s is not HandoverStatus.RESOLVED],
         "local_time": lambda m: console_service.local_time(m, settings),
-    }, status_code)
+        "note_labels": NOTE_LABELS, "criteria": None,
+    } | (extra or {}), status_code)
 
 
 @router.get("/handovers/{handover_id}", response_class=HTMLResponse)
@@ -62,7 +76,7 @@ def _act(request, session, settings, console, handover_id: int,
     try:
         outcome = action(handover)
         session.commit()
-    except (casework.HandoverError, SchedulingError) as exc:
+    except (casework.HandoverError, SchedulingError, search.SearchRefused) as exc:
         return _handover_page(request, session, settings, console, handover_id,
                               error=str(exc), status_code=getattr(exc, "status_code", 400))
     console_service.notify_queue_changed(settings=settings)
@@ -139,3 +153,55 @@ def resolve(request: Request, handover_id: int, session: SessionDep, settings: S
                                hand_back=outcome == "hand_back", note=note)
 
     return _act(request, session, settings, console, handover_id, "resolved", action)
+
+
+@router.get("/handovers/{handover_id}/find-patient", response_class=HTMLResponse)
+def find_patient(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+                 console: ConsoleDep, nhs_number: Annotated[str, Query(max_length=20)] = "",
+                 family_name: Annotated[str, Query(max_length=100)] = "",
+                 date_of_birth: Annotated[str, Query(max_length=20)] = "",
+                 phone: Annotated[str, Query(max_length=20)] = "") -> HTMLResponse:
+    """The case page with the register searched for its patient (the search is audited)."""
+    criteria = search.Criteria(nhs_number=nhs_number, family_name=family_name,
+                               date_of_birth=date_of_birth, phone=phone)
+    try:
+        handover = casework.get(session=session, handover_id=handover_id)
+        found = identify_flow.find(session=session, handover=handover, user=console[0],
+                                   criteria=criteria)
+        session.commit()
+    except casework.NotFound:
+        return _handover_page(request, session, settings, console, handover_id)
+    except search.SearchRefused as exc:
+        return _handover_page(request, session, settings, console, handover_id,
+                              error=str(exc), status_code=422, extra={"criteria": criteria})
+    return _handover_page(request, session, settings, console, handover_id,
+                          extra={"criteria": criteria, "search": found})
+
+
+@router.post("/handovers/{handover_id}/identify")
+def identify(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+             console: FormUserDep, patient_id: Annotated[int, Form()] = 0,
+             check: Annotated[str, Form(max_length=32)] = "",
+             on_number: Annotated[str, Form(max_length=8)] = ""):
+    return _act(request, session, settings, console, handover_id, "identified",
+                lambda h: identify_flow.identify(
+                    session=session, settings=settings, handover=h, user=console[0],
+                    patient_id=patient_id, check=check, on_conversation_number=bool(on_number)))
+
+
+@router.post("/handovers/{handover_id}/send-options")
+def send_options(request: Request, handover_id: int, session: SessionDep,
+                 settings: SettingsDep, console: FormUserDep):
+    return _act(request, session, settings, console, handover_id, "options",
+                lambda h: staff_reply_flow.send_options(
+                    session=session, settings=settings, handover=h, user=console[0],
+                    offers=case_file_flow.held_offers_for_patient(
+                        session=session, patient_id=h.patient_id) if h.patient_id else []))
+
+
+@router.post("/handovers/{handover_id}/not-red-flag")
+def not_red_flag(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
+                 console: FormUserDep, reason: Annotated[str, Form(max_length=4000)] = ""):
+    return _act(request, session, settings, console, handover_id, "lowered",
+                lambda h: red_flags.lower(session=session, handover=h, user=console[0],
+                                          reason=reason))

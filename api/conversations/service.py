@@ -54,11 +54,15 @@ def assign_inbound(*, session: Session, limit: int = 500) -> int:
     A message that cannot be attached (an address longer than the column, whatever else the
     database refuses) is parked with its reason instead of failing the pass: before, one such
     row made every pass fail and held up every message behind it.
+
+    A carrier keyword (STOP, START) arrives here already processed (the webhook acts on it at
+    once); it is attached all the same, with the confirmation the webhook queued in answer, so
+    the conversation's transcript holds both.
     """
     query = (
         select(Message)
         .where(Message.direction == Direction.INBOUND, Message.conversation_id.is_(None),
-               Message.status == MessageStatus.RECEIVED)
+               Message.status.in_((MessageStatus.RECEIVED, MessageStatus.PROCESSED)))
         .order_by(Message.id)
         .limit(limit)
     )
@@ -74,13 +78,13 @@ def assign_inbound(*, session: Session, limit: int = 500) -> int:
     try:
         with session.begin_nested():  # the usual case: the whole batch at once
             for message in messages:
-                if message.status is MessageStatus.RECEIVED:
+                if message.status is not MessageStatus.PARKED:
                     _assign(session, message)
         return parked
     except SQLAlchemyError:
         log.warning("assigning a batch failed; assigning its messages one by one", exc_info=True)
     for message in messages:
-        if message.status is not MessageStatus.RECEIVED or message.conversation_id is not None:
+        if message.status is MessageStatus.PARKED or message.conversation_id is not None:
             continue
         try:
             with session.begin_nested():
@@ -96,6 +100,10 @@ def _assign(session: Session, message: Message) -> None:
     conversation = get_or_create(session=session, channel=message.channel,
                                  address=message.from_address)
     message.conversation_id = conversation.id
+    if message.status is MessageStatus.PROCESSED:  # a keyword: its answer joins it
+        session.execute(update(Message).where(Message.reply_to_id == message.id,
+                                              Message.conversation_id.is_(None))
+                        .values(conversation_id=conversation.id))
     if conversation.last_inbound_at is None or conversation.last_inbound_at < message.created_at:
         conversation.last_inbound_at = message.created_at
 

@@ -22,7 +22,7 @@ from api.conversations import trust_info
 from api.db import utcnow
 from api.handover import casework
 from api.handover.models import Handover
-from api.messaging import numbers, outbox
+from api.messaging import numbers, opt_outs, outbox
 from api.messaging.models import Channel, Message, MessageCategory
 from api.patients.models import Patient
 from api.scheduling import service as scheduling_service
@@ -85,24 +85,36 @@ def book_for_handover(*, session: Session, settings: Settings, handover: Handove
     return booking
 
 
+def _patients_conversation(session: Session, patient: Patient, conversation_id: int | None):
+    """The conversation to confirm on: the handover's when it is the patient's (verified as
+    them, or on their recorded number), else the one they last wrote on from their number. A
+    case linked to a patient after a check made elsewhere must not confirm to a stranger."""
+    addresses = numbers.addresses_of_number(patient.mobile) if patient.mobile else []
+    conversation = (conversations_service.get(session=session, conversation_id=conversation_id)
+                    if conversation_id else None)
+    if conversation is not None and (conversation.verified_as() == patient.id
+                                     or conversation.address in addresses):
+        return conversation
+    return (conversations_service.last_written_on(session=session, addresses=addresses)
+            if addresses else None)
+
+
 def _route(*, session: Session, patient: Patient, conversation_id: int | None,
            now: datetime) -> tuple[Channel, str, int | None] | None:
     """Where the confirmation goes: the conversation the patient is on (the handover's, else
     the one they wrote on last), WhatsApp only inside its 24-hour window since free text
-    outside it is refused; otherwise a text to their mobile."""
+    outside it is refused; otherwise a text to their recorded mobile. Never to a number that
+    opted out (staff tell the patient instead)."""
     if patient is None or not patient.text_is_accessible:
         return None
-    conversation = (conversations_service.get(session=session, conversation_id=conversation_id)
-                    if conversation_id else None)
-    if conversation is None and patient.mobile:
-        conversation = conversations_service.last_written_on(
-            session=session, addresses=numbers.addresses_of_number(patient.mobile))
-    if conversation is not None and conversation.purged_at is None:
+    conversation = _patients_conversation(session, patient, conversation_id)
+    if conversation is not None and conversation.purged_at is None and not \
+            opt_outs.is_opted_out(session=session, address=conversation.address):
         if conversation.channel is Channel.SMS:
             return Channel.SMS, conversation.address, conversation.id
         if conversation.channel is Channel.WHATSAPP and outbox.whatsapp_window_open(
                 session=session, address=conversation.address, now=now):
             return Channel.WHATSAPP, conversation.address, conversation.id
-    if patient.mobile:
+    if patient.mobile and not opt_outs.is_opted_out(session=session, address=patient.mobile):
         return Channel.SMS, patient.mobile, None
     return None

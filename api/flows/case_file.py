@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.appointments.models import AWAITING_DATE, Appointment
 from api.conversations import service as conversations_service
 from api.flows import staff_reply
-from api.handover import casework
+from api.handover import casework, red_flags
 from api.handover.models import Handover
 from api.messaging import history
 from api.patients.models import Patient
@@ -85,4 +85,30 @@ def case_file(*, session: Session, handover: Handover, user: StaffUser) -> dict:
         "reply": staff_reply.reply_options(session=session, handover=handover),
         "overdue": casework.is_overdue(handover=handover),
         "can_resolve": casework.can_resolve(handover=handover, user=user),
+        "identity": identity_state(session=session, handover=handover,
+                                   conversation=conversation),
+        "identity_checks": casework.IDENTITY_CHECKS,
+        "red_flag_review": red_flags.review_of(session=session, handover_id=handover.id),
+        "opted_out": patient is not None and patient.opted_out,
     }
+
+
+def identity_state(*, session: Session, handover: Handover, conversation) -> dict:
+    """Who the case is about, as it stands now: "verified" (the conversation proved it is the
+    case's patient), "checked" (staff checked and linked the patient: how, by whom, when),
+    "unverified" (a patient is linked but nobody here proved the writer is them), or
+    "unidentified". The page's identity banner reads this, so it follows every change."""
+    verified_as = conversation.verified_as() if conversation is not None else None
+    if handover.patient_id is None:
+        return {"state": "unidentified"}
+    if handover.identity_check:
+        checker = (session.get(StaffUser, handover.identity_checked_by)
+                   if handover.identity_checked_by else None)
+        return {"state": "checked", "how": casework.IDENTITY_CHECKS.get(handover.identity_check,
+                                                                        handover.identity_check),
+                "by": checker.display_name if checker else "", "at": handover.identity_checked_at,
+                "on_number": bool(handover.identity_on_conversation_number),
+                "conversation_verified": verified_as == handover.patient_id}
+    if verified_as is not None and verified_as == handover.patient_id:
+        return {"state": "verified"}
+    return {"state": "unverified"}

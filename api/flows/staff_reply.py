@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from api import texts
 from api.config import Settings
 from api.conversations import service as conversations_service
 from api.handover import casework
 from api.handover.models import Handover
-from api.messaging import outbox
+from api.messaging import opt_outs, outbox
 from api.messaging.models import Channel, Message, MessageCategory
 from api.patients.models import Patient
+from api.scheduling.models import Offer, Slot
 from api.staff.models import StaffUser
+from api.system import localtime
 
 
 def channel_and_address(*, session: Session, handover: Handover) -> tuple[Channel, str]:
@@ -38,22 +41,37 @@ def channel_and_address(*, session: Session, handover: Handover) -> tuple[Channe
 
 
 def reply_options(*, session: Session, handover: Handover) -> dict:
-    """How staff can reply now: the channel, and whether free text is allowed (WhatsApp window)."""
+    """How staff can reply now: the channel, whether free text is allowed (WhatsApp window),
+    and whether the number opted out (then nothing staff write would arrive: they call)."""
     try:
         channel, address = channel_and_address(session=session, handover=handover)
     except casework.Conflict:
-        return {"channel": None, "free_text": False, "templates": {}}
-    free_text = channel is not Channel.WHATSAPP or outbox.whatsapp_window_open(
-        session=session, address=address)
-    return {"channel": channel.value, "free_text": free_text,
-            "templates": {key: t["label"] for key, t in casework.REPLY_TEMPLATES.items()}}
+        return {"channel": None, "free_text": False, "templates": {}, "opted_out": False,
+                "address": None}
+    opted_out = opt_outs.is_opted_out(session=session, address=address)
+    free_text = not opted_out and (channel is not Channel.WHATSAPP or outbox.whatsapp_window_open(
+        session=session, address=address))
+    return {"channel": channel.value, "free_text": free_text, "opted_out": opted_out,
+            "address": address,
+            "templates": {} if opted_out else {
+                key: t["label"] for key, t in casework.REPLY_TEMPLATES.items()}}
+
+
+def _writable(session: Session, handover: Handover) -> tuple[Channel, str]:
+    """The channel and address of an open case's patient, refusing an opted-out number (the
+    dispatcher would fail the message: staff call instead)."""
+    casework.ensure_open(handover)
+    channel, address = channel_and_address(session=session, handover=handover)
+    if opt_outs.is_opted_out(session=session, address=address):
+        raise casework.Conflict("this number has opted out of messages: call the patient "
+                                "instead")
+    return channel, address
 
 
 def reply(*, session: Session, settings: Settings, handover: Handover, user: StaffUser,
           text: str | None = None, template: str | None = None) -> Message:
     """Send a staff reply through the patient's channel (the outbox; the dispatcher sends it)."""
-    casework.ensure_open(handover)
-    channel, address = channel_and_address(session=session, handover=handover)
+    channel, address = _writable(session, handover)
     content_sid = content_variables = None
     if template:
         chosen = casework.REPLY_TEMPLATES.get(template)
@@ -79,4 +97,30 @@ def reply(*, session: Session, settings: Settings, handover: Handover, user: Sta
         content_variables=content_variables)
     casework.record_reply(session=session, handover=handover, user=user, message=message,
                           template=template)
+    return message
+
+
+def send_options(*, session: Session, settings: Settings, handover: Handover,
+                 user: StaffUser, offers: list[tuple[Offer, Slot]]) -> Message:
+    """Offer the slots held for the case's patient by message, as numbered options (buttons on
+    WhatsApp), through the outbox like any staff reply; audited as "send_options"."""
+    channel, address = _writable(session, handover)
+    if not offers:
+        raise casework.Conflict("no slots are held for this patient: find slots first")
+    if channel is Channel.WHATSAPP and not outbox.whatsapp_window_open(
+            session=session, address=address):
+        raise casework.WindowClosed("the patient's WhatsApp window is closed: send a template "
+                                    "asking them to reply, then send the options")
+    zone = localtime.patient_zone(settings)
+    until = min(offer.expires_at for offer, _ in offers)
+    body = texts.text("staff_slot_options", when=texts.when(until, zone=zone),
+                      phone=settings.bookings_phone)
+    buttons = [{"title": texts.slot_line(slot, zone=zone), "payload": f"offer:{offer.id}"}
+               for offer, slot in offers]
+    message = outbox.queue_message(
+        session=session, settings=settings, channel=channel, to_address=address, text=body,
+        buttons=buttons, category=MessageCategory.STAFF_REPLY,
+        conversation_id=handover.conversation_id, patient_id=handover.patient_id)
+    casework.record_reply(session=session, handover=handover, user=user, message=message,
+                          action="send_options", offer_ids=[offer.id for offer, _ in offers])
     return message

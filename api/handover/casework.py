@@ -30,12 +30,19 @@ from api.scheduling.models import Offer
 from api.staff import names as staff_names
 from api.staff.models import Role, StaffUser
 
-# Only clinicians (and admins) may close a case that asks for a clinical decision.
-CLINICAL_REASONS = frozenset({HandoverReason.CLINICAL_REVIEW})
+# Only clinicians (and admins) may close a case that asks for a clinical decision: a red flag
+# too (a clerk may instead lower it for a clinician's review: api.handover.red_flags).
+CLINICAL_REASONS = frozenset({HandoverReason.CLINICAL_REVIEW, HandoverReason.RED_FLAG})
 CLINICAL_ROLES = frozenset({Role.CLINICIAN, Role.ADMIN})
 STAFF_SETTABLE = (HandoverStatus.OPEN, HandoverStatus.CLAIMED, HandoverStatus.WAITING_FOR_PATIENT)
 MAX_NOTE_CHARS = 2000
 MAX_REPLY_CHARS = 1000
+# How staff may check who a patient is before linking a case to them (the fixed list).
+IDENTITY_CHECKS = {
+    "dob_postcode_phone": "Date of birth and postcode, by phone",
+    "nhs_number_dob": "NHS number and date of birth",
+    "in_person": "In person",
+}
 # Outside WhatsApp's 24-hour window only approved templates may be sent (ContentSid). The SIDs
 # are the trust's own approved templates; these are the sandbox's stand-ins.
 REPLY_TEMPLATES: dict[str, dict[str, str]] = {
@@ -144,7 +151,8 @@ def add_note(*, session: Session, handover: Handover, user: StaffUser, text: str
 
 # Audit events shown as a handover's notes: staff notes, resolutions, and what the gateway
 # held back on the case (a repeated safety net).
-NOTE_ACTIONS = ("add_note", "resolve_handover", "safety_net_not_repeated")
+NOTE_ACTIONS = ("add_note", "resolve_handover", "safety_net_not_repeated", "identify_patient",
+                "lower_red_flag", "confirm_not_red_flag", "reopen_red_flag")
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,8 @@ def resolve(*, session: Session, handover: Handover, user: StaffUser, hand_back:
     is the conversations domain's (api.flows.hand_back resolves through both)."""
     ensure_open(handover)
     if not can_resolve(handover=handover, user=user):
-        raise Forbidden("only a clinician or an admin can resolve a clinical review")
+        raise Forbidden(f"only a clinician or an admin can resolve a "
+                        f"{handover.reason.value.replace('_', ' ')}")
     handover.status = HandoverStatus.RESOLVED
     handover.resolution = "handed_back" if hand_back else "closed"
     handover.resolved_at = utcnow()
@@ -193,15 +202,41 @@ def resolve(*, session: Session, handover: Handover, user: StaffUser, hand_back:
     return handover
 
 
+def identify(*, session: Session, handover: Handover, user: StaffUser, patient_id: int,
+             check: str, on_conversation_number: bool) -> Handover:
+    """Link the case to the patient staff found, recording how they checked who it is.
+
+    The conversation is the conversations domain's: verifying it as this patient (only when
+    the check was made with the person on its number) is api.flows.identify's."""
+    ensure_open(handover)
+    if check not in IDENTITY_CHECKS:
+        raise HandoverError("choose how you checked the patient's identity")
+    if check == "in_person" and on_conversation_number:
+        raise HandoverError("a check in person was not made on the conversation's number")
+    if session.get(Patient, patient_id) is None:
+        raise NotFound("no such patient")
+    previous = handover.patient_id
+    handover.patient_id = patient_id
+    handover.identity_check = check
+    handover.identity_on_conversation_number = on_conversation_number
+    handover.identity_checked_by = user.id
+    handover.identity_checked_at = utcnow()
+    _audit(session, user, "identify_patient", handover, check=check,
+           on_conversation_number=on_conversation_number, previous_patient_id=previous)
+    session.flush()
+    return handover
+
+
 def record_reply(*, session: Session, handover: Handover, user: StaffUser, message: Message,
-                 template: str | None = None) -> AuditEvent:
-    """Note a staff reply queued on this case (api.flows.staff_reply sends it): replying to an
-    open case takes it."""
+                 template: str | None = None, action: str = "send_reply",
+                 **details) -> AuditEvent:
+    """Note a staff reply queued on this case (api.flows.staff_reply sends it; `action` names
+    what it was, such as "send_options"): replying to an open case takes it."""
     if handover.status is HandoverStatus.OPEN:
         handover.status = HandoverStatus.CLAIMED
         handover.assignee_id = handover.assignee_id or user.id
-    return _audit(session, user, "send_reply", handover, message_id=message.id,
-                  template=template or None)
+    return _audit(session, user, action, handover, message_id=message.id,
+                  template=template or None, **details)
 
 
 def create_by_staff(*, session: Session, settings: Settings, user: StaffUser,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
@@ -23,6 +23,9 @@ class HandoverReason(enum.StrEnum):
     COMMUNICATION_NEEDS = "communication_needs"
     ASSISTANT_UNAVAILABLE = "assistant_unavailable"
     DAILY_CAP = "daily_cap"  # the number had its day's share of automatic messages
+    # A red flag a clerk judged not to be one: out of the red-flag state, on the clinicians'
+    # daily review list (RedFlagReview) until one confirms or reopens it.
+    RED_FLAG_LOWERED = "red_flag_lowered"
 
 
 class Urgency(enum.StrEnum):
@@ -60,6 +63,37 @@ class Handover(Base):
     resolution: Mapped[str | None] = mapped_column(String(32))  # handed_back / closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How staff checked who the patient is when they linked the case to one (casework.identify:
+    # a key of casework.IDENTITY_CHECKS), and whether the check was made with the person on
+    # the case's conversation's number (only then is the conversation verified too).
+    identity_check: Mapped[str | None] = mapped_column(String(32))
+    identity_on_conversation_number: Mapped[bool | None] = mapped_column(Boolean)
+    identity_checked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    identity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReviewStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"  # a clinician agrees: not a red flag
+    REOPENED = "reopened"  # a clinician disagrees: back to an urgent red flag
+
+
+class RedFlagReview(Base):
+    """A red flag a clerk lowered ("not a red flag", with why), for a clinician to review."""
+
+    __tablename__ = "red_flag_review"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handover.id"), index=True)
+    lowered_by: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    lowered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+    previous_urgency: Mapped[Urgency] = mapped_column(str_enum(Urgency))
+    status: Mapped[ReviewStatus] = mapped_column(str_enum(ReviewStatus),
+                                                 default=ReviewStatus.PENDING, index=True)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 class OnCallAlert(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UTCDateTime, str_enum, utcnow
@@ -14,6 +14,7 @@ from api.db import Base, UTCDateTime, str_enum, utcnow
 # 16 characters) or "whatsapp:+..." (25), with room to spare. The webhook refuses longer ones.
 ADDRESS_CHARS = 40
 PARKED_REASON_CHARS = 200
+UNASSIGNED_INBOUND = "conversation_id IS NULL AND direction = 'inbound'"
 
 
 class Channel(enum.StrEnum):
@@ -69,6 +70,11 @@ class Message(Base):
         Index("ix_message_conversation", "conversation_id", "id"),
         # The per-number daily cap counts a number's recent messages on every reply.
         Index("ix_message_recipient", "to_address", "created_at"),
+        # Inbound messages not yet attached to a conversation (the worker's assignment pass),
+        # carrier keywords included, which the webhook has processed already: a handful of
+        # rows, however large the table.
+        Index("ix_message_unassigned_inbound", "id",
+              sqlite_where=text(UNASSIGNED_INBOUND), postgresql_where=text(UNASSIGNED_INBOUND)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -93,6 +99,9 @@ class Message(Base):
     content_variables: Mapped[dict | None] = mapped_column(JSON)
     # Makes "send this once" safe to retry, e.g. "campaign:7:patient:42".
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # The inbound message this one answers (a carrier keyword's confirmation is queued before
+    # the keyword has a conversation; attaching the keyword attaches its answer too).
+    reply_to_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # Email only.
     subject: Mapped[str | None] = mapped_column(String(200))
     media: Mapped[list | None] = mapped_column(JSON)

@@ -86,6 +86,7 @@ def queue_message(
         category=category,
         conversation_id=conversation_id if conversation_id else (
             reply_to.conversation_id if reply_to else None),
+        reply_to_id=reply_to.id if reply_to else None,
         patient_id=patient_id,
         idempotency_key=idempotency_key,
         content_sid=content_sid,

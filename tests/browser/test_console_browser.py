@@ -117,6 +117,11 @@ def test_clerk_works_a_new_urgent_handover(browser, stack, live_session_factory,
     expect(page.get_by_role("status").filter(has_text="Appointment booked")).to_be_visible()
     expect(page.get_by_text("rebooked").first).to_be_visible()
 
+    # Only clinicians resolve a red flag: the clerk, who judges it is not one, says why.
+    expect(page.get_by_role("button", name="Resolve")).to_have_count(0)
+    page.get_by_label(re.compile("Not a red flag")).fill("Pain was from a fall last week.")
+    page.get_by_role("button", name="Mark not a red flag").click()
+    expect(page.get_by_role("status").filter(has_text="Marked not a red flag")).to_be_visible()
     page.get_by_label("Hand back to the assistant").check()
     page.get_by_label("What was done (optional)").fill("Rebooked; safety-net advice given.")
     page.get_by_role("button", name="Resolve").click()

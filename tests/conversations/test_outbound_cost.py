@@ -195,9 +195,10 @@ def test_a_safety_net_is_repeated_after_the_window_when_the_case_is_closed_or_th
     assert len(_outbound(live_session_factory)) == 3
     # With the case resolved, a red flag opens a new case and always gets the net.
     with live_session_factory() as session:
-        user = staff_service.create_user(session=session, username="cost.clerk",
-                                         display_name="Clerk", password="a-long-password-1",
-                                         role=Role.CLERK)
+        # Only a clinician (or an admin) resolves a red flag.
+        user = staff_service.create_user(session=session, username="cost.clinician",
+                                         display_name="Clinician", password="a-long-password-1",
+                                         role=Role.CLINICIAN)
         [handover] = session.scalars(select(Handover)).all()
         hand_back_flow.resolve(session=session, handover=handover, user=user, hand_back=True)
         session.commit()
