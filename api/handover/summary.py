@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import texts
+from api.appointments import priorities
 from api.appointments.models import AWAITING_DATE, Appointment, AppointmentStatus
 from api.config import Settings
 from api.db import utcnow
@@ -160,7 +161,8 @@ def _patient_lines(session: Session, settings: Settings, patient_id: int,
     waiting = 0
     for appointment, specialty, start in rows:
         label = (f"Appointment {appointment.id}: {specialty} {appointment.type.value}, "
-                 f"priority {appointment.priority.value}, {appointment.status.value}")
+                 f"priority {priorities.label(appointment.priority)}, "
+                 f"{appointment.status.value.replace('_', ' ')}")
         if appointment.status in DATED:
             if start is not None and start >= now:
                 lines.append(f"{label}, {texts.when(start, zone=zone)}.")

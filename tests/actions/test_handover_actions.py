@@ -37,7 +37,7 @@ def test_asking_for_a_person_opens_a_handover_with_a_useful_summary(session, ver
     summary = handover.summary
     assert "Identity verified" in summary
     assert (f"Appointment {postponed.id}: General surgery {postponed.type.value}, "
-            "priority routine, postponed." in summary)
+            "priority Routine, postponed." in summary)
     assert "Offered: 1. Tue 16 Jan" in summary
     assert "Preferences: mornings" in summary
     assert ("Patient wrote: \u201cnone of those\u201d / \u201ccan i speak to someone\u201d"

@@ -54,7 +54,7 @@ def test_summary_says_what_was_asked_verified_appointments_and_offers(desk, db_s
     assert "Is my op still on?" in summary
     assert "Identity verified" in summary
     assert f"Appointment {appointment.id}: Dermatology" in summary
-    assert "priority routine" in summary
+    assert "priority Routine" in summary
     assert "Offered" in summary and "by staff (held)" in summary
 
     conversation.verified_patient_id = None
