@@ -1,7 +1,7 @@
 """Every console page and the sandbox phone, at a laptop's and a phone's width: axe-core finds
 no violation (WCAG 2.0/2.1 A and AA, best practices) and nothing scrolls sideways.
 
-Set REBOOK_SCREENSHOT_DIR=docs to save a full-page screenshot of each page at each width.
+Set REBOOK_SCREENSHOT_DIR=docs/screenshots to save a full-page screenshot of each page at each width.
 """
 
 from __future__ import annotations

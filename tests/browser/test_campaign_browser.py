@@ -3,7 +3,7 @@
 A clerk (the bookings team runs campaigns) creates a campaign, watches the segment count
 follow the message, previews it, sends it and sees the progress move without a reload while
 the dispatcher sends (paced at one message a second), then pauses it. Set
-REBOOK_SCREENSHOT_DIR=docs to refresh the screenshots in docs/.
+REBOOK_SCREENSHOT_DIR=docs/screenshots to refresh the screenshots in docs/.
 """
 
 from __future__ import annotations
