@@ -24,12 +24,13 @@ from api.staff.models import StaffUser
 
 def find(*, session: Session, handover: Handover, user: StaffUser,
          criteria: search.Criteria) -> list[Patient]:
-    """Search the register for this case's patient; the search is audited (which fields were
-    used and how many matched, never the values)."""
+    """Search the register for this case's patient; the search is audited: which fields were
+    used (never the values typed) and which patients' details it showed."""
     found = search.find_patients(session=session, criteria=criteria)
     audit_service.record(session=session, actor=user.audit_actor, action="search_patients",
                          object_type="handover", object_id=handover.id,
-                         details={"fields": criteria.kinds(), "matches": len(found)})
+                         details={"fields": criteria.kinds(), "matches": len(found),
+                                  **audit_service.patient_ids_detail(p.id for p in found)})
     return found
 
 

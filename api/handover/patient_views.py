@@ -52,7 +52,8 @@ def find_patients(session: SessionDep, user: QueueWorker, nhs_number: SearchFiel
     found = search.find_patients(session=session, criteria=criteria)
     audit_service.record(session=session, actor=user.audit_actor, action="search_patients",
                          object_type="patient", object_id="*",
-                         details={"fields": criteria.kinds(), "matches": len(found)})
+                         details={"fields": criteria.kinds(), "matches": len(found),
+                                  **audit_service.patient_ids_detail(p.id for p in found)})
     session.commit()
     return [PatientMatch(id=p.id, nhs_number=p.nhs_number, given_name=p.given_name,
                          family_name=p.family_name, date_of_birth=p.date_of_birth,

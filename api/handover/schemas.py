@@ -53,6 +53,7 @@ class NoteIn(BaseModel):
 class NoteOut(BaseModel):
     id: int
     actor: str
+    author_name: str = Field(description="who wrote it, as staff know them")
     action: str
     text: str
     occurred_at: datetime

@@ -53,15 +53,16 @@ def case_file_out(case: dict) -> schemas.CaseFileOut:
             id=m.id, direction=m.direction.value, channel=m.channel.value, body=m.body,
             category=m.category.value, status=m.status.value, created_at=m.created_at)
             for m in case["transcript"]],
-        notes=[_note_out(n) for n in case["notes"]],
+        notes=[_note_out(n, n.author_name) for n in case["notes"]],
         reply_channel=case["reply"]["channel"],
         free_text_allowed=case["reply"]["free_text"],
         templates=case["reply"]["templates"],
     )
 
 
-def _note_out(event) -> schemas.NoteOut:
-    return schemas.NoteOut(id=event.id, actor=event.actor, action=event.action,
+def _note_out(event, author_name: str) -> schemas.NoteOut:
+    return schemas.NoteOut(id=event.id, actor=event.actor, author_name=author_name,
+                           action=event.action,
                            text=(event.details or {}).get("text", ""),
                            occurred_at=event.occurred_at)
 
@@ -152,7 +153,7 @@ def add_note(handover_id: IdPath, body: schemas.NoteIn, session: SessionDep,
     event = casework.add_note(session=session, handover=_load(session, handover_id),
                               user=user, text=body.text)
     session.commit()
-    return _note_out(event)
+    return _note_out(event, user.display_name)
 
 
 @router.post("/handovers/{handover_id}/reply", response_model=schemas.ReplyOut,

@@ -74,6 +74,9 @@ def test_every_role_works_the_queue(api_client, desk, db_session, role):
     note = api_client.post(f"/api/v1/handovers/{handover.id}/notes", headers=headers,
                            json={"text": "Rang back, no answer"})
     assert note.status_code == 201 and note.json()["actor"] == f"staff:{user.id}"
+    assert note.json()["author_name"] == user.display_name
+    case = api_client.get(f"/api/v1/handovers/{handover.id}", headers=headers).json()
+    assert [n["author_name"] for n in case["notes"]][-1:] == [user.display_name]
 
     sent = api_client.post(f"/api/v1/handovers/{handover.id}/reply", headers=headers,
                            json={"text": "Hello from the bookings team"})
