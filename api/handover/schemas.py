@@ -115,6 +115,7 @@ class PatientOut(BaseModel):
     date_of_birth: date
     mobile: str | None
     communication_needs: list[str]
+    opted_out: bool = Field(description="the patient said STOP: phone them, do not text")
 
 
 class MessageOut(BaseModel):
@@ -130,6 +131,10 @@ class MessageOut(BaseModel):
 class CaseFileOut(BaseModel):
     handover: HandoverOut
     identity_verified: bool
+    identity: Literal["unidentified", "unverified", "verified", "checked"] = Field(
+        description="who the case is about as it stands now: checked means staff checked "
+                    "the patient's identity themselves (see identity_check)")
+    identity_check: str | None = Field(description="how staff checked it, in words")
     patient: PatientOut | None
     appointments: list[AppointmentOut]
     offers: list[OfferOut]

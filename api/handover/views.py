@@ -38,10 +38,13 @@ def case_file_out(case: dict) -> schemas.CaseFileOut:
     return schemas.CaseFileOut(
         handover=handover_out(case["handover"]),
         identity_verified=case["verified"],
+        identity=case["identity"]["state"],
+        identity_check=case["identity"].get("how"),
         patient=schemas.PatientOut(
             id=patient.id, nhs_number=patient.nhs_number, name=patient.full_name,
             date_of_birth=patient.date_of_birth, mobile=patient.mobile,
-            communication_needs=patient.communication_needs or []) if patient else None,
+            communication_needs=patient.communication_needs or [],
+            opted_out=patient.opted_out) if patient else None,
         appointments=[schemas.AppointmentOut(
             id=a["appointment"].id, specialty=a["specialty"], type=a["appointment"].type.value,
             priority=a["appointment"].priority, status=a["appointment"].status,

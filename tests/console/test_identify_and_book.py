@@ -127,6 +127,12 @@ def test_linking_records_the_check_without_verifying_the_conversation(api_client
     assert "Identity not verified" not in page.text and "Patient not identified" not in page.text
     assert "Checked: Date of birth and postcode, by phone" in page.text
     assert "Dermatology" in page.text and "Find slots" in page.text  # appointments appear
+    # The staff API tells the same: checked by staff, how, and not opted out.
+    case_file = api_client.get(f"/api/v1/handovers/{case.id}",
+                               headers=desk.auth(Role.CLERK)).json()
+    assert case_file["identity"] == "checked" and not case_file["identity_verified"]
+    assert case_file["identity_check"] == "Date of birth and postcode, by phone"
+    assert case_file["patient"]["opted_out"] is False
 
 
 def test_a_check_with_the_person_on_the_number_verifies_the_conversation(api_client, desk,

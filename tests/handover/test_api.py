@@ -60,6 +60,7 @@ def test_every_role_works_the_queue(api_client, desk, db_session, role):
 
     case = api_client.get(f"/api/v1/handovers/{handover.id}", headers=headers).json()
     assert case["patient"]["id"] == patient.id and case["identity_verified"]
+    assert case["identity"] == "verified" and case["identity_check"] is None
     assert case["transcript"][0]["body"] == "Can I speak to a person please"
     assert case["appointments"][0]["explanation"]
     assert case["reply_channel"] == "sms" and case["free_text_allowed"]
