@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
