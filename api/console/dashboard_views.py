@@ -27,10 +27,10 @@ def dashboard_page(request: Request, session: SessionDep, console: ConsoleDep,
     if disruptions:
         chosen = disruption or disruptions[0]["id"]
         try:
-            report = reporting_service.disruption_report(session=session, disruption_id=chosen)
+            report, every_breach = reporting_service.report_and_breaches(
+                session=session, disruption_id=chosen)
         except LookupError as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such disruption") from exc
-        every_breach = reporting_service.breaches(session=session, disruption_id=chosen)
         matching = breach_list.filtered(every_breach, specialty=specialty, priority=priority)
         pager = Page.of(total=len(matching), number=page, size=BREACHES_PER_PAGE,
                         params={"disruption": chosen, "specialty": specialty,

@@ -50,6 +50,7 @@ def _queue_context(request: Request, session, settings, console, query: QueueQue
                                            overdue=query.overdue, reason=query.type,
                                            search=query.q)
     rows = console_service.queue_rows(session=session, settings=settings, filters=filters)
+    total = console_service.queue_total(session=session, filters=filters, shown=len(rows))
     details = {"count": len(rows), **audit_service.patient_ids_detail(
         row["handover"].patient_id for row in rows)}
     if filters.narrowed:
@@ -62,7 +63,7 @@ def _queue_context(request: Request, session, settings, console, query: QueueQue
                          object_type="handover_queue", object_id="*", details=details)
     session.commit()
     query_string = request.url.query
-    return {"rows": rows, "user": console[0], "csrf_token": console[1].csrf,
+    return {"rows": rows, "total": total, "user": console[0], "csrf_token": console[1].csrf,
             "reasons": list(HandoverReason), "filters": filters, "query": query,
             "done": DONE_MESSAGES.get(query.done, ""),
             "rows_url": "/console/queue/rows" + (f"?{query_string}" if query_string else "")}

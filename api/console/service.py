@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 QUEUE_CHANNEL = handover_queue.QUEUE_CHANNEL
 POLL_SECONDS = 1.0
+# The queue page shows the most pressing cases, and says how many more there are (the filters
+# and the search reach the rest): the live refresh re-sends the table to every clerk.
+QUEUE_PAGE_ROWS = 200
 HEARTBEAT_SECONDS = 15.0
 
 
@@ -61,10 +64,11 @@ def queue_filter(*, user: StaffUser, mine: bool = False, urgent: bool = False,
 
 def queue_rows(*, session: Session, settings: Settings,
                filters: handover_queue.QueueFilter | None = None) -> list[dict]:
-    """The unresolved queue (red flags first, then urgent, then by due time), narrowed to
-    `filters`, as the table shows it."""
+    """The most pressing QUEUE_PAGE_ROWS of the unresolved queue (red flags first, then urgent,
+    then by due time), narrowed to `filters`, as the table shows it."""
     now = utcnow()
-    items = handover_queue.queue(session=session, filters=filters, now=now)
+    items = handover_queue.queue(session=session, filters=filters, now=now,
+                                 limit=QUEUE_PAGE_ROWS)
     patient_ids = {h.patient_id for h in items if h.patient_id}
     staff_ids = {h.assignee_id for h in items if h.assignee_id}
     patients = {p.id: p for p in session.scalars(
@@ -83,6 +87,14 @@ def queue_rows(*, session: Session, settings: Settings,
         "due_local": local_time(h.due_at, settings),
         "first_line": quotes.get(h.id, ""),
     } for h in items]
+
+
+def queue_total(*, session: Session, filters: handover_queue.QueueFilter | None,
+                shown: int) -> int:
+    """How many cases the queue holds: counted only when the page is full."""
+    if shown < QUEUE_PAGE_ROWS:
+        return shown
+    return handover_queue.count(session=session, filters=filters)
 
 
 def waiting_label(*, since: datetime, now: datetime) -> str:

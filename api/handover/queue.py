@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, false, or_, select
+from sqlalchemy import case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.config import Settings
@@ -61,16 +61,29 @@ def queue(*, session: Session, include_resolved: bool = False, limit: int = 500,
           status: HandoverStatus | None = None, filters: QueueFilter | None = None,
           now: datetime | None = None) -> list[Handover]:
     """The queue: red flags first, then urgent, then by due time (the most overdue first)."""
-    query = (select(Handover)
+    query = (_selected(select(Handover), include_resolved, status, filters, now)
              .order_by(red_flag_rank(), urgency_rank(), Handover.due_at, Handover.id)
              .limit(limit))
+    return list(session.scalars(query))
+
+
+def count(*, session: Session, filters: QueueFilter | None = None,
+          now: datetime | None = None) -> int:
+    """How many unresolved cases the queue holds (narrowed to `filters`), however many a page
+    shows: so a page can say when it shows only the most pressing."""
+    query = _selected(select(func.count(Handover.id)), False, None, filters, now)
+    return session.scalar(query) or 0
+
+
+def _selected(query, include_resolved: bool, status: HandoverStatus | None,
+              filters: QueueFilter | None, now: datetime | None):
     if status is not None:
         query = query.where(Handover.status == status)
     elif not include_resolved:
         query = query.where(Handover.status != HandoverStatus.RESOLVED)
     if filters is not None:
         query = _filtered(query, filters, now or utcnow())
-    return list(session.scalars(query))
+    return query
 
 
 def _filtered(query, filters: QueueFilter, now: datetime):

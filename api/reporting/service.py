@@ -140,6 +140,13 @@ def _by_specialty_priority(session: Session, appointments: list[Appointment],
 def disruption_report(*, session: Session, disruption_id: int, today: date | None = None,
                       now: datetime | None = None) -> dict:
     """The whole backlog picture for one disruption."""
+    return report_and_breaches(session=session, disruption_id=disruption_id, today=today,
+                               now=now)[0]
+
+
+def report_and_breaches(*, session: Session, disruption_id: int, today: date | None = None,
+                        now: datetime | None = None) -> tuple[dict, list[dict]]:
+    """The backlog picture and its breach list, computed once (the dashboard shows both)."""
     disruption = session.get(Disruption, disruption_id)
     if disruption is None:
         raise LookupError(f"no disruption {disruption_id}")
@@ -152,7 +159,7 @@ def disruption_report(*, session: Session, disruption_id: int, today: date | Non
     rebooked, by_assistant = rebooking["rebooked"], rebooking["by_assistant"]
     hours_to_rebook = rebooking["hours_to_rebook"]
     missed = breaches(session=session, disruption_id=disruption_id, today=today)
-    return {
+    return ({
         "disruption": {"id": disruption.id, "name": disruption.name,
                        "starts_at": disruption.starts_at.isoformat(),
                        "ends_at": disruption.ends_at.isoformat()},
@@ -175,7 +182,7 @@ def disruption_report(*, session: Session, disruption_id: int, today: date | Non
         **_handover_figures(session, patient_ids, now),
         "breaching": len(missed),
         "by_specialty_priority": _by_specialty_priority(session, appointments, missed),
-    }
+    }, missed)
 
 
 def breaches(*, session: Session, disruption_id: int, today: date | None = None) -> list[dict]:

@@ -133,3 +133,19 @@ def test_a_search_is_audited_with_what_was_searched(api_client, cases, db_sessio
     api_client.get("/console/queue")
     last = db_session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert last.action == "view_queue" and "search" not in last.details
+
+
+def test_a_full_queue_page_says_how_many_more_there_are(api_client, desk, db_session,
+                                                        monkeypatch):
+    from api.console import service as console_service
+
+    monkeypatch.setattr(console_service, "QUEUE_PAGE_ROWS", 2)
+    for n in range(3):
+        desk.patient_case(text=f"case number {n}")
+    db_session.flush()
+    sign_in(api_client, "t.clerk")
+    page = api_client.get("/console/queue")
+    assert page.text.count("data-handover-id=") == 2
+    assert "Showing the 2 most pressing of 3 open handovers" in page.text
+    narrowed = api_client.get("/console/queue", params={"q": "case number 1"})
+    assert narrowed.text.count("data-handover-id=") == 1 and "most pressing" not in narrowed.text
