@@ -1,7 +1,8 @@
 """Every console page and the sandbox phone, at a laptop's and a phone's width: axe-core finds
 no violation (WCAG 2.0/2.1 A and AA, best practices) and nothing scrolls sideways.
 
-Set REBOOK_SCREENSHOT_DIR=docs/screenshots to save a full-page screenshot of each page at each width.
+Set REBOOK_SCREENSHOT_DIR=docs/screenshots to save a full-page screenshot of each page at
+each width.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from tests.browser.a11y_stack import running_stack
 pytestmark = pytest.mark.browser
 
 WIDTHS = {1366: 768, 390: 844}
-REWORKED = "page being reworked in issue 15"
 
 
 @dataclass(frozen=True)
@@ -52,18 +52,12 @@ PAGES = [
     Page("console-invalid", "/console/handovers/not-a-number", status=422),
     Page("sandbox-phone", "/sandbox", signed_in=False),
 ]
-# Cases (page-width) of pages being rewritten in issue 15 that fail today (their tables are
-# not yet `table.responsive`): fixed after the merge, then removed from here.
-BEING_REWORKED: set[str] = set()
 
 
 def _cases():
     for page in PAGES:
         for width in WIDTHS:
-            case = f"{page.name}-{width}"
-            marks = [pytest.mark.xfail(reason=REWORKED, strict=False)] \
-                if case in BEING_REWORKED else []
-            yield pytest.param(page, width, marks=marks, id=case)
+            yield pytest.param(page, width, id=f"{page.name}-{width}")
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 A clerk signs in; an urgent handover opened by another process (as the worker's safety screen
 would) appears in the queue without a reload; the clerk opens it, replies (the reply reaches the
 sandbox outbox through the dispatcher), books a slot and hands the conversation back; a clerk
-cannot open the audit log. Set REBOOK_SCREENSHOT_DIR=docs/screenshots to refresh the screenshots in docs/.
+cannot open the audit log. Set REBOOK_SCREENSHOT_DIR=docs/screenshots to refresh its
+screenshots.
 """
 
 from __future__ import annotations

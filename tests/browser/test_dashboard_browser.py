@@ -69,7 +69,8 @@ def _activity(session, disruption_id: int, desk: Desk) -> None:
         appointment.history[-1].occurred_at = told + timedelta(hours=hours)
     for patient_id, status, due in ((waiting[2].patient_id, HandoverStatus.OPEN, -2),
                                     (waiting[4].patient_id, HandoverStatus.RESOLVED, 3),
-                                    (None, HandoverStatus.OPEN, 5), (None, HandoverStatus.OPEN, -3)):
+                                    (None, HandoverStatus.OPEN, 5),
+                                    (None, HandoverStatus.OPEN, -3)):
         session.add(Handover(patient_id=patient_id, status=status, created_by="assistant",
                              reason=HandoverReason.ASKED_FOR_PERSON, urgency=Urgency.HIGH,
                              due_at=now + timedelta(hours=due),
@@ -120,7 +121,9 @@ def _check_phone(page) -> None:
         const box = svg.getBoundingClientRect();
         return {right: box.right, left: box.left, texts: [...svg.querySelectorAll('text')].map(
             t => { const b = t.getBoundingClientRect();
-                   return {left: b.left, right: b.right, size: parseFloat(getComputedStyle(t).fontSize) * box.width / svg.viewBox.baseVal.width}; })};
+                   const scale = box.width / svg.viewBox.baseVal.width;
+                   return {left: b.left, right: b.right,
+                           size: parseFloat(getComputedStyle(t).fontSize) * scale}; })};
     })""")
     assert boxes
     for chart in boxes:
