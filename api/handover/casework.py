@@ -22,7 +22,7 @@ from api.db import utcnow
 from api.errors import RefusedRequest
 from api.handover import service as intake
 from api.handover.models import Handover, HandoverReason, HandoverStatus, Urgency
-from api.handover.summary import ConversationFacts
+from api.handover.summary import ConversationFacts, summary_with_update
 from api.messaging.models import Message
 from api.patients.models import Patient
 from api.scheduling import service as scheduling_service
@@ -221,6 +221,11 @@ def identify(*, session: Session, handover: Handover, user: StaffUser, patient_i
     handover.identity_on_conversation_number = on_conversation_number
     handover.identity_checked_by = user.id
     handover.identity_checked_at = utcnow()
+    # The summary was written when the case opened ("Identity NOT verified"): say what changed.
+    where = " with the person on this number" if on_conversation_number else ""
+    handover.summary = summary_with_update(
+        summary=handover.summary,
+        update=f"Identified by {user.display_name}: {IDENTITY_CHECKS[check]}{where}.")
     _audit(session, user, "identify_patient", handover, check=check,
            on_conversation_number=on_conversation_number, previous_patient_id=previous)
     session.flush()

@@ -126,6 +126,7 @@ def test_linking_records_the_check_without_verifying_the_conversation(api_client
     page = api_client.get(f"/console/handovers/{case.id}")
     assert "Identity not verified" not in page.text and "Patient not identified" not in page.text
     assert "Checked: Date of birth and postcode, by phone" in page.text
+    assert "Identified by " + desk.users[Role.CLERK].display_name in case.summary
     assert "Dermatology" in page.text and "Find slots" in page.text  # appointments appear
     # The staff API tells the same: checked by staff, how, and not opted out.
     case_file = api_client.get(f"/api/v1/handovers/{case.id}",
