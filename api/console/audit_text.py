@@ -37,6 +37,19 @@ ACTIONS = {
     "view_handover": "Opened a handover's case file",
     "view_parked_messages": "Viewed parked messages", "view_queue": "Viewed the handover queue",
     "view_staff_users": "Viewed the staff accounts",
+    # Issue 15: identifying patients, red-flag reviews, on-call alerts, campaign calls.
+    "acknowledge_on_call": "Acknowledged an on-call alert",
+    "confirm_not_red_flag": "Confirmed a lowered red flag is not one",
+    "identify_patient": "Identified a handover's patient",
+    "lower_red_flag": "Marked a red flag as not a red flag",
+    "on_call_alerted": "Alerted the on-call contact",
+    "preview_campaign": "Previewed a campaign",
+    "record_call_outcome": "Recorded a call's outcome",
+    "red_flag_reviews_denied": "Was refused the red-flag reviews",
+    "reopen_red_flag": "Reopened a red flag",
+    "search_patients": "Searched for a patient", "search_queue": "Searched the handover queue",
+    "send_options": "Sent appointment options to a patient",
+    "view_red_flag_reviews": "Viewed the red flags to review",
 }
 
 # Detail keys in words; keys listed as None are shown another way (or not at all).

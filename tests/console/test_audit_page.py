@@ -110,3 +110,21 @@ def test_case_notes_are_signed_by_name(api_client, desk):
     page = api_client.get(f"/console/handovers/{handover.id}").text
     notes = page.split('<ul class="notes">')[1].split("</ul>")[0]
     assert desk.users[Role.CLERK].display_name in notes and "staff:" not in notes
+
+
+def test_every_action_the_code_audits_reads_as_words():
+    """An action recorded anywhere in api/ has a sentence on the audit page (a new action
+    without one would show as its code)."""
+    import re
+    from pathlib import Path
+
+    from api.console.audit_text import ACTIONS
+
+    root = Path(__file__).resolve().parents[2] / "api"
+    recorded = set()
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        recorded |= set(re.findall(r'\baction="([a-z_]+)"', text))
+        recorded |= set(re.findall(r'_audit\([^()]*?, "([a-z_]+)"', text))
+    assert recorded, "the scan found no audited actions"
+    assert sorted(recorded - set(ACTIONS)) == []
