@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from api.campaigns.cli import app as campaign_app
+from api.integration.cli import app as integration_app
 from api.privacy.cli import app as data_app
 from api.scheduling.cli import app as schedule_app
 from api.scheduling.lists_cli import clinic_app, codes, disruption_app
@@ -27,6 +28,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(staff_app, name="staff")
 app.add_typer(disruption_app, name="disruption")
 app.add_typer(clinic_app, name="clinic")
+app.add_typer(integration_app, name="integration")
 app.command("codes")(codes)
 
 console = Console(stderr=True)

@@ -182,6 +182,95 @@ class Settings(BaseSettings):
     # How long a write waits for SQLite's write lock before the request answers 503.
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
+    # The hospital's Patient Administration System (docs/integration.md). PAS_MODE lists the
+    # adapters that run, comma separated: none, csv, hl7, fhir (e.g. "hl7,fhir": HL7 v2 feeds
+    # for patients and appointments, FHIR for capacity). Where several run, PAS_SOURCE_<KIND>
+    # names the one trusted for that kind of data; the others' records of it are ignored.
+    pas_mode: str = "none"
+    pas_source_patients: str = ""
+    pas_source_appointments: str = ""
+    pas_source_slots: str = ""
+    # Where bookings made in Rebook go back: fhir or hl7 (the patient is told once the PAS
+    # accepts), csv (told at once; the booking waits in the bookings export for upload).
+    # Empty: the first of fhir, hl7, csv that runs.
+    pas_writeback: str = ""
+    # A cancellation from the PAS withdraws open offers; the patient is texted only if so.
+    pas_notify_cancellations: bool = False
+    # Who may open the integration exceptions (they hold raw patient records).
+    pas_exceptions_role: Literal["admin", "clinician", "clerk"] = "admin"
+    # A write-back still unanswered after this many attempts goes to staff (it keeps trying).
+    pas_writeback_alert_attempts: int = Field(default=5, ge=1, le=1000)
+    pas_writeback_max_backoff_seconds: float = Field(default=300.0, gt=0, le=86400)
+    # FHIR R4 server (the trust's integration engine or PAS FHIR API); OAuth2 client
+    # credentials when FHIR_TOKEN_URL is set.
+    fhir_base_url: str = ""
+    fhir_token_url: str = ""
+    fhir_client_id: str = ""
+    fhir_client_secret: SecretStr = SecretStr("")
+    fhir_scope: str = ""
+    fhir_page_size: int = Field(default=500, ge=1, le=5000)
+    fhir_poll_seconds: float = Field(default=60.0, gt=0)
+    fhir_timeout_seconds: float = Field(default=30.0, gt=0)
+    # HL7 v2 over MLLP: our listener for ADT/SIU, and the PAS's listener for our SRM requests.
+    hl7_listen_host: str = "127.0.0.1"
+    hl7_listen_port: int = Field(default=2575, ge=0, le=65535)
+    hl7_peer_host: str = ""
+    hl7_peer_port: int = Field(default=2576, ge=0, le=65535)
+    hl7_timeout_seconds: float = Field(default=10.0, gt=0)
+    hl7_sending_application: str = "REBOOK"
+    hl7_sending_facility: str = "REBOOK"
+    hl7_receiving_application: str = "PAS"
+    hl7_receiving_facility: str = "TRUST"
+    # Message types for our requests, for a PAS that expects others than the standard's.
+    hl7_srm_new: str = "SRM^S01"
+    hl7_srm_modify: str = "SRM^S03"
+    hl7_srm_cancel: str = "SRM^S04"
+
+    @field_validator("pas_mode")
+    @classmethod
+    def _parse_pas_mode(cls, value: str) -> str:
+        modes = [m.strip().lower() for m in value.split(",") if m.strip()]
+        unknown = sorted(set(modes) - {"none", "csv", "hl7", "fhir"})
+        if unknown:
+            raise ValueError(f"PAS_MODE has unknown adapters {', '.join(unknown)}: "
+                             "use none, csv, hl7 or fhir, comma separated")
+        if "none" in modes and len(modes) > 1:
+            raise ValueError("PAS_MODE=none cannot be combined with an adapter")
+        return ",".join(dict.fromkeys(m for m in modes if m != "none")) or "none"
+
+    @field_validator("pas_source_patients", "pas_source_appointments", "pas_source_slots",
+                     "pas_writeback")
+    @classmethod
+    def _check_adapter_name(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("", "csv", "hl7", "fhir"):
+            raise ValueError(f"{value!r} is not an adapter: use csv, hl7 or fhir")
+        return value
+
+    @property
+    def pas_adapters(self) -> tuple[str, ...]:
+        """The PAS adapters that run, in the order PAS_MODE names them (empty for none)."""
+        return () if self.pas_mode == "none" else tuple(self.pas_mode.split(","))
+
+    @property
+    def pas_writeback_adapter(self) -> str | None:
+        """The adapter bookings go back through, or None when no PAS is connected."""
+        if self.pas_writeback:
+            return self.pas_writeback
+        return next((a for a in ("fhir", "hl7", "csv") if a in self.pas_adapters), None)
+
+    def pas_source(self, kind: str) -> str | None:
+        """The adapter trusted for one kind of data (patient, appointment, slot, session)."""
+        configured = {"patient": self.pas_source_patients,
+                      "appointment": self.pas_source_appointments,
+                      "slot": self.pas_source_slots,
+                      "session": self.pas_source_slots}[kind]
+        if configured:
+            return configured
+        # Neither HL7 ADT/SIU nor the waiting-list extract carries capacity.
+        able = [a for a in self.pas_adapters if kind not in ("slot", "session") or a != "hl7"]
+        return able[0] if able else None
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -6,6 +6,13 @@ from api.campaigns.models import Campaign, CampaignRecipient
 from api.conversations.models import Conversation
 from api.db import Base
 from api.handover.models import Handover, OnCallAlert
+from api.integration.models import (
+    IntegrationException,
+    PasInbound,
+    PasLink,
+    PasRequest,
+    SyncCursor,
+)
 from api.messaging.models import Message, OptOut
 from api.patients.models import Patient
 from api.reference.models import Clinician, Site, Specialty
@@ -15,7 +22,8 @@ from api.staff.models import ApiKey, StaffUser
 __all__ = [
     "ApiKey", "Appointment", "AppointmentEvent", "AuditEvent", "Base", "Campaign",
     "CampaignRecipient", "ClinicSession",
-    "Clinician", "Conversation", "Disruption", "Handover", "Message", "Offer", "OnCallAlert",
-    "OptOut", "Patient",
+    "Clinician", "Conversation", "Disruption", "Handover", "IntegrationException", "Message",
+    "Offer", "OnCallAlert", "OptOut", "PasInbound", "PasLink", "PasRequest", "Patient",
+    "SyncCursor",
     "Site", "Slot", "Specialty", "StaffUser",
 ]

@@ -35,7 +35,7 @@ FOUNDATION: dict[str, set[str]] = {
 # Rules 3 and 7: domains from the bottom up; a domain imports only itself and lower domains,
 # and a `models` module only the models of lower domains.
 DOMAIN_ORDER = ("reference", "patients", "audit", "staff", "appointments", "scheduling",
-                "messaging", "handover", "conversations", "campaigns")
+                "messaging", "handover", "conversations", "campaigns", "integration")
 
 # Rule 4: the top layer: entry points and the consumers that read across every domain.
 TOP = ("api.main", "api.cli", "api.__main__", "api.supervisor", "api.jobs", "api.worker",

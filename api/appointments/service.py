@@ -105,6 +105,17 @@ def change_status(
     return event
 
 
+def note(*, session: Session, appointment: Appointment, reason: str, actor: str,
+         details: dict | None = None) -> AppointmentEvent:
+    """Record a change that keeps the status (a booking moved to another slot) in the history."""
+    event = AppointmentEvent(from_status=appointment.status, to_status=appointment.status,
+                             reason=reason, actor=actor, slot_id=appointment.slot_id,
+                             details=details or {})
+    appointment.history.append(event)
+    session.add(event)
+    return event
+
+
 def request_interpreter(*, session: Session, appointments: list[Appointment], language: str,
                         actor: str) -> int:
     """Note that the patient needs a `language` interpreter at each appointment; how many

@@ -22,6 +22,7 @@ REASON_WORDS = {
     CallReason.COMMUNICATION_NEEDS: "Communication needs: text is not accessible",
     CallReason.NO_REPLY: "No reply to the message or the reminder",
     CallReason.UNDELIVERABLE: "The message could not be delivered",
+    CallReason.RESTRICTED_RECORD: "Restricted record in the PAS: staff contact only",
 }
 OUTCOME_WORDS = {
     CallOutcome.REBOOKED: "Called: rebooked",

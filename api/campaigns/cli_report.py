@@ -25,6 +25,7 @@ REASON_WORDS = {
     CallReason.COMMUNICATION_NEEDS.value: "needs other than text messages (recorded)",
     CallReason.NO_REPLY.value: "did not reply",
     CallReason.UNDELIVERABLE.value: "message could not be delivered",
+    CallReason.RESTRICTED_RECORD.value: "restricted record in the PAS (staff contact only)",
 }
 # The API's own limit (its request model), so the help says what the check enforces.
 SMS_LIMIT = next(m.max_length for m in CampaignCreate.model_fields["sms_template"].metadata

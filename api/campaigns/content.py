@@ -80,6 +80,8 @@ def choose_route(*, patient: Patient, whatsapp_template: bool) -> tuple[Recipien
     """WhatsApp where opted in, else SMS, else email; otherwise the staff call list."""
     if patient.opted_out:
         return RecipientRoute.CALL_LIST, None, CallReason.OPTED_OUT
+    if patient.restricted:
+        return RecipientRoute.CALL_LIST, None, CallReason.RESTRICTED_RECORD
     if not patient.text_is_accessible:
         return RecipientRoute.CALL_LIST, None, CallReason.COMMUNICATION_NEEDS
     if patient.mobile and patient.whatsapp_opt_in and whatsapp_template:

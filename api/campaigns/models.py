@@ -37,6 +37,7 @@ class CallReason(enum.StrEnum):
     COMMUNICATION_NEEDS = "communication_needs"
     NO_REPLY = "no_reply"
     UNDELIVERABLE = "undeliverable"
+    RESTRICTED_RECORD = "restricted_record"  # flagged sensitive in the PAS: staff only
 
 
 class CallOutcome(enum.StrEnum):

@@ -34,5 +34,7 @@ def selected_patients(session: Session, campaign: Campaign) -> list[Patient]:
     ids = sorted({a.patient_id for a in selected_appointments(session=session, campaign=campaign)})
     patients: list[Patient] = []
     for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-        patients += session.scalars(select(Patient).where(Patient.id.in_(ids[start:start + 900])))
+        # Nobody writes to, or rings about, a patient the PAS records as deceased.
+        patients += session.scalars(select(Patient).where(
+            Patient.id.in_(ids[start:start + 900]), Patient.deceased_at.is_(None)))
     return sorted(patients, key=lambda p: p.id)

@@ -22,7 +22,8 @@ from api.reference.models import Site, Specialty
 from api.scheduling.models import Slot
 from api.system import localtime
 
-__all__ = ["MAX_PATIENTS", "SeedResult", "describe", "is_seeded", "seed", "strike_window"]
+__all__ = ["MAX_PATIENTS", "SeedResult", "describe", "is_seeded", "seed", "seed_reference",
+           "strike_window"]
 
 MAX_PATIENTS = 20_000
 
@@ -80,6 +81,13 @@ def seed(*, session: Session, patients: int = 2500, seed: int = 2024,
         slots=len(trust.slots), free_future_slots=trust.free_future_slots,
         disruption_id=disruption.id, strike_starts_at=trust.strike_start,
     )
+
+
+def seed_reference(*, session: Session, today: date | None = None) -> int:
+    """The demo trust's sites, specialties, clinicians and strike only (no patients, no
+    capacity): what its PAS export is loaded into. Returns the strike's disruption id."""
+    return writer.write_reference(session=session,
+                                  today=today or localtime.local_today()).id
 
 
 def describe(*, session: Session) -> dict:

@@ -51,6 +51,22 @@ def write(*, session: Session, patients: int, seed: int,
     return trust, disruption, postponed
 
 
+def write_reference(*, session: Session, today: date) -> Disruption:
+    """The demo trust without its people or capacity: sites, specialties, clinicians and the
+    strike, as a trust has them before its PAS feeds Rebook (the integration round trip)."""
+    sites = _sites(session)
+    specialties, _ = _specialties(session)
+    starts_at, ends_at = generator.strike_window(today=today)
+    disruption = Disruption(
+        name=data.DISRUPTION_NAME, starts_at=starts_at, ends_at=ends_at,
+        staff_group=data.DISRUPTION_STAFF_GROUP, reason=data.DISRUPTION_REASON,
+        specialties=[specialties[info.code] for info in data.SPECIALTIES if info.affected],
+        sites=list(sites.values()))
+    session.add(disruption)
+    session.flush()
+    return disruption
+
+
 # reference data: few rows, plain ORM
 
 

@@ -22,6 +22,8 @@ from api.conversations import trust_info
 from api.db import utcnow
 from api.handover import casework
 from api.handover.models import Handover
+from api.integration import writeback
+from api.integration.models import RequestKind
 from api.messaging import numbers, opt_outs, outbox
 from api.messaging.models import Channel, Message, MessageCategory
 from api.patients.models import Patient
@@ -37,8 +39,12 @@ class Booking:
     appointment: Appointment
     confirmation: str
     # None when the caller says the words itself (the assistant), or the patient cannot be
-    # texted (no mobile, or a communication need that rules text out): staff tell them.
+    # texted (no mobile, or a communication need that rules text out): staff tell them, or
+    # the PAS must accept the booking first (then the confirmation follows its answer).
     message: Message | None
+    # True while the PAS has not accepted the booking (FHIR, HL7 write-back): `confirmation`
+    # then says it is being booked and a text will confirm it.
+    awaiting_pas: bool = False
 
 
 def confirmation_text(*, settings: Settings, appointment: Appointment) -> str:
@@ -56,20 +62,39 @@ def book_and_confirm(*, session: Session, settings: Settings, offer_id: int, pat
     now = now or utcnow()
     appointment = scheduling_service.book_offer(session=session, offer_id=offer_id,
                                                 patient_id=patient_id, actor=actor, now=now)
+    # The PAS hears of it in the same transaction (its outbox); FHIR and HL7 must accept it
+    # before the patient is told it is booked, the CSV export confirms at once.
+    request = writeback.request_change(
+        session=session, settings=settings, kind=RequestKind.BOOK, appointment=appointment,
+        key=f"book:offer:{offer_id}", offer_id=offer_id, conversation_id=conversation_id)
+    if writeback.awaits_pas(request):
+        pending = texts.text("booking_sent_to_pas", slot=texts.slot_line(
+            appointment.slot, zone=localtime.patient_zone(settings)))
+        return Booking(appointment=appointment, confirmation=pending, message=None,
+                       awaiting_pas=True)
     confirmation = confirmation_text(settings=settings, appointment=appointment)
     if said_in_conversation:
         return Booking(appointment=appointment, confirmation=confirmation, message=None)
-    route = _route(session=session, patient=session.get(Patient, patient_id),
-                   conversation_id=conversation_id, now=now)
-    if route is None:
-        return Booking(appointment=appointment, confirmation=confirmation, message=None)
-    channel, address, on_conversation = route
-    # An offer is accepted once, so its id keys the one confirmation of this booking.
-    message = outbox.queue_message(
-        session=session, settings=settings, channel=channel, to_address=address,
-        text=confirmation, category=MessageCategory.SERVICE, conversation_id=on_conversation,
-        patient_id=patient_id, idempotency_key=f"confirm:offer:{offer_id}")
+    message = queue_confirmation(session=session, settings=settings, appointment=appointment,
+                                 offer_id=offer_id, conversation_id=conversation_id, now=now)
     return Booking(appointment=appointment, confirmation=confirmation, message=message)
+
+
+def queue_confirmation(*, session: Session, settings: Settings, appointment: Appointment,
+                       offer_id: int, conversation_id: int | None,
+                       now: datetime | None = None) -> Message | None:
+    """Queue a booking's confirmation on the patient's channel (None if they cannot be
+    texted: staff tell them). An offer is accepted once, so its id keys the one confirmation."""
+    route = patient_route(session=session, patient=session.get(Patient, appointment.patient_id),
+                          conversation_id=conversation_id, now=now)
+    if route is None:
+        return None
+    channel, address, on_conversation = route
+    return outbox.queue_message(
+        session=session, settings=settings, channel=channel, to_address=address,
+        text=confirmation_text(settings=settings, appointment=appointment),
+        category=MessageCategory.SERVICE, conversation_id=on_conversation,
+        patient_id=appointment.patient_id, idempotency_key=f"confirm:offer:{offer_id}")
 
 
 def book_for_handover(*, session: Session, settings: Settings, handover: Handover,
@@ -99,8 +124,8 @@ def _patients_conversation(session: Session, patient: Patient, conversation_id: 
             if addresses else None)
 
 
-def _route(*, session: Session, patient: Patient, conversation_id: int | None,
-           now: datetime) -> tuple[Channel, str, int | None] | None:
+def patient_route(*, session: Session, patient: Patient | None, conversation_id: int | None,
+                  now: datetime | None = None) -> tuple[Channel, str, int | None] | None:
     """Where the confirmation goes: the conversation the patient is on (the handover's, else
     the one they wrote on last), WhatsApp only inside its 24-hour window since free text
     outside it is refused; otherwise a text to their recorded mobile. Never to a number that
@@ -113,7 +138,7 @@ def _route(*, session: Session, patient: Patient, conversation_id: int | None,
         if conversation.channel is Channel.SMS:
             return Channel.SMS, conversation.address, conversation.id
         if conversation.channel is Channel.WHATSAPP and outbox.whatsapp_window_open(
-                session=session, address=conversation.address, now=now):
+                session=session, address=conversation.address, now=now or utcnow()):
             return Channel.WHATSAPP, conversation.address, conversation.id
     if patient.mobile and not opt_outs.is_opted_out(session=session, address=patient.mobile):
         return Channel.SMS, patient.mobile, None

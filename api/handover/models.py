@@ -26,6 +26,8 @@ class HandoverReason(enum.StrEnum):
     # A red flag a clerk judged not to be one: out of the red-flag state, on the clinicians'
     # daily review list (RedFlagReview) until one confirms or reopens it.
     RED_FLAG_LOWERED = "red_flag_lowered"
+    # The hospital's PAS refused a booking made in Rebook (the slot was taken there).
+    PAS_REFUSED = "pas_refused"
 
 
 class Urgency(enum.StrEnum):

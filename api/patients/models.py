@@ -45,6 +45,10 @@ class Patient(Base):
     communication_needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     communication_notes: Mapped[str | None] = mapped_column(Text)
     vulnerable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # From the PAS: a recorded death stops every message at once; a restricted (sensitive)
+    # record is never texted automatically: campaigns put it on the staff call list.
+    deceased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -68,4 +72,7 @@ class Patient(Base):
 
     @property
     def text_is_accessible(self) -> bool:
+        """True when the patient may be sent texts without a person deciding first."""
+        if self.deceased_at is not None or self.restricted:
+            return False
         return not NEEDS_RULING_OUT_TEXT.intersection(self.communication_needs or [])

@@ -38,6 +38,14 @@ from api.scheduling.errors import (  # noqa: F401 - re-exported for callers
     SlotTaken,
 )
 from api.scheduling.models import Offer, OfferStatus, Slot, SlotStatus
+from api.scheduling.pas_changes import (  # noqa: F401 - re-exported
+    book_for_pas,
+    cancel_for_pas,
+    free_slot_for_pas,
+    postpone_for_pas,
+    take_slot_for_pas,
+    withdraw_offers,
+)
 from api.system import localtime
 
 # How long the assistant holds the slots it offers (the patient is told this many minutes).

@@ -1,0 +1,97 @@
+"""The inbound store: every PAS message is kept raw before it is answered or applied.
+
+`receive` stores it once per adapter and message id (a resend finds the stored row); `apply`
+applies the records an adapter parsed from it, all or nothing, and parks it with an exception
+for staff when one of them cannot be applied. A message stored but not applied (a process
+killed in between) is applied when it is resent, or by `replay_received`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.config import Settings
+from api.db import utcnow
+from api.integration import exceptions
+from api.integration.models import Adapter, InboundStatus, PasInbound
+from api.integration.reconcile import Outcome, Parked, Reconciler
+from api.integration.records import Record
+
+log = logging.getLogger(__name__)
+
+
+def receive(*, session: Session, adapter: Adapter, message_id: str, raw: str,
+            message_type: str = "", event_at: datetime | None = None,
+            now: datetime | None = None) -> tuple[PasInbound, bool]:
+    """Store an inbound message; returns (row, True) when it had been stored before."""
+    existing = _find(session, adapter, message_id)
+    if existing is not None:
+        return existing, True
+    row = PasInbound(adapter=adapter, message_id=message_id[:200], raw=raw,
+                     message_type=message_type[:40], event_at=event_at,
+                     received_at=now or utcnow())
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # stored a moment ago by another listener or dispatcher
+        return _find(session, adapter, message_id), True
+    return row, False
+
+
+def _find(session: Session, adapter: Adapter, message_id: str) -> PasInbound | None:
+    return session.scalar(select(PasInbound).where(PasInbound.adapter == adapter,
+                                                   PasInbound.message_id == message_id[:200]))
+
+
+def apply(*, session: Session, settings: Settings, inbound: PasInbound,
+          records: Iterable[Record], reconciler: Reconciler | None = None,
+          now: datetime | None = None) -> list[Outcome]:
+    """Apply a stored message's records in order, all or nothing; park it if one cannot be."""
+    now = now or utcnow()
+    reconciler = reconciler or Reconciler(session=session, settings=settings, now=now)
+    try:
+        with session.begin_nested():
+            outcomes = [reconciler.apply(record) for record in records]
+    except Parked as parked:
+        park(session=session, inbound=inbound, reason=parked.reason, detail=parked.detail,
+             patient_id=parked.patient_id, appointment_id=parked.appointment_id, now=now)
+        return []
+    applied = [o for o in outcomes if o.status is InboundStatus.APPLIED]
+    inbound.status = InboundStatus.APPLIED if applied else InboundStatus.IGNORED
+    inbound.outcome = "; ".join(o.detail for o in outcomes)[:2000] or "nothing to apply"
+    inbound.processed_at = now
+    session.flush()
+    return outcomes
+
+
+def park(*, session: Session, inbound: PasInbound, reason: str, detail: str,
+         patient_id: int | None = None, appointment_id: int | None = None,
+         now: datetime | None = None) -> None:
+    """Keep a message that cannot be applied, with an exception for staff holding it raw."""
+    inbound.status = InboundStatus.PARKED
+    inbound.outcome = detail[:2000]
+    inbound.processed_at = now or utcnow()
+    exceptions.open_exception(session=session, adapter=inbound.adapter, reason=reason,
+                              detail=detail, inbound_id=inbound.id, patient_id=patient_id,
+                              appointment_id=appointment_id, raw=inbound.raw)
+    log.warning("PAS message parked", extra={"adapter": inbound.adapter.value,
+                                             "inbound_id": inbound.id, "reason": reason})
+
+
+def replay_received(*, session: Session, settings: Settings,
+                    parse: Callable[[PasInbound], list[Record]], adapter: Adapter,
+                    limit: int = 1000) -> int:
+    """Apply messages stored but never applied (their process died), oldest first."""
+    rows = list(session.scalars(select(PasInbound).where(
+        PasInbound.adapter == adapter, PasInbound.status == InboundStatus.RECEIVED)
+        .order_by(PasInbound.id).limit(limit)))
+    for row in rows:
+        apply(session=session, settings=settings, inbound=row, records=parse(row))
+    return len(rows)
