@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api import texts
 from api.appointments import service as appointments_service
 from api.appointments.models import AWAITING_DATE, Appointment, AppointmentStatus
 from api.appointments.service import InvalidTransition
@@ -40,13 +41,15 @@ from api.integration.records import (
     SessionRecord,
     SlotRecord,
 )
-from api.messaging.models import Direction, Message, MessageStatus
+from api.messaging import opt_outs, outbox
+from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
 from api.patients.identifiers import normalise_mobile, normalise_nhs_number
 from api.patients.models import Patient
 from api.reference.models import Clinician, Site, Specialty
 from api.scheduling import service as scheduling_service
 from api.scheduling.errors import SchedulingError
 from api.scheduling.models import ClinicSession, Disruption, Slot, SlotStatus
+from api.system import localtime
 
 ACTOR = "pas"
 
@@ -276,7 +279,7 @@ class Reconciler:
         if merged_id != survivor_id:
             moved = self.session.execute(
                 update(Appointment).where(Appointment.patient_id == merged_id)
-                .values(patient_id=survivor_id).execution_options(synchronize_session=False))
+                .values(patient_id=survivor_id).execution_options(synchronize_session="fetch"))
             merged = self.session.get(Patient, merged_id)
             # The merged-away record stays for the history, but nothing is ever sent to it.
             merged.restricted = True
@@ -368,10 +371,14 @@ class Reconciler:
             if local is AppointmentStatus.CANCELLED:
                 return "already cancelled", 0
             self._refuse_open_requests(appointment, "cancelled in the PAS")
+            was_due = self.session.get(Slot, appointment.slot_id) if appointment.slot_id else None
             withdrawn = scheduling_service.cancel_for_pas(
                 session=self.session, appointment_id=appointment.id, reason=why, actor=ACTOR,
                 now=self.now)
-            return f"cancelled; {withdrawn} offer(s) withdrawn", withdrawn
+            told = (pas is PasAppointmentStatus.CANCELLED and self.settings.pas_notify_cancellations
+                    and self._tell_cancelled(appointment, was_due))
+            return (f"cancelled; {withdrawn} offer(s) withdrawn"
+                    + ("; patient told" if told else "")), withdrawn
         if pas is PasAppointmentStatus.WAITLIST:
             if local in AWAITING_DATE:
                 return "still waiting for a date", 0
@@ -407,6 +414,24 @@ class Reconciler:
             session=self.session, appointment_id=appointment.id, slot_id=new_slot_id,
             reason=why, actor=ACTOR, now=self.now)
         return f"booked in the PAS; {withdrawn} offer(s) withdrawn", withdrawn
+
+    def _tell_cancelled(self, appointment: Appointment, was_due: Slot | None) -> bool:
+        """Text the patient that the hospital cancelled (only where the trust chose to); the
+        date but no specialty, as the phone may be shared. True when a text was queued."""
+        patient = self.session.get(Patient, appointment.patient_id)
+        if not patient.text_is_accessible or not patient.mobile or opt_outs.is_opted_out(
+                session=self.session, address=patient.mobile):
+            return False
+        zone = localtime.patient_zone(self.settings)
+        when = f" on {texts.when(was_due.start_at, zone=zone)}" if was_due else ""
+        outbox.queue_message(
+            session=self.session, settings=self.settings, channel=Channel.SMS,
+            to_address=patient.mobile, category=MessageCategory.SERVICE, patient_id=patient.id,
+            text=texts.text("pas_appointment_cancelled", trust=self.settings.trust_name,
+                            when=when, phone=self.settings.bookings_phone),
+            idempotency_key=f"pas_cancelled:{appointment.id}",
+            send_at=outbox.next_send_time(settings=self.settings, now=self.now))
+        return True
 
     def _change(self, appointment: Appointment, to: AppointmentStatus, reason: str) -> None:
         if to not in appointments_service.ALLOWED_TRANSITIONS[appointment.status]:
