@@ -13,13 +13,14 @@ from api.appointments.models import Appointment, AppointmentStatus
 from api.config import Settings
 from api.db import utcnow
 from api.flows import booking as booking_flow
-from api.flows import pas_writeback
+from api.flows import clinical_review, pas_writeback
 from api.handover.models import Handover, HandoverReason
 from api.integration import writeback
 from api.integration.models import (
     Adapter,
     IntegrationException,
     PasRequest,
+    RequestKind,
     RequestStatus,
 )
 from api.integration.writeback import WriteResult
@@ -184,3 +185,18 @@ def test_a_dispatcher_killed_mid_send_loses_and_doubles_nothing(live_session_fac
         assert session.scalar(select(func.count()).select_from(Message).where(
             Message.patient_id == request.patient_id,
             Message.category == MessageCategory.SERVICE)) == 1
+
+
+def test_a_booking_given_up_for_clinical_review_is_cancelled_in_the_pas(db_session):
+    booking, request, _ = _booked(db_session, FHIR)
+    pas_writeback.record_answer(session=db_session, settings=FHIR, request=request,
+                                result=WriteResult.ok("Appointment/77"))
+    slot_id = booking.appointment.slot_id
+    clinical_review.release_for_review(session=db_session, settings=FHIR,
+                                       appointment_id=booking.appointment.id,
+                                       reason="cannot attend", actor="assistant")
+    cancel = db_session.scalar(select(PasRequest).where(PasRequest.kind == RequestKind.CANCEL))
+    assert (cancel.status, cancel.slot_id) == (RequestStatus.PENDING, slot_id)
+    change = writeback.describe(session=db_session, request=cancel)
+    assert (change.appointment_pas_id, change.start_at) == (
+        "Appointment/77", db_session.get(Slot, slot_id).start_at)
