@@ -14,11 +14,12 @@ in the order given: an appointment finds the patient and slot of its own batch.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import JSON, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from api.appointments.models import Appointment, AppointmentEvent, AppointmentStatus
@@ -139,13 +140,12 @@ class BulkApplier:
         """Insert the rows and their links; the local ids, in order."""
         if not new:
             return []
-        ids = list(self.session.scalars(
-            insert(model).returning(model.id, sort_by_parameter_order=True),
-            [n.row for n in new]))
-        self.session.execute(insert(PasLink), [
+        ids = insert_returning_ids(self.session, model, [n.row for n in new])
+        insert_values(self.session, PasLink, [
             {"kind": kind, "pas_id": n.record.change.pas_id, "local_id": local_id,
              "adapter": n.record.change.adapter, "event_at": n.record.change.event_at,
-             "version": n.record.change.version} for n, local_id in zip(new, ids, strict=True)])
+             "version": n.record.change.version, "updated_at": self.reconciler.now}
+            for n, local_id in zip(new, ids, strict=True)])
         for n, local_id in zip(new, ids, strict=True):
             results[n.index] = Outcome(InboundStatus.APPLIED, detail, local_id=local_id,
                                        patient_id=local_id if kind is DataKind.PATIENT else None,
@@ -248,10 +248,11 @@ class BulkApplier:
                 .execution_options(synchronize_session=False))
         ids = self._insert(Appointment, DataKind.APPOINTMENT, new, results, "appointment created")
         if ids:
-            self.session.execute(insert(AppointmentEvent), [
+            insert_values(self.session, AppointmentEvent, [
                 {"appointment_id": local_id, "from_status": None, "to_status": n.row["status"],
                  "reason": f"from the PAS ({n.record.status.value})", "actor": ACTOR,
-                 "slot_id": n.row.get("slot_id")}
+                 "slot_id": n.row.get("slot_id"), "details": {},
+                 "occurred_at": self.reconciler.now}
                 for n, local_id in zip(new, ids, strict=True)])
         return slow
 
@@ -268,3 +269,60 @@ class BulkApplier:
             found.update(self.session.scalars(select(Appointment.slot_id).where(
                 Appointment.slot_id.in_(chunk))))
         return found
+
+
+def insert_values(session: Session, model, rows: list[dict]) -> None:
+    """Insert rows in bulk: COPY on PostgreSQL (one stream, no statement per row), one
+    executemany on SQLite (its C loop). A key some rows lack is None in them (a booked
+    appointment's slot, a waiting one's none); columns no row names take their defaults."""
+    if not rows:
+        return
+    table = model.__table__
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    for column in table.columns:  # Python-side defaults, as an INSERT would apply them
+        if column.name not in names and column.default is not None and not column.primary_key:
+            names.append(column.name)
+    values = [[_value(table.c[name], row) for name in names] for row in rows]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # COPY takes text: JSON serialised here, other types through their bind processors
+        # (enums to their values, UTC datetimes checked).
+        processors = [json.dumps if isinstance(table.c[name].type, JSON)
+                      else table.c[name].type.bind_processor(connection.dialect)
+                      for name in names]
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row([p(v) if p and v is not None else v
+                                for p, v in zip(processors, row, strict=True)])
+        return
+    session.execute(insert(table), [dict(zip(names, row, strict=True)) for row in values])
+
+
+def _value(column, row: dict):
+    if column.name in row:
+        return row[column.name]
+    default = column.default
+    if default is None:
+        return None
+    return default.arg({}) if default.is_callable else default.arg
+
+
+def insert_returning_ids(session: Session, model, rows: list[dict]) -> list[int]:
+    """Insert rows and return their new ids in the rows' order. The ids are taken first: on
+    PostgreSQL from the table's sequence, on SQLite the next after the largest, which no
+    other writer can take meanwhile (SQLite admits one writer, and this transaction is it)."""
+    if not rows:
+        return []
+    session.flush()
+    table = model.__table__.name
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(text(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": len(rows)}))
+    else:
+        first = (session.scalar(select(func.max(model.id))) or 0) + 1
+        ids = list(range(first, first + len(rows)))
+    insert_values(session, model, [row | {"id": row_id} for row, row_id in zip(
+        rows, ids, strict=True)])
+    return ids

@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.config import Settings
 from api.db import utcnow
 from api.integration import exceptions
-from api.integration.bulk import BulkApplier
+from api.integration.bulk import BulkApplier, insert_values
 from api.integration.models import Adapter, InboundStatus, PasInbound
 from api.integration.reconcile import Outcome, Parked, Reconciler
 from api.integration.records import Record
@@ -89,66 +89,88 @@ def receive_and_apply_batch(*, session: Session, settings: Settings, adapter: Ad
     """Store a batch of messages and apply the new ones (bulk for new rows); the caller commits.
 
     A message stored before (a re-import, a page fetched again) is skipped unless it was never
-    applied. A message with a record that cannot be applied is parked for staff; records of
-    it applied before that one stay applied (a CSV row's patient before its appointment), and
-    the exception says which.
+    applied. The batch's messages are stored in the same transaction as what they changed,
+    with their outcome, so a crash keeps both or neither. A message with a record that cannot
+    be applied is parked for staff; records of it applied before that one stay applied (a CSV
+    row's patient before its appointment), and the exception says which.
     """
     now = now or utcnow()
     result = BatchResult()
-    stored: dict[str, tuple[int, InboundStatus]] = {}
-    ids = [m.message_id[:200] for m in messages]
-    for start in range(0, len(ids), 900):
-        stored.update({message_id: (row_id, status) for message_id, row_id, status in
-                       session.execute(select(PasInbound.message_id, PasInbound.id,
-                                              PasInbound.status).where(
-                           PasInbound.adapter == adapter,
-                           PasInbound.message_id.in_(ids[start:start + 900]))).all()})
-    todo: list[tuple[Message, int]] = []
-    fresh = [m for m in dict((m.message_id[:200], m) for m in messages).values()
-             if m.message_id[:200] not in stored]
-    if fresh:
-        new_ids = session.scalars(
-            insert(PasInbound).returning(PasInbound.id, sort_by_parameter_order=True),
-            [{"adapter": adapter, "message_id": m.message_id[:200], "raw": m.raw,
-              "message_type": m.message_type[:40], "event_at": m.event_at,
-              "received_at": now, "status": InboundStatus.RECEIVED, "outcome": ""}
-             for m in fresh]).all()
-        todo += list(zip(fresh, new_ids, strict=True))
+    stored = _stored(session, adapter, [m.message_id[:200] for m in messages])
+    fresh: dict[str, Message] = {}
+    replay: list[tuple[Message, int]] = []
     for message in messages:
-        row_id, status = stored.get(message.message_id[:200], (None, None))
-        if row_id is not None and status is InboundStatus.RECEIVED:
-            todo.append((message, row_id))  # stored by a run that died before applying it
-        elif row_id is not None:
+        key = message.message_id[:200]
+        row_id, status = stored.get(key, (None, None))
+        if row_id is None and key not in fresh:
+            fresh[key] = message
+        elif row_id is not None and status is InboundStatus.RECEIVED:
+            replay.append((message, row_id))  # stored by a run that died before applying it
+        else:
             result.duplicates += 1
-    records = [record for message, _ in todo for record in message.records]
+    todo = [(m, None) for m in fresh.values()] + replay
     outcomes = BulkApplier(reconciler=Reconciler(session=session, settings=settings,
-                                                 now=now)).apply(records)
-    position = 0
-    updates = []
+                                                 now=now)).apply(
+        [record for message, _ in todo for record in message.records])
+    position, rows = 0, []
     for message, row_id in todo:
         mine = outcomes[position:position + len(message.records)]
         position += len(message.records)
         parked = next((o for o in mine if isinstance(o, Parked)), None)
-        if parked is not None:
-            row = session.get(PasInbound, row_id)
-            park(session=session, inbound=row, reason=parked.reason, detail=parked.detail,
-                 patient_id=parked.patient_id, appointment_id=parked.appointment_id, now=now)
-            result.parked += 1
-            continue
-        applied = any(o.status is InboundStatus.APPLIED for o in mine)
-        result.applied += applied
-        result.ignored += not applied
-        updates.append({"row_id": row_id, "status": (InboundStatus.APPLIED if applied
-                                                     else InboundStatus.IGNORED),
-                        "outcome": "; ".join(o.detail for o in mine)[:2000] or "nothing to apply",
-                        "processed_at": now})
-    if updates:
-        session.connection().execute(
-            update(PasInbound.__table__).where(PasInbound.__table__.c.id == bindparam("row_id"))
-            .values(status=bindparam("status"), outcome=bindparam("outcome"),
-                    processed_at=bindparam("processed_at")), updates)
+        if parked is not None or row_id is not None:  # few: one at a time, with an id
+            row = session.get(PasInbound, row_id) if row_id else _stored_row(
+                session, adapter, message, now)
+            if parked is not None:
+                applied = [o.detail for o in mine if isinstance(o, Outcome)
+                           and o.status is InboundStatus.APPLIED]
+                park(session=session, inbound=row, reason=parked.reason, detail=parked.detail
+                     + (f" (already applied from this message: {'; '.join(applied)})"
+                        if applied else ""), patient_id=parked.patient_id,
+                     appointment_id=parked.appointment_id, now=now)
+                result.parked += 1
+                continue
+            row.status, row.outcome, row.processed_at = _summary(mine) + (now,)
+        else:
+            status, outcome = _summary(mine)
+            rows.append({"adapter": adapter, "message_id": message.message_id[:200],
+                         "raw": message.raw, "message_type": message.message_type[:40],
+                         "event_at": message.event_at, "received_at": now, "status": status,
+                         "outcome": outcome, "processed_at": now})
+        if _summary(mine)[0] is InboundStatus.APPLIED:
+            result.applied += 1
+        else:
+            result.ignored += 1
+    insert_values(session, PasInbound, rows)
     session.flush()
     return result
+
+
+def _stored(session: Session, adapter: Adapter,
+            message_ids: list[str]) -> dict[str, tuple[int, InboundStatus]]:
+    stored: dict[str, tuple[int, InboundStatus]] = {}
+    for start in range(0, len(message_ids), 900):
+        stored.update({message_id: (row_id, status) for message_id, row_id, status in
+                       session.execute(select(PasInbound.message_id, PasInbound.id,
+                                              PasInbound.status).where(
+                           PasInbound.adapter == adapter,
+                           PasInbound.message_id.in_(message_ids[start:start + 900]))).all()})
+    return stored
+
+
+def _stored_row(session: Session, adapter: Adapter, message: Message,
+                now: datetime) -> PasInbound:
+    row = PasInbound(adapter=adapter, message_id=message.message_id[:200], raw=message.raw,
+                     message_type=message.message_type[:40], event_at=message.event_at,
+                     received_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _summary(outcomes: list[Outcome]) -> tuple[InboundStatus, str]:
+    applied = any(o.status is InboundStatus.APPLIED for o in outcomes)
+    return ((InboundStatus.APPLIED if applied else InboundStatus.IGNORED),
+            "; ".join(o.detail for o in outcomes)[:2000] or "nothing to apply")
 
 
 @dataclass
