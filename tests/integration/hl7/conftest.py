@@ -32,11 +32,18 @@ def listening(url: str, settings: Settings) -> Iterator[int]:
             holder["port"] = port
             ready.set()
 
-        await listener.serve(host="127.0.0.1", port=0, stop=holder["stop"], started=started)
+        try:
+            await listener.serve(host="127.0.0.1", port=0, stop=holder["stop"],
+                                 started=started)
+        except BaseException as exc:
+            holder["error"] = exc
+            ready.set()
+            raise
 
     thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
     thread.start()
     assert ready.wait(10), "the listener did not start"
+    assert "error" not in holder, f"the listener failed: {holder.get('error')!r}"
     try:
         yield holder["port"]
     finally:
