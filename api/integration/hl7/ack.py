@@ -52,9 +52,12 @@ def read(text: str) -> tuple[str, str, str, str]:
     msa = fields.first(parsed, "MSA")
     if msa is None:
         raise ValueError("the answer has no MSA segment")
-    reason = msa.get(3)
-    codes = []
+    reasons, codes = [], []
     for err in fields.segments(parsed, "ERR"):
-        reason = err.get(8) or err.get(7) or err.get(3, 2) or reason
+        reasons += [err.get(8), err.get(7), err.get(5, 2)]
         codes += [err.get(3, 1), err.get(5, 1)]
+    # The most specific words first: the user message, diagnostics, the application's error,
+    # MSA-3, and last the standard's generic name for the code.
+    reasons += [msa.get(3)] + [err.get(3, 2) for err in fields.segments(parsed, "ERR")]
+    reason = next((r for r in reasons if r), "")
     return msa.get(1).upper(), msa.get(2), reason, " ".join(c for c in codes if c)
