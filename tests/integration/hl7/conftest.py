@@ -52,11 +52,16 @@ def listening(url: str, settings: Settings) -> Iterator[int]:
         engine.dispose()
 
 
+def send_all(port: int, messages: list[str], *, timeout: float = 10,
+             attempts: int = 30) -> list[str]:
+    """Send messages in order to a loopback listener (resending what is unanswered)."""
+    return asyncio.run(mllp.send_all(host="127.0.0.1", port=port, messages=messages,
+                                     timeout=timeout, attempts=attempts))
+
+
 def send(port: int, *messages: str) -> list[tuple[str, str, str, str]]:
     """Send messages in order; each answer read as (MSA-1, MSA-2, reason, error codes)."""
-    answers = asyncio.run(mllp.send_all(host="127.0.0.1", port=port, messages=list(messages),
-                                        timeout=10))
-    return [ack.read(a) for a in answers]
+    return [ack.read(a) for a in send_all(port, list(messages))]
 
 
 @pytest.fixture

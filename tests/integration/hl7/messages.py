@@ -25,7 +25,7 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 def patient(n: int = 1, **changes) -> PatientRecord:
     record = PatientRecord(
-        change=Change(Adapter.HL7, f"P{n}", event_at=T0), nhs_number=valid_nhs_number(n),
+        change=Change(Adapter.HL7, f"P{n}", event_at=T0), nhs_number=valid_nhs_number(n * 20),
         given_name="Ada", family_name="Testpatient", date_of_birth=date(1970, 1, 2),
         postcode="NX1 1AA", mobile=f"+4477009{n % 100000:05d}")
     return dataclasses.replace(record, **changes)
