@@ -73,6 +73,10 @@ class Listener:
                 return None
 
     def _take(self, session: Session, row: PasInbound, header: parse.Header | None) -> str:
+        # A resend racing the first copy on another connection: one applies, one answers.
+        session.refresh(row, with_for_update=True)
+        if row.status is not InboundStatus.RECEIVED:
+            return self._answer_again(session, row, header)
         try:
             records = parse.records(row.raw)
         except parse.NotTaken as exc:

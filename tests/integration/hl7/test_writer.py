@@ -11,13 +11,28 @@ from datetime import UTC, datetime
 
 import pytest
 from hl7.mllp import start_hl7_server
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
+from api.appointments.models import Appointment
 from api.config import Settings
+from api.demo import service as demo_service
+from api.flows import pas_writeback
+from api.integration import writeback
 from api.integration.hl7 import fields, mllp, parse
 from api.integration.hl7.writer import SLOT_TAKEN, Hl7Writer, control_id
-from api.integration.models import RequestKind
+from api.integration.models import (
+    Adapter,
+    IntegrationException,
+    PasRequest,
+    RequestKind,
+    RequestStatus,
+)
 from api.integration.writeback import WriteBack
 from tests.factories import valid_nhs_number
+from tests.integration.conftest import DEMO_TODAY
+from tests.integration.hl7 import messages as m
+from tests.integration.hl7.conftest import listening, send
 
 
 @contextmanager
@@ -126,3 +141,38 @@ def test_no_answer_or_no_pas_means_try_again_later():
     assert len(received) == 1
     for result in (silent, refused):
         assert not result.accepted and not result.refused and result.reason
+
+
+@pytest.mark.parametrize("mode,status", [("accept", RequestStatus.ACCEPTED),
+                                         ("slot_taken", RequestStatus.REFUSED),
+                                         ("silent", RequestStatus.PENDING)])
+def test_the_dispatcher_sends_a_queued_change_through_the_hl7_writer(
+        target_session, target_url, hl7_settings, mode, status):
+    demo_service.seed_reference(session=target_session, today=DEMO_TODAY)
+    target_session.commit()
+    patient = m.patient()
+    with listening(target_url, hl7_settings) as port:
+        send(port, m.adt(patient, settings=hl7_settings),
+             m.siu(m.appointment(target_session), patient, settings=hl7_settings))
+    target_session.rollback()
+    with fake_pas(mode) as (received, port):
+        settings = Settings(pas_mode="hl7", hl7_peer_host="127.0.0.1", hl7_peer_port=port,
+                            hl7_timeout_seconds=1)
+        appointment = target_session.scalar(select(Appointment))
+        writeback.request_change(session=target_session, settings=settings,
+                                 kind=RequestKind.MODIFY, appointment=appointment,
+                                 key="modify-1")
+        target_session.commit()
+        sent = pas_writeback.send_due(
+            session_factory=sessionmaker(bind=target_session.get_bind(),
+                                         expire_on_commit=False),
+            settings=settings, writers={Adapter.HL7: Hl7Writer(settings=settings)})
+
+    assert sent == 1 and len(received) == 1
+    arq = fields.first(fields.message(received[0]), "ARQ")
+    assert (arq.get(1), arq.get(2)) == ("modify-1", "A1")
+    target_session.rollback()
+    request = target_session.scalar(select(PasRequest))
+    assert request.status is status
+    exception = target_session.scalar(select(IntegrationException.reason))
+    assert exception == ("slot_taken" if mode == "slot_taken" else None)
