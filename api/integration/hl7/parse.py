@@ -120,8 +120,9 @@ def records(raw: str) -> list[Record]:
     if kind in ("ADT", "SIU"):
         raise Unsupported(f"{header.message_type} is not an event Rebook takes", code="201",
                           location="MSH^1^9^2")
-    raise Unsupported(f"{header.message_type or 'an empty MSH-9'} is not a message type "
-                      "Rebook takes (ADT and SIU only)", code="200", location="MSH^1^9")
+    named = header.message_type if kind else "an empty MSH-9"
+    raise Unsupported(f"{named} is not a message type Rebook takes (ADT and SIU only)",
+                      code="200", location="MSH^1^9")
 
 
 def _required(parsed: hl7.Message, name: str) -> Seg:
