@@ -18,6 +18,7 @@ from api.integration.models import (
     PasInbound,
 )
 from api.integration.records import PasAppointmentStatus
+from api.patients.models import Patient
 from api.scheduling.models import Slot
 from tests.integration.conftest import DEMO_TODAY
 from tests.integration.hl7 import messages as m
@@ -158,3 +159,20 @@ def test_each_siu_event_moves_the_appointment(target, target_url, hl7_settings, 
     assert [a[0] for a in answers] == ["AA", "AA"], answers
     target.rollback()
     assert target.scalar(select(Appointment.status)) is expected
+
+
+def test_a_merge_moves_the_merged_records_appointments(target, target_url, hl7_settings):
+    survivor, merged = m.patient(1), m.patient(2)
+    merge = m.adt(m.later(survivor, 30), settings=hl7_settings, control_id="MERGE")
+    merge = m.with_header(merge, event="A40") + "\rMRG|P2^^^PAS^PI"
+
+    with listening(target_url, hl7_settings) as port:
+        answers = send(port, m.adt(survivor, settings=hl7_settings),
+                       m.adt(merged, settings=hl7_settings),
+                       m.siu(m.appointment(target, patient_n=2), merged,
+                             settings=hl7_settings), merge)
+
+    assert [a[0] for a in answers] == ["AA"] * 4
+    target.rollback()
+    appointment = target.scalar(select(Appointment))
+    assert target.get(Patient, appointment.patient_id).nhs_number == survivor.nhs_number
