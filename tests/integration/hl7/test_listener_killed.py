@@ -36,7 +36,10 @@ def _start(url: str, port: int, log: Path) -> subprocess.Popen:
             cwd=ROOT, env=env, stderr=stderr, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while log.read_text().count("listening for HL7") < _start.count + 1:  # it accepts now
-        assert time.monotonic() < deadline and process.poll() is None, log.read_text()
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()  # never left running after the test
+            process.wait(10)
+            raise AssertionError(log.read_text())
         time.sleep(0.02)
     _start.count += 1
     return process
@@ -68,10 +71,13 @@ def test_a_listener_killed_mid_batch_loses_and_doubles_nothing(target_session, t
     sender = threading.Thread(target=lambda: answers.extend(
         send_all(port, feed, timeout=5, attempts=80)))
     sender.start()
-    while _stored(path) < BATCH // 2:
-        time.sleep(0.01)
-    first.send_signal(signal.SIGKILL)
-    first.wait(10)
+    try:
+        deadline = time.monotonic() + 60
+        while _stored(path) < BATCH // 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
     killed_at = _stored(path)
     second = _start(target_url, port, log)
     try:
