@@ -229,3 +229,24 @@ def _pas_time(value: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment is not None and moment.tzinfo else None
+
+
+def duration_text(seconds: float | None) -> str:
+    """'45 s', '12 min', '3 h 5 min', '2 d 4 h' ('never' for none): a lag as staff say it."""
+    if seconds is None:
+        return "never"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return f"{minutes} min"
+    if days == 0:
+        return f"{hours} h {minutes % 60} min" if minutes % 60 else f"{hours} h"
+    return f"{days} d {hours % 24} h" if hours % 24 else f"{days} d"
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """'3 applied, 1 parked' ('none' when empty)."""
+    return ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()
+                     if count) or "none"
