@@ -19,7 +19,8 @@ from api.scheduling.errors import Conflict, NotFound
 # Each reason in words for staff: what happened, and what to do (docs/integration.md).
 REASONS = {
     "unknown_code": "A site, specialty or clinician code Rebook does not know. Add it to the "
-                    "reference data (or correct it in the PAS), then have the message resent.",
+                    "reference data (or correct it in the PAS), then have the PAS send the "
+                    "record again.",
     "missing_code": "The record has no specialty or site code. Correct it in the PAS.",
     "no_nhs_number": "The patient has no valid NHS number. Correct it in the PAS (or trace "
                      "it on PDS); Rebook takes the next update.",
@@ -28,7 +29,7 @@ REASONS = {
                           "NHS number or date of birth, or a duplicate). Check the identity in "
                           "the PAS before anything is sent; merge or correct it there.",
     "unknown_patient": "An appointment or merge for a patient Rebook has not received. Have "
-                       "the patient's record resent, then the message.",
+                       "the PAS send the patient's record, then the appointment again.",
     "unknown_session": "A slot in a clinic session Rebook has not received. Resend the "
                        "schedule, then the slot.",
     "missing_field": "A required field is empty (referral or breach date, start time, site). "
