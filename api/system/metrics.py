@@ -136,7 +136,7 @@ def refresh_pas_gauges(*, settings: Settings) -> None:
         return
     try:
         with get_sessionmaker()() as session:
-            found = integration_status(session=session, settings=settings)
+            found = integration_status(session=session, settings=settings, hours=False)
     except SQLAlchemyError:
         log.warning("PAS figures unavailable: database not reachable or not migrated")
         return

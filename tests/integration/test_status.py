@@ -38,6 +38,12 @@ def test_messages_in_per_hour_by_status_over_the_last_day(db_session, traffic):
     assert hl7.last_sync_at == traffic.now - timedelta(minutes=10)
     assert hl7.lag_seconds == 600
     assert adapters["fhir"].inbound_last_day == {}
+    quick = integration_status(session=db_session, settings=SETTINGS, now=traffic.now,
+                               hours=False)  # what the metrics read on each scrape
+    hl7 = next(a for a in quick.adapters if a.adapter == "hl7")
+    assert hl7.inbound_hours == [] and hl7.inbound_last_hour == {"applied": 3, "ignored": 1,
+                                                                 "parked": 1}
+    assert hl7.lag_seconds == 600
 
 
 def test_fhir_sync_lag_is_its_stalest_cursor_and_its_newest_error(db_session, traffic):
