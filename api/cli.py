@@ -189,3 +189,27 @@ def scheduler(every: float = typer.Option(30.0, help="Seconds between passes."))
     configure_logging(level=settings.log_level, json=settings.log_json)
     _run_until_signalled(lambda stop: jobs.run_forever(
         session_factory=get_sessionmaker(), settings=settings, stop=stop, every_seconds=every))
+
+
+# Here, not in api/integration/cli.py: the dispatcher is a flow (api.flows), which no domain
+# imports.
+@integration_app.command("dispatch")
+def integration_dispatch(
+    metrics_port: int = typer.Option(None, help="Serve this process's /metrics here.")
+) -> None:
+    """Send bookings made in Rebook to the PAS (FHIR, HL7), retried until it answers."""
+    from api.config import get_settings
+    from api.db import get_sessionmaker
+    from api.flows import pas_writeback
+    from api.integration.writers import writers_for
+    from api.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    if not settings.pas_adapters:
+        console.print("[red]error:[/red] no PAS is connected (PAS_MODE=none): nothing to send")
+        raise typer.Exit(code=2)
+    _serve_metrics(metrics_port)
+    _run_until_signalled(lambda stop: pas_writeback.run_forever(
+        session_factory=get_sessionmaker(), settings=settings,
+        writers=lambda: writers_for(settings=settings), stop=stop))

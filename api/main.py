@@ -17,6 +17,7 @@ from api.console.campaign_status_views import router as console_campaign_status_
 from api.console.campaign_views import router as console_campaign_router
 from api.console.dashboard_views import router as console_dashboard_router
 from api.console.handover_views import router as console_handover_router
+from api.console.integration_views import router as console_integration_router
 from api.console.oidc_views import router as console_oidc_router
 from api.console.queue_views import router as console_queue_router
 from api.console.red_flag_views import router as console_red_flag_router
@@ -73,7 +74,8 @@ def create_app() -> FastAPI:
                    console_signin_router, console_queue_router, console_handover_router,
                    console_audit_router, console_dashboard_router, console_campaign_router,
                    console_campaign_status_router, console_campaign_call_router,
-                   console_account_router, console_red_flag_router, patient_search_router):
+                   console_account_router, console_red_flag_router, patient_search_router,
+                   console_integration_router):
         app.include_router(router)
     if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says
         app.include_router(sandbox_router)

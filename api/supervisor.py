@@ -31,9 +31,26 @@ def stack_processes(*, settings: Settings, port: int) -> dict[str, str]:
         "rasa": [str(PROJECT_ROOT / "bot" / "run_rasa.sh")],
     }
     commands = {"api": [python, "-m", "api", "serve", "--port", str(port)]}
+    background |= pas_processes(settings=settings)
+    if "hl7" in settings.pas_adapters:
+        # Not lowered: the PAS waits for each ACK, and a cancellation must withdraw offers fast.
+        commands["hl7-listener"] = [python, "-m", "api", "integration", "hl7", "listen"]
     commands.update({name: with_lower_priority(argv, niceness=settings.background_nice)
                      for name, argv in background.items()})
     return {name: shlex.join(argv) for name, argv in commands.items()}
+
+
+def pas_processes(*, settings: Settings) -> dict[str, list[str]]:
+    """The PAS's background processes (docs/integration.md): the write-back dispatcher when
+    bookings go back through FHIR or HL7 (CSV bookings wait for the export), the FHIR poller."""
+    python = sys.executable
+    processes = {}
+    if settings.pas_writeback_adapter in ("fhir", "hl7"):
+        processes["pas-writeback"] = [python, "-m", "api", "integration", "dispatch"]
+    if "fhir" in settings.pas_adapters:
+        processes["fhir-sync"] = [python, "-m", "api", "integration", "fhir", "sync",
+                                  "--forever"]
+    return processes
 
 
 def stack_environment(*, settings: Settings) -> dict[str, str]:

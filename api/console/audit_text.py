@@ -50,6 +50,11 @@ ACTIONS = {
     "search_patients": "Searched for a patient", "search_queue": "Searched the handover queue",
     "send_options": "Sent appointment options to a patient",
     "view_red_flag_reviews": "Viewed the red flags to review",
+    # Issue 16: the PAS integration exceptions (they hold raw patient records).
+    "integration_exception_resolved": "Resolved an integration exception",
+    "integration_exception_viewed": "Opened an integration exception",
+    "integration_exceptions_denied": "Was refused the integration exceptions",
+    "integration_exceptions_listed": "Viewed the integration exceptions",
 }
 
 # Detail keys in words; keys listed as None are shown another way (or not at all).

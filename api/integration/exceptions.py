@@ -16,6 +16,37 @@ from api.db import utcnow
 from api.integration.models import Adapter, ExceptionStatus, IntegrationException
 from api.scheduling.errors import Conflict, NotFound
 
+# Each reason in words for staff: what happened, and what to do (docs/integration.md).
+REASONS = {
+    "unknown_code": "A site, specialty or clinician code Rebook does not know. Add it to the "
+                    "reference data (or correct it in the PAS), then have the PAS send the "
+                    "record again.",
+    "missing_code": "The record has no specialty or site code. Correct it in the PAS.",
+    "no_nhs_number": "The patient has no valid NHS number. Correct it in the PAS (or trace "
+                     "it on PDS); Rebook takes the next update.",
+    "missing_date_of_birth": "A new patient without a date of birth. Add it in the PAS.",
+    "wrong_patient_risk": "The PAS record does not match the patient Rebook holds (another "
+                          "NHS number or date of birth, or a duplicate). Check the identity in "
+                          "the PAS before anything is sent; merge or correct it there.",
+    "unknown_patient": "An appointment or merge for a patient Rebook has not received. Have "
+                       "the PAS send the patient's record, then the appointment again.",
+    "unknown_session": "A slot in a clinic session Rebook has not received. Resend the "
+                       "schedule, then the slot.",
+    "missing_field": "A required field is empty (referral or breach date, start time, site). "
+                     "Correct it in the PAS.",
+    "conflict": "The PAS's change clashes with what Rebook holds (a booking of Rebook's on "
+                "its way, an appointment already cancelled or attended). Decide which is right "
+                "and correct the other.",
+    "slot_taken": "The slot was taken in the PAS meanwhile. The booking was undone, new dates "
+                  "were offered and the bookings team has a case: check the patient is "
+                  "rebooked.",
+    "writeback_refused": "The PAS refused Rebook's booking. It was undone and the patient "
+                         "re-offered; see why in the detail and fix it in the PAS if needed.",
+    "pas_not_answering": "The PAS has not answered a booking after several attempts. Rebook "
+                         "keeps trying; the patient has not been told it is confirmed. Check "
+                         "the connection with the integration team.",
+}
+
 
 def open_exception(*, session: Session, adapter: Adapter, reason: str, detail: str,
                    raw: str = "", inbound_id: int | None = None, request_id: int | None = None,
@@ -37,12 +68,27 @@ def open_count(*, session: Session) -> int:
 
 
 def listing(*, session: Session, status: ExceptionStatus | None = ExceptionStatus.OPEN,
-            limit: int = 200) -> list[IntegrationException]:
-    """The newest exceptions first (open ones by default)."""
+            reason: str | None = None, limit: int = 200) -> list[IntegrationException]:
+    """The newest exceptions first (open ones by default; one reason when given)."""
     query = select(IntegrationException).order_by(IntegrationException.id.desc()).limit(limit)
     if status is not None:
         query = query.where(IntegrationException.status == status)
+    if reason:
+        query = query.where(IntegrationException.reason == reason)
     return list(session.scalars(query))
+
+
+def list_viewed(*, session: Session, actor: str, status: ExceptionStatus | None,
+                reason: str | None = None, limit: int = 200) -> list[IntegrationException]:
+    """The list for a member of staff; the read is audited (with whose records it showed)."""
+    rows = listing(session=session, status=status, reason=reason, limit=limit)
+    audit_service.record(
+        session=session, actor=actor, action="integration_exceptions_listed",
+        object_type="integration_exception", object_id="*",
+        details={"count": len(rows), "status": status.value if status else "all",
+                 **({"reason": reason} if reason else {}),
+                 **audit_service.patient_ids_detail(r.patient_id for r in rows)})
+    return rows
 
 
 def view(*, session: Session, exception_id: int, actor: str) -> IntegrationException:

@@ -12,8 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as Message_
 
+from api.config import Settings
 from api.db import get_sessionmaker, utcnow
 from api.handover.models import Handover, HandoverStatus, Urgency
+from api.integration.status import integration_status
 from api.messaging.delivery import oldest_queued_age
 from api.messaging.models import Direction, Message, MessageStatus
 
@@ -37,6 +39,22 @@ SEND_ERRORS = Gauge("rebook_dispatcher_errors_last_hour",
 HANDOVER_SLA_BREACHES = Gauge("rebook_handover_sla_breaches",
                               "Open handovers past their due time, by urgency", ["urgency"])
 RATE_WINDOW = timedelta(minutes=5)
+# The PAS integration (docs/integration.md), read at scrape time like the queues above. The
+# write-back dispatcher counts its answers itself (rebook_pas_writebacks_total).
+PAS_LAST_SYNC_AGE = Gauge("rebook_pas_last_sync_age_seconds",
+                          "Seconds since the adapter last synced (FHIR: its stalest cursor; "
+                          "HL7, CSV: the newest message received)", ["adapter"])
+PAS_INBOUND_LAST_HOUR = Gauge("rebook_pas_inbound_last_hour",
+                              "PAS messages received in the last hour, by status",
+                              ["adapter", "status"])
+PAS_WRITEBACK_PENDING = Gauge("rebook_pas_writeback_pending",
+                              "Bookings waiting to go back to the PAS (CSV: to upload)",
+                              ["adapter"])
+PAS_WRITEBACK_OLDEST = Gauge("rebook_pas_writeback_oldest_pending_seconds",
+                             "Age of the oldest booking waiting to go back to the PAS",
+                             ["adapter"])
+PAS_EXCEPTIONS_OPEN = Gauge("rebook_pas_exceptions_open",
+                            "Integration exceptions waiting for staff")
 
 
 class RequestTimer:
@@ -110,3 +128,28 @@ def _read_queue_depths() -> None:
             .group_by(Handover.urgency)).all())
         for urgency in Urgency:
             HANDOVER_SLA_BREACHES.labels(urgency.value).set(breaches.get(urgency, 0))
+
+
+def refresh_pas_gauges(*, settings: Settings) -> None:
+    """Read the PAS integration's figures (on each scrape, when a PAS is connected)."""
+    if not settings.pas_adapters:
+        return
+    try:
+        with get_sessionmaker()() as session:
+            found = integration_status(session=session, settings=settings, hours=False)
+    except SQLAlchemyError:
+        log.warning("PAS figures unavailable: database not reachable or not migrated")
+        return
+    PAS_EXCEPTIONS_OPEN.set(found.exceptions_open)
+    PAS_INBOUND_LAST_HOUR.clear()  # a status with no message this hour reads 0, not stale
+    for adapter in found.adapters:
+        name = adapter.adapter
+        # Never synced: as old as can be, so an alert on the age fires.
+        PAS_LAST_SYNC_AGE.labels(name).set(
+            adapter.lag_seconds if adapter.lag_seconds is not None else float("inf"))
+        for status in ("applied", "ignored", "parked", "received"):
+            PAS_INBOUND_LAST_HOUR.labels(name, status).set(
+                adapter.inbound_last_hour.get(status, 0))
+        PAS_WRITEBACK_PENDING.labels(name).set(adapter.writeback_open
+                                               + adapter.writeback_pending_upload)
+        PAS_WRITEBACK_OLDEST.labels(name).set(adapter.writeback_oldest_pending_seconds or 0)

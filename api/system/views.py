@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from api.db import get_engine
 from api.deps import SettingsDep
 from api.system import service
-from api.system.metrics import refresh_queue_gauges
+from api.system.metrics import refresh_pas_gauges, refresh_queue_gauges
 
 router = APIRouter(tags=["system"])
 
@@ -71,4 +71,5 @@ def metrics(request: Request, settings: SettingsDep) -> Response:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="metrics need the token",
                                 headers={"WWW-Authenticate": "Bearer"})
     refresh_queue_gauges()
+    refresh_pas_gauges(settings=settings)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

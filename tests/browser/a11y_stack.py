@@ -22,6 +22,7 @@ from api.messaging.models import Channel, Direction, Message, MessageCategory, M
 from api.staff.models import Role
 from tests.conftest import clear_app_caches, empty_live_database, point_at_live_database
 from tests.handover.helpers import PASSWORD, Desk, inbound
+from tests.integration.pas_rows import make_traffic
 from tests.processes import free_port, process_env, running, wait_http
 
 
@@ -75,7 +76,9 @@ def seed(session) -> tuple[dict, str]:
                      "Reply to choose a new date or call {bookings_phone}.")
     # The sandbox page opens on its first demo phone: that patient has a long conversation.
     phone = _conversation(session, sandbox.demo_phones(session=session, limit=1)[0]["mobile"])
-    return {"handover": urgent.id, "campaign": campaign.id}, phone
+    pas = make_traffic(session, utcnow())  # the hospital-systems pages' figures and exceptions
+    return {"handover": urgent.id, "campaign": campaign.id,
+            "integration_exception": pas.exception_id}, phone
 
 
 @contextmanager
@@ -93,7 +96,9 @@ def running_stack(database_url: str, log_dir):
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             settings = get_settings().model_copy(update={"public_base_url": base})
-            with running(["serve", "--port", str(port)], process_env(settings),
+            # Every PAS adapter configured, so the hospital-systems page shows all its tables.
+            with running(["serve", "--port", str(port)],
+                         process_env(settings, PAS_MODE="fhir,hl7,csv"),
                          log_dir / "api.log"):
                 wait_http(f"{base}/healthz")
                 yield Stack(base=base, ids=ids, phone=phone)

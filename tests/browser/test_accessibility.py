@@ -25,7 +25,7 @@ WIDTHS = {1366: 768, 390: 844}
 @dataclass(frozen=True)
 class Page:
     name: str  # also the screenshot's name
-    path: str  # formatted with the stack's ids: {handover}, {campaign}
+    path: str  # formatted with the stack's ids: {handover}, {campaign}, {integration_exception}
     status: int = 200
     signed_in: bool = True
 
@@ -47,6 +47,10 @@ PAGES = [
     Page("console-audit", "/console/audit"),
     Page("console-staff", "/console/staff"),
     Page("console-account", "/console/account"),
+    Page("console-integration", "/console/integration"),
+    Page("console-integration-exceptions", "/console/integration/exceptions?show=all"),
+    Page("console-integration-exception",
+         "/console/integration/exceptions/{integration_exception}"),
     Page("console-error", "/console/handovers/999999999", status=404),
     Page("console-not-found", "/console/no-such-page", status=404),  # api/console/error_pages.py
     Page("console-invalid", "/console/handovers/not-a-number", status=422),
