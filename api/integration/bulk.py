@@ -24,16 +24,16 @@ from sqlalchemy.orm import Session
 
 from api.appointments.models import Appointment, AppointmentEvent, AppointmentStatus
 from api.integration.models import DataKind, InboundStatus, PasLink
-from api.integration.reconcile import (
+from api.integration.outcome import (
     ACTOR,
     KIND_OF,
     NEW_STATUS,
     SLOT_STATUS,
     Outcome,
     Parked,
-    Reconciler,
     valid_nhs_number,
 )
+from api.integration.reconcile import Reconciler
 from api.integration.records import (
     AppointmentRecord,
     PatientRecord,
