@@ -76,6 +76,23 @@ def demo_seed(
         sys.stdout.write("\n")
 
 
+@demo_app.command("reference")
+def demo_reference() -> None:
+    """Only the demo trust's sites, specialties, clinicians and strike: an empty trust ready
+    for its PAS export to be loaded (rebook integration ...)."""
+    from api.db import session_scope
+    from api.demo import service as demo_service
+    from api.schema import upgrade
+
+    upgrade()
+    with session_scope() as session:
+        if demo_service.is_seeded(session=session):
+            console.print("The demo trust's reference data is already here; nothing changed.")
+            return
+        demo_service.seed_reference(session=session)
+    console.print("Created the demo trust's sites, specialties, clinicians and strike.")
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
