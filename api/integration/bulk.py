@@ -70,13 +70,11 @@ class BulkApplier:
         results: list[Outcome | Parked | None] = [None] * len(records)
         by_kind: dict[DataKind, list[int]] = defaultdict(list)
         for index, record in enumerate(records):
-            kind = KIND_OF[type(record)]
-            trusted = self.settings.pas_source(kind.value)
-            if trusted and record.change.adapter.value != trusted:
-                results[index] = Outcome(InboundStatus.IGNORED, f"{record.change.adapter.value}"
-                                         f" is not the source of truth for {kind.value} data")
+            ignored = self.reconciler.not_the_source(record)
+            if ignored is not None:
+                results[index] = ignored
             else:
-                by_kind[kind].append(index)
+                by_kind[KIND_OF[type(record)]].append(index)
         for kind in ORDER:
             indexes = by_kind.get(kind, [])
             if indexes:

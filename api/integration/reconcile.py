@@ -18,6 +18,7 @@ for each kind of record are in `patient_rules`, `appointment_rules` and `capacit
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -45,6 +46,8 @@ from api.integration.records import (
 )
 from api.scheduling.errors import SchedulingError
 
+log = logging.getLogger(__name__)
+
 
 class Reconciler(PatientRules, AppointmentRules, CapacityRules):
     """Applies records in one session, caching the trust's reference codes between them."""
@@ -62,10 +65,9 @@ class Reconciler(PatientRules, AppointmentRules, CapacityRules):
         """Apply one record; raises `Parked` (nothing applied) when staff must decide."""
         kind = KIND_OF[type(record)]
         change = record.change
-        trusted = self.settings.pas_source(kind.value)
-        if trusted and change.adapter.value != trusted:
-            return Outcome(InboundStatus.IGNORED, f"{change.adapter.value} is not the source "
-                           f"of truth for {kind.value} data ({trusted} is)")
+        ignored = self.not_the_source(record)
+        if ignored is not None:
+            return ignored
         link = self._link(kind, change.pas_id)
         if link is not None and _is_older(change, link):
             return Outcome(InboundStatus.IGNORED,
@@ -78,6 +80,19 @@ class Reconciler(PatientRules, AppointmentRules, CapacityRules):
         except (InvalidTransition, SchedulingError) as exc:
             raise Parked("conflict", f"the PAS's change cannot be applied: {exc}") from exc
         return outcome
+
+    def not_the_source(self, record: Record) -> Outcome | None:
+        """An IGNORED outcome (logged) when the record's adapter is not the one trusted for
+        its kind of data; None when it is."""
+        kind = KIND_OF[type(record)]
+        trusted = self.settings.pas_source(kind.value)
+        adapter = record.change.adapter.value
+        if not trusted or adapter == trusted:
+            return None
+        log.info("PAS record ignored: another adapter is the source of truth",
+                 extra={"adapter": adapter, "kind": kind.value, "trusted": trusted})
+        return Outcome(InboundStatus.IGNORED, f"{adapter} is not the source of truth for "
+                       f"{kind.value} data ({trusted} is)")
 
     def _dispatch(self, record: Record, link: PasLink | None) -> Outcome:
         if isinstance(record, PatientRecord):

@@ -96,11 +96,14 @@ def test_a_new_patient_and_appointment_are_created_and_linked(db_session, trust)
     assert appointment.status is AppointmentStatus.POSTPONED
 
 
-def test_records_from_an_adapter_that_is_not_the_source_are_ignored(db_session, trust):
+def test_records_from_an_adapter_that_is_not_the_source_are_ignored(db_session, trust, caplog):
     _, _, reconciler = trust
+    caplog.set_level("INFO", logger="api.integration.reconcile")
     outcome = reconciler.apply(_patient(adapter=Adapter.FHIR))  # HL7 is trusted for patients
     assert outcome.status is InboundStatus.IGNORED
     assert "hl7 is" in outcome.detail
+    logged = [r for r in caplog.records if "source of truth" in r.getMessage()]
+    assert [(r.adapter, r.kind, r.trusted) for r in logged] == [("fhir", "patient", "hl7")]
     assert db_session.scalar(select(Patient.id)) is None
 
 
