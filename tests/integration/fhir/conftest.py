@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import delete, select, union
 from sqlalchemy.orm import Session
 
-from api.appointments.models import Appointment, AppointmentEvent
+from api.appointments.models import Appointment, AppointmentEvent, AppointmentStatus
 from api.config import Settings
 from api.db import make_engine
 from api.demo import service as demo_service
 from api.integration.fhir import export as fhir_export
 from api.integration.fhir.client import FhirClient
 from api.integration.fhir.sync import sync_all
+from api.scheduling import service as scheduling_service
 from api.scheduling.models import ClinicSession, Offer, Slot
 from api.system import localtime
 from tests.fakes.fhir_server import CLIENT_ID, CLIENT_SECRET, FakeFhirServer
@@ -42,7 +43,7 @@ def fhir_settings(server: FakeFhirServer, *, oauth: bool = False, **overrides) -
     return Settings(**(values | overrides))
 
 
-def trim_capacity(session, *, days: int = 2) -> None:
+def trim_capacity(session, *, days: int = 7) -> None:
     """Keep the slots the demo's appointments, offers and history use, and free capacity
     for `days` after today: the demo's 24 weeks of clinics take minutes to load in a test
     (benchmarks/ loads it all)."""
@@ -88,3 +89,15 @@ def synced(fhir_server, target_session, trust_bundle):
         results = sync_all(session=target_session, settings=settings, client=client)
     assert not any(r.error or r.parked for r in results), results
     return settings, target_session
+
+
+def open_offer(session) -> Offer:
+    """Held offers for the first postponed appointment that has any (committed)."""
+    for appointment in session.scalars(select(Appointment).where(
+            Appointment.status == AppointmentStatus.POSTPONED)):
+        offers = scheduling_service.find_offers(session=session, appointment_id=appointment.id,
+                                                now=localtime.at_local(DEMO_TODAY, time(8, 0)))
+        if offers:
+            session.commit()
+            return offers[0]
+    raise AssertionError("no postponed appointment could be offered a slot")

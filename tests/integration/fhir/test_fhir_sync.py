@@ -9,10 +9,9 @@ from api.integration.fhir.client import FhirClient
 from api.integration.fhir.sync import RESOURCE_ORDER, cursor_of, sync_all
 from api.integration.models import PasInbound, PasLink
 from api.patients.models import Patient
-from api.scheduling import service as scheduling_service
 from api.scheduling.models import Offer, OfferStatus, SlotStatus
 from tests.integration.conftest import DEMO_TODAY
-from tests.integration.fhir.conftest import fhir_settings
+from tests.integration.fhir.conftest import fhir_settings, open_offer
 
 
 def _stored(session) -> int:
@@ -98,33 +97,13 @@ def test_wrong_client_credentials_are_an_error_in_words(fhir_server, target_sess
 
 def test_a_slot_booked_in_the_pas_withdraws_an_open_offer(synced, fhir_server):
     settings, session = synced
-    offer = _open_offer(session)
+    offer = open_offer(session)
     slot_pas_id = session.scalar(select(PasLink.pas_id).where(
         PasLink.kind == "slot", PasLink.local_id == offer.slot_id))
     fhir_server.state.change("Slot", slot_pas_id, status="busy")
 
     _sync(settings, session)
 
-    session.refresh(offer)
+    offer = session.get(Offer, offer.id)  # the sync's pages leave nothing in the session
     assert offer.status is not OfferStatus.HELD
     assert offer.slot.status is SlotStatus.BOOKED
-
-
-def _open_offer(session) -> Offer:
-    from api.appointments.models import Appointment, AppointmentStatus
-
-    for appointment in session.scalars(select(Appointment).where(
-            Appointment.status == AppointmentStatus.POSTPONED)):
-        offers = scheduling_service.find_offers(session=session, appointment_id=appointment.id,
-                                                now=_now())
-        if offers:
-            session.commit()
-            return offers[0]
-    raise AssertionError("no postponed appointment could be offered a slot")
-
-
-def _now():
-    from api.system import localtime
-
-    from datetime import time
-    return localtime.at_local(DEMO_TODAY, time(8, 0))
