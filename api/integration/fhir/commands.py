@@ -9,6 +9,9 @@ import typer
 
 from api.system import terminal
 
+OUT = typer.Option(..., "--out", metavar="FILE", help="Where to write the FHIR Bundle (JSON).")
+FILE = typer.Argument(..., metavar="FILE", help="A FHIR Bundle (JSON), e.g. from export.")
+
 
 def register(app: typer.Typer) -> None:
     """Add this adapter's commands to `rebook integration`."""
@@ -17,8 +20,7 @@ def register(app: typer.Typer) -> None:
     app.command("sync")(sync)
 
 
-def export_bundle(out: Path = typer.Option(..., "--out", metavar="FILE",
-                                           help="Where to write the FHIR Bundle (JSON).")) -> None:
+def export_bundle(out: Path = OUT) -> None:
     """Write this database's trust as one FHIR R4B transaction Bundle."""
     from api.db import session_scope
     from api.integration.fhir import export
@@ -31,9 +33,7 @@ def export_bundle(out: Path = typer.Option(..., "--out", metavar="FILE",
     terminal.out.print(f"{count} resources written to {out}")
 
 
-def load_bundle(file: Path = typer.Argument(..., metavar="FILE",
-                                            help="A FHIR Bundle (JSON), e.g. from export.")
-                ) -> None:
+def load_bundle(file: Path = FILE) -> None:
     """Load a FHIR Bundle through the inbound path (stored raw and applied, as a sync)."""
     from api.config import get_settings
     from api.db import session_scope
