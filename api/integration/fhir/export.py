@@ -19,7 +19,7 @@ from api.integration import export
 from api.integration.fhir import mapping
 from api.integration.fhir.resources import MappingError
 from api.integration.fhir.sync import Schedules, SyncResult, take
-from api.integration.models import Adapter, InboundStatus
+from api.integration.models import Adapter
 from api.integration.reconcile import Reconciler
 from api.integration.records import SessionRecord
 
@@ -65,14 +65,8 @@ def load_bundle(*, session: Session, settings: Settings, bundle: dict) -> SyncRe
     schedules = Schedules(None)
     reconciler = Reconciler(session=session, settings=settings)
     for number, entry in enumerate(bundle.get("entry") or [], start=1):
-        row = take(session=session, settings=settings, resource=entry.get("resource") or {},
-                   schedules=schedules, reconciler=reconciler)
-        if row.status is InboundStatus.PARKED:
-            result.parked += 1
-        elif row.status is InboundStatus.APPLIED:
-            result.applied += 1
-        else:
-            result.skipped += 1
+        take(session=session, settings=settings, resource=entry.get("resource") or {},
+             schedules=schedules, reconciler=reconciler, result=result)
         if number % LOAD_BATCH == 0:
             session.commit()
             session.expunge_all()  # a flush's cost grows with what the session holds

@@ -143,9 +143,11 @@ def advance(since: str, resources: list[dict], *, more: bool) -> str:
 
 
 def take(*, session: Session, settings: Settings, resource: dict,
-         schedules: Schedules | None, reconciler: Reconciler | None = None) -> PasInbound:
-    """Store one resource raw (once per version) and apply it; parked when unreadable."""
-    result = SyncResult(resource.get("resourceType", ""))
+         schedules: Schedules | None, reconciler: Reconciler | None = None,
+         result: SyncResult | None = None) -> PasInbound:
+    """Store one resource raw (once per version) and apply it; parked when unreadable.
+    Counts what happened in `result` when given."""
+    result = result or SyncResult(resource.get("resourceType", ""))
     reconciler = reconciler or Reconciler(session=session, settings=settings)
     return _take(session, settings, reconciler, resource, schedules, result)
 

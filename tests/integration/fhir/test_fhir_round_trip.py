@@ -56,3 +56,6 @@ def test_the_bundle_file_loads_through_the_inbound_path(db_session, target_sessi
     stored = target_session.scalar(select(func.count()).select_from(PasInbound))
     assert stored == len(bundle["entry"])
     _assert_same_trust(db_session, target_session)
+    again = fhir_export.load_bundle(session=target_session, settings=Settings(pas_mode="fhir"),
+                                    bundle=bundle)
+    assert (again.applied, again.skipped) == (0, len(bundle["entry"]))  # nothing twice
