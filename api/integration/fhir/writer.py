@@ -24,6 +24,9 @@ from api.integration.writeback import IDENTIFIER_SYSTEM, WriteBack, WriteResult
 
 log = logging.getLogger(__name__)
 
+# An appointment the PAS holds in one of these is not booked over by Rebook.
+CLOSED = ("cancelled", "entered-in-error", "fulfilled", "noshow")
+
 
 class FhirWriter:
     """Sends Rebook's bookings and cancellations to the FHIR server."""
@@ -52,13 +55,18 @@ class FhirWriter:
                                   "book it")
         slot = self.client.read("Slot", change.slot_pas_id)
         slot = validate({**_without_meta(slot), "status": "busy"})
-        appointment = self._appointment(change)
+        current = (self.client.read("Appointment", change.appointment_pas_id)
+                   if change.appointment_pas_id else None)
+        if current is not None and current.get("status") in CLOSED:
+            return WriteResult.no(f"the PAS holds the appointment as {current['status']}")
+        appointment = self._appointment(change, current)
         entries = [{"resource": slot, "request": {
                         "method": "PUT", "url": f"Slot/{change.slot_pas_id}",
                         "ifMatch": f'W/"{change.slot_version}"'}}]
-        if appointment.get("id"):
+        if current is not None:  # changed in the PAS since it was read: refused, not undone
             entries.append({"resource": appointment, "request": {
-                "method": "PUT", "url": f"Appointment/{appointment['id']}"}})
+                "method": "PUT", "url": f"Appointment/{appointment['id']}",
+                "ifMatch": f'W/"{(current.get("meta") or {}).get("versionId")}"'}})
         else:
             entries.append({"resource": appointment, "request": {
                 "method": "POST", "url": "Appointment",
@@ -67,10 +75,9 @@ class FhirWriter:
                                           "entry": entries})
         return WriteResult.ok(_reference(answer, 1) or appointment.get("id"))
 
-    def _appointment(self, change: WriteBack) -> dict:
+    def _appointment(self, change: WriteBack, current: dict | None) -> dict:
         """The PAS's Appointment booked into the slot (or a new one), with our identifier."""
-        current = (_without_meta(self.client.read("Appointment", change.appointment_pas_id))
-                   if change.appointment_pas_id else
+        current = (_without_meta(current) if current is not None else
                    {"resourceType": "Appointment",
                     "serviceType": [{"coding": [{"system": v.SPECIALTY,
                                                  "code": change.specialty_code}]}]})

@@ -116,3 +116,18 @@ def test_the_pas_down_means_later_not_no(synced, fhir_server):
     fhir_server.stop()
     result = FhirWriter(settings=settings).send(change)
     assert not result.accepted and not result.refused and "cannot reach" in result.reason
+
+
+def test_an_appointment_cancelled_in_the_pas_is_not_booked_over(synced, fhir_server):
+    settings, session = synced
+    request = _book(session, settings)
+    change = writeback.describe(session=session, request=request)
+    fhir_server.state.change("Appointment", change.appointment_pas_id, status="cancelled")
+
+    result = FhirWriter(settings=settings).send(change)
+
+    assert result.refused and not result.conflict and "as cancelled" in result.reason
+    assert fhir_server.state.get("Appointment", change.appointment_pas_id)["status"] \
+        == "cancelled"
+    assert fhir_server.state.get("Slot", _slot_pas_id(session, request))["meta"][
+        "versionId"] == "1"
