@@ -4,6 +4,7 @@ and what cannot be read is parked, not dropped."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 
 import pytest
@@ -86,10 +87,20 @@ def test_run_forever_polls_until_stopped(fhir_server, target_session):
     target_session.commit()
     stop = threading.Event()
     factory = sessionmaker(bind=target_session.get_bind())
-    threading.Timer(0.5, stop.set).start()
+
+    def patient_searches() -> int:
+        return sum(1 for r in fhir_server.state.requests if r.startswith("GET /Patient"))
+
+    def stop_after_two_passes() -> None:
+        deadline = time.monotonic() + 20
+        while patient_searches() < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stop.set()
+
+    threading.Thread(target=stop_after_two_passes, daemon=True).start()
     run_forever(session_factory=factory, settings=settings, stop=stop)
     target_session.expire_all()
     parked = target_session.scalar(select(PasInbound).where(
         PasInbound.message_id == "Appointment/A1/_history/1"))
     assert parked.status is InboundStatus.PARKED  # its patient is unknown: staff decide
-    assert sum(1 for r in fhir_server.state.requests if r.startswith("GET /Patient")) >= 2
+    assert patient_searches() >= 2
