@@ -22,6 +22,7 @@ from actions.common import (
     question,
 )
 from actions.handover import context_for, hand_over, opening_for
+from api.flows import clinical_review
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.scheduling import service as scheduling_service
@@ -95,8 +96,8 @@ class ActionCancelAppointment(GatedAction):
             return [question(None)]
         what = _describe(appointment)
         try:
-            scheduling_service.send_to_clinical_review(
-                session=turn.session, appointment_id=appointment.id,
+            clinical_review.release_for_review(
+                session=turn.session, settings=turn.settings, appointment_id=appointment.id,
                 reason=REASONS.get(reason_key, REASONS["cannot_attend"]), actor="assistant")
         except scheduling_service.SchedulingError:
             return hand_over(turn, reason=HandoverReason.CLINICAL_REVIEW, urgency=Urgency.NORMAL,

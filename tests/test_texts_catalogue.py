@@ -223,6 +223,13 @@ STAFF_FACING = {
     "api/flows/replies.py": (
         "This number has had {} messages in 24 hours",  # handover summary (staff)
     ),
+    "api/flows/pas_writeback.py": (
+        "The PAS refused Rebook's",  # integration exception (staff)
+        "The PAS has not answered Rebook's",  # integration exception (staff)
+        "The hospital's PAS refused the booking of",  # handover summary (staff)
+        "{} new date(s) are held and were texted",  # handover summary (staff)
+        "No other date was free",  # handover summary (staff)
+    ),
     "api/flows/inbound_turn.py": (
         "The assistant was unavailable. The patient wrote",  # handover summary (staff)
     ),

@@ -136,7 +136,8 @@ def find_slots(request: Request, handover_id: int, session: SessionDep, settings
 def book(request: Request, handover_id: int, session: SessionDep, settings: SettingsDep,
          console: FormUserDep, offer_id: Annotated[int, Form()] = 0):
     return _act(request, session, settings, console, handover_id,
-                lambda booking: "booked" if booking.message else "booked_untold",
+                lambda booking: ("booked_awaiting_pas" if booking.awaiting_pas
+                                 else "booked" if booking.message else "booked_untold"),
                 lambda h: booking_flow.book_for_handover(session=session, settings=settings,
                                                          handover=h, user=console[0],
                                                          offer_id=offer_id))

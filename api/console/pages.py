@@ -31,6 +31,8 @@ DONE_MESSAGES = {
     "reply": "Reply queued: it is sent on the patient's channel.",
     "slots": "Slots held for the patient. Offer them, then book the one they choose.",
     "booked": "Appointment booked. The patient's confirmation is queued on their channel.",
+    "booked_awaiting_pas": "Appointment booked in Rebook and sent to the hospital's PAS. The "
+                           "patient is texted the confirmation once the PAS accepts it.",
     "booked_untold": "Appointment booked. The patient cannot be sent a text message: please "
                      "tell them the new date.",
     "resolved": "Handover resolved.",

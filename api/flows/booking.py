@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import texts
@@ -85,6 +86,10 @@ def queue_confirmation(*, session: Session, settings: Settings, appointment: App
                        now: datetime | None = None) -> Message | None:
     """Queue a booking's confirmation on the patient's channel (None if they cannot be
     texted: staff tell them). An offer is accepted once, so its id keys the one confirmation."""
+    key = f"confirm:offer:{offer_id}"
+    queued = session.scalar(select(Message).where(Message.idempotency_key == key))
+    if queued is not None:
+        return queued
     route = patient_route(session=session, patient=session.get(Patient, appointment.patient_id),
                           conversation_id=conversation_id, now=now)
     if route is None:
@@ -94,7 +99,7 @@ def queue_confirmation(*, session: Session, settings: Settings, appointment: App
         session=session, settings=settings, channel=channel, to_address=address,
         text=confirmation_text(settings=settings, appointment=appointment),
         category=MessageCategory.SERVICE, conversation_id=on_conversation,
-        patient_id=appointment.patient_id, idempotency_key=f"confirm:offer:{offer_id}")
+        patient_id=appointment.patient_id, idempotency_key=key)
 
 
 def book_for_handover(*, session: Session, settings: Settings, handover: Handover,

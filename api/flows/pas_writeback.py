@@ -34,7 +34,13 @@ from api.flows import booking
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.integration import exceptions, writeback
-from api.integration.models import Adapter, PasRequest, RequestKind, RequestStatus
+from api.integration.models import (
+    OPEN_REQUEST,
+    Adapter,
+    PasRequest,
+    RequestKind,
+    RequestStatus,
+)
 from api.integration.writeback import PasWriter, WriteBack, WriteResult
 from api.messaging import outbox
 from api.messaging.dispatcher import dispatcher_name
@@ -95,6 +101,8 @@ def record_answer(*, session: Session, settings: Settings, request: PasRequest,
     """Record the PAS's answer to one request and do what follows from it."""
     now = now or utcnow()
     adapter = request.adapter.value
+    if request.status not in OPEN_REQUEST:
+        return  # answered already (a resend's answer, or the PAS's own feed got there first)
     if result.accepted:
         writeback.mark_accepted(session=session, request=request, result=result, now=now)
         if request.kind is RequestKind.BOOK and request.offer_id is not None:

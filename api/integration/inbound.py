@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.config import Settings
 from api.db import utcnow
 from api.integration import exceptions
+from api.integration.bulk import BulkApplier
 from api.integration.models import Adapter, InboundStatus, PasInbound
 from api.integration.reconcile import Outcome, Parked, Reconciler
 from api.integration.records import Record
@@ -69,6 +71,94 @@ def apply(*, session: Session, settings: Settings, inbound: PasInbound,
     inbound.processed_at = now
     session.flush()
     return outcomes
+
+
+@dataclass(frozen=True)
+class Message:
+    """One inbound message of a batch, with the records its adapter parsed from it."""
+
+    message_id: str
+    raw: str
+    records: tuple[Record, ...]
+    message_type: str = ""
+    event_at: datetime | None = None
+
+
+def receive_and_apply_batch(*, session: Session, settings: Settings, adapter: Adapter,
+                            messages: list[Message], now: datetime | None = None) -> BatchResult:
+    """Store a batch of messages and apply the new ones (bulk for new rows); the caller commits.
+
+    A message stored before (a re-import, a page fetched again) is skipped unless it was never
+    applied. A message with a record that cannot be applied is parked for staff; records of
+    it applied before that one stay applied (a CSV row's patient before its appointment), and
+    the exception says which.
+    """
+    now = now or utcnow()
+    result = BatchResult()
+    stored: dict[str, tuple[int, InboundStatus]] = {}
+    ids = [m.message_id[:200] for m in messages]
+    for start in range(0, len(ids), 900):
+        stored.update({message_id: (row_id, status) for message_id, row_id, status in
+                       session.execute(select(PasInbound.message_id, PasInbound.id,
+                                              PasInbound.status).where(
+                           PasInbound.adapter == adapter,
+                           PasInbound.message_id.in_(ids[start:start + 900]))).all()})
+    todo: list[tuple[Message, int]] = []
+    fresh = [m for m in dict((m.message_id[:200], m) for m in messages).values()
+             if m.message_id[:200] not in stored]
+    if fresh:
+        new_ids = session.scalars(
+            insert(PasInbound).returning(PasInbound.id, sort_by_parameter_order=True),
+            [{"adapter": adapter, "message_id": m.message_id[:200], "raw": m.raw,
+              "message_type": m.message_type[:40], "event_at": m.event_at,
+              "received_at": now, "status": InboundStatus.RECEIVED, "outcome": ""}
+             for m in fresh]).all()
+        todo += list(zip(fresh, new_ids, strict=True))
+    for message in messages:
+        row_id, status = stored.get(message.message_id[:200], (None, None))
+        if row_id is not None and status is InboundStatus.RECEIVED:
+            todo.append((message, row_id))  # stored by a run that died before applying it
+        elif row_id is not None:
+            result.duplicates += 1
+    records = [record for message, _ in todo for record in message.records]
+    outcomes = BulkApplier(reconciler=Reconciler(session=session, settings=settings,
+                                                 now=now)).apply(records)
+    position = 0
+    updates = []
+    for message, row_id in todo:
+        mine = outcomes[position:position + len(message.records)]
+        position += len(message.records)
+        parked = next((o for o in mine if isinstance(o, Parked)), None)
+        if parked is not None:
+            row = session.get(PasInbound, row_id)
+            park(session=session, inbound=row, reason=parked.reason, detail=parked.detail,
+                 patient_id=parked.patient_id, appointment_id=parked.appointment_id, now=now)
+            result.parked += 1
+            continue
+        applied = any(o.status is InboundStatus.APPLIED for o in mine)
+        result.applied += applied
+        result.ignored += not applied
+        updates.append({"row_id": row_id, "status": (InboundStatus.APPLIED if applied
+                                                     else InboundStatus.IGNORED),
+                        "outcome": "; ".join(o.detail for o in mine)[:2000] or "nothing to apply",
+                        "processed_at": now})
+    if updates:
+        session.connection().execute(
+            update(PasInbound.__table__).where(PasInbound.__table__.c.id == bindparam("row_id"))
+            .values(status=bindparam("status"), outcome=bindparam("outcome"),
+                    processed_at=bindparam("processed_at")), updates)
+    session.flush()
+    return result
+
+
+@dataclass
+class BatchResult:
+    """What a batch did, in counts of messages."""
+
+    applied: int = 0
+    ignored: int = 0
+    parked: int = 0
+    duplicates: int = 0
 
 
 def park(*, session: Session, inbound: PasInbound, reason: str, detail: str,

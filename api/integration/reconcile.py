@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api import texts
 from api.appointments import service as appointments_service
 from api.appointments.models import AWAITING_DATE, Appointment, AppointmentStatus
 from api.appointments.service import InvalidTransition
@@ -40,13 +41,15 @@ from api.integration.records import (
     SessionRecord,
     SlotRecord,
 )
-from api.messaging.models import Direction, Message, MessageStatus
+from api.messaging import opt_outs, outbox
+from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
 from api.patients.identifiers import normalise_mobile, normalise_nhs_number
 from api.patients.models import Patient
 from api.reference.models import Clinician, Site, Specialty
 from api.scheduling import service as scheduling_service
 from api.scheduling.errors import SchedulingError
 from api.scheduling.models import ClinicSession, Disruption, Slot, SlotStatus
+from api.system import localtime
 
 ACTOR = "pas"
 
@@ -101,6 +104,7 @@ class Reconciler:
         self.settings = settings
         self.now = now or utcnow()
         self._codes: dict[type, dict[str, int]] = {}
+        self._disruptions: list[tuple] | None = None
 
     # --- the verb -----------------------------------------------------------------------
 
@@ -162,7 +166,8 @@ class Reconciler:
             link.version = change.version
         self.session.flush()
 
-    def _code(self, model, code: str | None, noun: str, *, required: bool = True) -> int | None:
+    def code(self, model, code: str | None, noun: str, *, required: bool = True) -> int | None:
+        """The local id of one of the trust's codes (Parked when unknown or missing)."""
         if not code:
             if required:
                 raise Parked("missing_code", f"the record has no {noun} code")
@@ -179,7 +184,7 @@ class Reconciler:
     # --- patients -----------------------------------------------------------------------
 
     def _patient(self, record: PatientRecord, link: PasLink | None) -> Outcome:
-        nhs_number = _valid_nhs_number(record.nhs_number)
+        nhs_number = valid_nhs_number(record.nhs_number)
         patient = self.session.get(Patient, link.local_id) if link else None
         if patient is None:
             if nhs_number is None:
@@ -194,29 +199,20 @@ class Reconciler:
                          "than the patient it was linked to: check the identity before "
                          "anything is sent", patient_id=patient.id)
         created = patient is None
-        if created:
-            patient = Patient(nhs_number=nhs_number)
-            self.session.add(patient)
-        was_deceased = patient.deceased_at is not None
-        patient.given_name = record.given_name or patient.given_name or ""
-        patient.family_name = record.family_name or patient.family_name or ""
-        if record.date_of_birth is None and created:
+        if created and record.date_of_birth is None:
             raise Parked("missing_date_of_birth", "a new patient needs a date of birth: the "
                          "assistant checks identity with it")
-        patient.date_of_birth = record.date_of_birth or patient.date_of_birth
-        patient.postcode = (record.postcode or "").upper()[:8]
-        patient.mobile = _valid_mobile(record.mobile)
-        patient.email = record.email or None
-        patient.preferred_language = (record.preferred_language or "en")[:8]
-        needs = set(record.communication_needs)
-        if not record.sms_allowed:
-            needs.add("no_text_messages")
-        patient.communication_needs = sorted(needs)
-        patient.restricted = record.restricted
-        if record.deceased and not was_deceased:
-            patient.deceased_at = record.change.event_at or self.now
-        elif not record.deceased:
-            patient.deceased_at = None
+        was_deceased = patient is not None and patient.deceased_at is not None
+        fields = self.patient_fields(record, nhs_number or patient.nhs_number)
+        if was_deceased and record.deceased:
+            fields.pop("deceased_at")  # keep the date of death first recorded
+        if created:
+            patient = Patient(**fields)
+            self.session.add(patient)
+        else:
+            for name, value in fields.items():
+                if value is not None or name in ("mobile", "email", "deceased_at"):
+                    setattr(patient, name, value)
         self.session.flush()
         withdrawn = 0
         if patient.deceased_at is not None and not was_deceased:
@@ -226,6 +222,20 @@ class Reconciler:
             detail += f"; deceased: messages stopped, {withdrawn} offer(s) withdrawn"
         return Outcome(InboundStatus.APPLIED, f"patient {detail}", local_id=patient.id,
                        patient_id=patient.id, withdrawn_offers=withdrawn)
+
+    def patient_fields(self, record: PatientRecord, nhs_number: str) -> dict:
+        """A patient's columns as the PAS record gives them (None: keep what Rebook has)."""
+        needs = set(record.communication_needs)
+        if not record.sms_allowed:
+            needs.add("no_text_messages")
+        return dict(
+            nhs_number=nhs_number, given_name=record.given_name or None,
+            family_name=record.family_name or None, date_of_birth=record.date_of_birth,
+            postcode=(record.postcode or "").upper()[:8], mobile=_valid_mobile(record.mobile),
+            email=record.email or None,
+            preferred_language=(record.preferred_language or "en")[:8],
+            communication_needs=sorted(needs), restricted=record.restricted,
+            deceased_at=(record.change.event_at or self.now) if record.deceased else None)
 
     def _check_adoption(self, record: PatientRecord, patient: Patient) -> None:
         """A local patient with the same NHS number is taken over only if they match."""
@@ -269,7 +279,7 @@ class Reconciler:
         if merged_id != survivor_id:
             moved = self.session.execute(
                 update(Appointment).where(Appointment.patient_id == merged_id)
-                .values(patient_id=survivor_id).execution_options(synchronize_session=False))
+                .values(patient_id=survivor_id).execution_options(synchronize_session="fetch"))
             merged = self.session.get(Patient, merged_id)
             # The merged-away record stays for the history, but nothing is ever sent to it.
             merged.restricted = True
@@ -284,16 +294,16 @@ class Reconciler:
 
     def _appointment(self, record: AppointmentRecord, link: PasLink | None) -> Outcome:
         patient_id = self._local(DataKind.PATIENT, record.patient_pas_id)
-        nhs_number = _valid_nhs_number(record.nhs_number)
+        nhs_number = valid_nhs_number(record.nhs_number)
         if patient_id is None and nhs_number:
             patient_id = self.session.scalar(select(Patient.id).where(
                 Patient.nhs_number == nhs_number))
         if patient_id is None:
             raise Parked("unknown_patient", f"appointment {record.change.pas_id} is for PAS "
                          f"patient {record.patient_pas_id}, whom Rebook does not know")
-        specialty_id = self._code(Specialty, record.specialty_code, "specialty")
-        site_id = self._code(Site, record.site_code, "site", required=False)
-        clinician_id = self._code(Clinician, record.clinician_code, "clinician", required=False)
+        specialty_id = self.code(Specialty, record.specialty_code, "specialty")
+        site_id = self.code(Site, record.site_code, "site", required=False)
+        clinician_id = self.code(Clinician, record.clinician_code, "clinician", required=False)
         appointment = self.session.get(Appointment, link.local_id) if link else None
         if appointment is not None and appointment.patient_id != patient_id:
             raise Parked("wrong_patient_risk", f"appointment {record.change.pas_id} moved to "
@@ -303,7 +313,7 @@ class Reconciler:
                       pathway=record.pathway, duration_minutes=record.duration_minutes,
                       requires_named_clinician=record.requires_named_clinician)
         if appointment is None:
-            return self._new_appointment(record, patient_id, site_id, clinician_id, fields)
+            return self._new_appointment(record, patient_id, site_id, clinician_id)
         for name, value in fields.items():
             setattr(appointment, name, value)
         if record.referral_date:
@@ -316,21 +326,34 @@ class Reconciler:
                        patient_id=patient_id, appointment_id=appointment.id,
                        withdrawn_offers=withdrawn)
 
-    def _new_appointment(self, record: AppointmentRecord, patient_id: int, site_id: int | None,
-                         clinician_id: int | None, fields: dict) -> Outcome:
+    def appointment_fields(self, record: AppointmentRecord, patient_id: int,
+                           status: AppointmentStatus) -> dict:
+        """A new appointment's columns (its slot aside) from the PAS record."""
         if record.referral_date is None or record.breach_date is None:
             raise Parked("missing_field", f"appointment {record.change.pas_id} has no "
                          "referral date or breach date: its place in the queue depends on them")
+        return dict(
+            patient_id=patient_id, status=status,
+            specialty_id=self.code(Specialty, record.specialty_code, "specialty"),
+            site_id=self.code(Site, record.site_code, "site", required=False),
+            clinician_id=self.code(Clinician, record.clinician_code, "clinician",
+                                   required=False),
+            type=record.type, priority=record.priority, pathway=record.pathway,
+            duration_minutes=record.duration_minutes,
+            requires_named_clinician=record.requires_named_clinician,
+            referral_date=record.referral_date, breach_date=record.breach_date,
+            disruption_id=(self._disruption_for(record)
+                           if status is AppointmentStatus.POSTPONED else None),
+            notes=record.reason or None)
+
+    def _new_appointment(self, record: AppointmentRecord, patient_id: int, site_id: int | None,
+                         clinician_id: int | None) -> Outcome:
         status = NEW_STATUS[record.status]
+        fields = self.appointment_fields(record, patient_id, status)
         slot_id, withdrawn = None, 0
         if status in (AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED):
             slot_id, withdrawn = self._slot_for_booking(record, site_id, clinician_id)
-        appointment = Appointment(
-            patient_id=patient_id, slot_id=slot_id, site_id=site_id, clinician_id=clinician_id,
-            referral_date=record.referral_date, breach_date=record.breach_date, status=status,
-            disruption_id=(self._disruption_for(record)
-                           if status is AppointmentStatus.POSTPONED else None),
-            notes=record.reason or None, **fields)
+        appointment = Appointment(slot_id=slot_id, **fields)
         appointments_service.create(session=self.session, appointment=appointment, actor=ACTOR,
                                     reason=f"from the PAS ({record.status.value})")
         self.session.flush()
@@ -348,10 +371,14 @@ class Reconciler:
             if local is AppointmentStatus.CANCELLED:
                 return "already cancelled", 0
             self._refuse_open_requests(appointment, "cancelled in the PAS")
+            was_due = self.session.get(Slot, appointment.slot_id) if appointment.slot_id else None
             withdrawn = scheduling_service.cancel_for_pas(
                 session=self.session, appointment_id=appointment.id, reason=why, actor=ACTOR,
                 now=self.now)
-            return f"cancelled; {withdrawn} offer(s) withdrawn", withdrawn
+            told = (pas is PasAppointmentStatus.CANCELLED and self.settings.pas_notify_cancellations
+                    and self._tell_cancelled(appointment, was_due))
+            return (f"cancelled; {withdrawn} offer(s) withdrawn"
+                    + ("; patient told" if told else "")), withdrawn
         if pas is PasAppointmentStatus.WAITLIST:
             if local in AWAITING_DATE:
                 return "still waiting for a date", 0
@@ -387,6 +414,24 @@ class Reconciler:
             session=self.session, appointment_id=appointment.id, slot_id=new_slot_id,
             reason=why, actor=ACTOR, now=self.now)
         return f"booked in the PAS; {withdrawn} offer(s) withdrawn", withdrawn
+
+    def _tell_cancelled(self, appointment: Appointment, was_due: Slot | None) -> bool:
+        """Text the patient that the hospital cancelled (only where the trust chose to); the
+        date but no specialty, as the phone may be shared. True when a text was queued."""
+        patient = self.session.get(Patient, appointment.patient_id)
+        if not patient.text_is_accessible or not patient.mobile or opt_outs.is_opted_out(
+                session=self.session, address=patient.mobile):
+            return False
+        zone = localtime.patient_zone(self.settings)
+        when = f" on {texts.when(was_due.start_at, zone=zone)}" if was_due else ""
+        outbox.queue_message(
+            session=self.session, settings=self.settings, channel=Channel.SMS,
+            to_address=patient.mobile, category=MessageCategory.SERVICE, patient_id=patient.id,
+            text=texts.text("pas_appointment_cancelled", trust=self.settings.trust_name,
+                            when=when, phone=self.settings.bookings_phone),
+            idempotency_key=f"pas_cancelled:{appointment.id}",
+            send_at=outbox.next_send_time(settings=self.settings, now=self.now))
+        return True
 
     def _change(self, appointment: Appointment, to: AppointmentStatus, reason: str) -> None:
         if to not in appointments_service.ALLOWED_TRANSITIONS[appointment.status]:
@@ -425,7 +470,7 @@ class Reconciler:
         slot_id = self._local(DataKind.SLOT, record.slot_pas_id)
         if slot_id is None and record.start_at is not None and site_id is not None:
             slot_id = self.session.scalar(select(Slot.id).where(
-                Slot.site_id == site_id, Slot.specialty_id == self._code(
+                Slot.site_id == site_id, Slot.specialty_id == self.code(
                     Specialty, record.specialty_code, "specialty"),
                 Slot.type == record.type, Slot.start_at == record.start_at,
                 Slot.status.in_((SlotStatus.FREE, SlotStatus.HELD))).limit(1))
@@ -437,7 +482,7 @@ class Reconciler:
         if record.start_at is None or site_id is None:
             raise Parked("missing_field", f"booked appointment {record.change.pas_id} has no "
                          "start time or site")
-        slot = Slot(site_id=site_id, specialty_id=self._code(
+        slot = Slot(site_id=site_id, specialty_id=self.code(
             Specialty, record.specialty_code, "specialty"), clinician_id=clinician_id,
             type=record.type, start_at=record.start_at,
             duration_minutes=record.duration_minutes, status=SlotStatus.BOOKED)
@@ -449,22 +494,24 @@ class Reconciler:
         """The declared disruption that covers the date the PAS postponed it from."""
         if record.original_start_at is None:
             return None
-        specialty_id = self._code(Specialty, record.specialty_code, "specialty")
-        for disruption in self.session.scalars(select(Disruption).where(
-                Disruption.starts_at <= record.original_start_at,
-                Disruption.ends_at > record.original_start_at).order_by(Disruption.id)):
-            if not disruption.specialties or specialty_id in {
-                    s.id for s in disruption.specialties}:
-                return disruption.id
+        if self._disruptions is None:  # a handful of rows, read once per reconciler
+            self._disruptions = [
+                (d.id, d.starts_at, d.ends_at, {s.id for s in d.specialties})
+                for d in self.session.scalars(select(Disruption).order_by(Disruption.id))]
+        specialty_id = self.code(Specialty, record.specialty_code, "specialty")
+        for disruption_id, starts_at, ends_at, specialties in self._disruptions:
+            if starts_at <= record.original_start_at < ends_at and (
+                    not specialties or specialty_id in specialties):
+                return disruption_id
         return None
 
     # --- capacity -------------------------------------------------------------------------
 
     def _clinic_session(self, record: SessionRecord, link: PasLink | None) -> Outcome:
         fields = dict(
-            kind=record.kind, site_id=self._code(Site, record.site_code, "site"),
-            specialty_id=self._code(Specialty, record.specialty_code, "specialty"),
-            clinician_id=self._code(Clinician, record.clinician_code, "clinician",
+            kind=record.kind, site_id=self.code(Site, record.site_code, "site"),
+            specialty_id=self.code(Specialty, record.specialty_code, "specialty"),
+            clinician_id=self.code(Clinician, record.clinician_code, "clinician",
                                     required=False),
             location=record.location[:80], starts_at=record.starts_at, ends_at=record.ends_at,
             short_notice=record.short_notice)
@@ -486,9 +533,9 @@ class Reconciler:
             raise Parked("unknown_session", f"slot {record.change.pas_id} is in schedule "
                          f"{record.session_pas_id}, which Rebook has not received")
         fields = dict(session_id=session_id,
-                      site_id=self._code(Site, record.site_code, "site"),
-                      specialty_id=self._code(Specialty, record.specialty_code, "specialty"),
-                      clinician_id=self._code(Clinician, record.clinician_code, "clinician",
+                      site_id=self.code(Site, record.site_code, "site"),
+                      specialty_id=self.code(Specialty, record.specialty_code, "specialty"),
+                      clinician_id=self.code(Clinician, record.clinician_code, "clinician",
                                               required=False),
                       type=record.type, start_at=record.start_at,
                       duration_minutes=record.duration_minutes)
@@ -545,7 +592,8 @@ def _version_key(version: str) -> tuple[int, int | str]:
     return (0, int(version)) if version.isdigit() else (1, version)
 
 
-def _valid_nhs_number(value: str | None) -> str | None:
+def valid_nhs_number(value: str | None) -> str | None:
+    """The NHS number normalised, or None when it is missing or fails its check digit."""
     if not value:
         return None
     try:

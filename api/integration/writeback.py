@@ -96,8 +96,10 @@ class PasWriter(Protocol):
 
 def request_change(*, session: Session, settings: Settings, kind: RequestKind,
                    appointment: Appointment, key: str, offer_id: int | None = None,
-                   conversation_id: int | None = None) -> PasRequest | None:
-    """Queue a change for the PAS (None when no PAS is connected); once per `key`."""
+                   conversation_id: int | None = None,
+                   slot_id: int | None = None) -> PasRequest | None:
+    """Queue a change for the PAS (None when no PAS is connected); once per `key`. The slot
+    is the appointment's, or for a cancellation the one it has just given up."""
     adapter = settings.pas_writeback_adapter
     if adapter is None:
         return None
@@ -106,7 +108,8 @@ def request_change(*, session: Session, settings: Settings, kind: RequestKind,
         return existing
     request = PasRequest(
         adapter=Adapter(adapter), kind=kind, appointment_id=appointment.id,
-        patient_id=appointment.patient_id, slot_id=appointment.slot_id, offer_id=offer_id,
+        patient_id=appointment.patient_id, slot_id=slot_id or appointment.slot_id,
+        offer_id=offer_id,
         conversation_id=conversation_id, idempotency_key=key,
         status=(RequestStatus.PENDING_UPLOAD if adapter == Adapter.CSV
                 else RequestStatus.PENDING))

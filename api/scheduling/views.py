@@ -12,6 +12,7 @@ from api.deps import SessionDep, SettingsDep, StaffUserDep, reads_only, require_
 from api.errors import STAFF_ERRORS, error_responses
 from api.fields import NO_NUL, DayText, IdPath
 from api.flows import booking as booking_flow
+from api.flows import clinical_review as clinical_review_flow
 from api.reference.models import AppointmentType, Specialty
 from api.scheduling import capacity, listings, matching, planning, priority, schemas
 from api.scheduling import service as scheduling_service
@@ -200,10 +201,11 @@ def decline_offers(appointment_id: IdPath, session: SessionDep,
 @router.post("/scheduling/appointments/{appointment_id}/clinical-review",
              response_model=schemas.AppointmentOut, responses=error_responses(404, 409))
 def clinical_review(appointment_id: IdPath, body: schemas.ReviewIn, session: SessionDep,
-                    user: StaffUserDep) -> schemas.AppointmentOut:
+                    settings: SettingsDep, user: StaffUserDep) -> schemas.AppointmentOut:
     """Send an appointment for a clinical decision (patient cannot come, or no longer needs it)."""
-    appointment = scheduling_service.send_to_clinical_review(
-        session=session, appointment_id=appointment_id, reason=body.reason, actor=_actor(user))
+    appointment = clinical_review_flow.release_for_review(
+        session=session, settings=settings, appointment_id=appointment_id, reason=body.reason,
+        actor=_actor(user))
     session.commit()
     return schemas.AppointmentOut.model_validate(appointment)
 
