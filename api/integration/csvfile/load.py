@@ -3,8 +3,9 @@
 A first pass reads the whole file and checks every row (no database writes), so a file that
 turns out unusable halfway (not UTF-8 at line 90,000) changes nothing, and the error report is
 complete before anything is loaded. The second pass stores each good row as one inbound
-message (`inbound.receive`, adapter csv, message id a digest of the row's content) and applies
-its records (`inbound.apply`), committing every `batch` rows: memory stays bounded, and a
+message (adapter csv, message id a digest of the row's content) and applies its records, a
+batch at a time (`inbound.receive_and_apply_batch`: new rows inserted in bulk, changes through
+the reconciler), committing every `batch` rows: memory stays bounded, and a
 killed import, run again, skips the rows already committed (same digest) and carries on. Re-
 importing a file changes nothing; a row whose content changed is a new message, an update.
 A dry run does the first pass and classifies the good rows (new, update, unchanged) by reading
@@ -29,7 +30,6 @@ from api.config import Settings
 from api.integration import inbound
 from api.integration.csvfile.cells import RowError, read_rows
 from api.integration.models import Adapter, DataKind, InboundStatus, PasInbound, PasLink
-from api.integration.reconcile import Reconciler
 from api.integration.records import Record
 
 log = logging.getLogger(__name__)
@@ -182,17 +182,25 @@ def _batch(session: Session, settings: Settings, csv_format: CsvFormat,
     if summary.dry_run:
         _classify(session, csv_format, rows, ids, stored, summary)
         return
-    reconciler = Reconciler(session=session, settings=settings)  # caches the codes
+    messages = []
     for (_, values, records), mid in zip(rows, ids, strict=True):
         if stored.get(mid, InboundStatus.RECEIVED) is not InboundStatus.RECEIVED:
             summary.unchanged += 1
             continue
-        row, _ = inbound.receive(session=session, adapter=Adapter.CSV, message_id=mid,
-                                 raw=raw_row(csv_format, values),
-                                 message_type=csv_format.message_type)
-        inbound.apply(session=session, settings=settings, inbound=row,
-                      records=summary.fresh(records), reconciler=reconciler)
-        _count(row, summary)
+        messages.append(inbound.Message(message_id=mid, raw=raw_row(csv_format, values),
+                                        records=tuple(summary.fresh(records)),
+                                        message_type=csv_format.message_type))
+    if messages:
+        result = inbound.receive_and_apply_batch(session=session, settings=settings,
+                                                 adapter=Adapter.CSV, messages=messages)
+        summary.applied += result.applied
+        summary.ignored += result.ignored
+        summary.parked += result.parked
+        if result.parked:
+            summary.parked_reasons.update(outcome[:120] for outcome in session.scalars(
+                select(PasInbound.outcome).where(
+                    PasInbound.adapter == Adapter.CSV, PasInbound.status == InboundStatus.PARKED,
+                    PasInbound.message_id.in_([m.message_id for m in messages]))))
     session.commit()
     session.expunge_all()
 
@@ -200,16 +208,6 @@ def _batch(session: Session, settings: Settings, csv_format: CsvFormat,
 def raw_row(csv_format: CsvFormat, values: dict[str, str]) -> str:
     """The row as stored (JSON by column), for staff and for a replay."""
     return json.dumps({c: values.get(c, "") for c in csv_format.columns if values.get(c)})
-
-
-def _count(row: PasInbound, summary: Summary) -> None:
-    if row.status is InboundStatus.APPLIED:
-        summary.applied += 1
-    elif row.status is InboundStatus.PARKED:
-        summary.parked += 1
-        summary.parked_reasons[row.outcome[:120]] += 1
-    else:
-        summary.ignored += 1
 
 
 def _classify(session: Session, csv_format: CsvFormat, rows, ids: list[str],

@@ -109,20 +109,20 @@ def test_a_changed_row_applies_as_an_update(trust, tmp_path):
 
 def test_a_killed_import_resumes_without_duplicates(trust, tmp_path, monkeypatch):
     path = write(tmp_path / "wl.csv", [patient_row(n) for n in range(1, 8)])
-    real_apply, calls = inbound.apply, []
+    real, batches = inbound.receive_and_apply_batch, []
 
-    def dies_on_the_fifth_row(**kwargs):
-        calls.append(1)
-        if len(calls) == 5:
+    def dies_in_the_third_batch(**kwargs):
+        batches.append(1)
+        if len(batches) == 3:
             raise KeyboardInterrupt
-        return real_apply(**kwargs)
+        return real(**kwargs)
 
-    monkeypatch.setattr(inbound, "apply", dies_on_the_fifth_row)
+    monkeypatch.setattr(inbound, "receive_and_apply_batch", dies_in_the_third_batch)
     with pytest.raises(KeyboardInterrupt):
         _import(trust, path, batch=2)
     trust.rollback()
     assert _count(trust, Appointment) == 4  # two batches committed
-    monkeypatch.setattr(inbound, "apply", real_apply)
+    monkeypatch.setattr(inbound, "receive_and_apply_batch", real)
 
     resumed = _import(trust, path, batch=2)
 
