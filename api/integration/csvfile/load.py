@@ -100,12 +100,11 @@ def run(*, session: Session, settings: Settings, path: Path, csv_format: CsvForm
     """Validate the whole file, then load (or classify, in a dry run) its good rows."""
     summary = Summary(dry_run=dry_run)
     bad_lines = _validate(path, csv_format, summary, report)
-    good: list[tuple[int, dict[str, str], list[Record]]] = []
+    good: list[tuple[int, dict[str, str]]] = []
     for line, values in _rows(path, csv_format):
         if line in bad_lines:
             continue
-        records, _ = csv_format.parse(line, values)
-        good.append((line, values, records))
+        good.append((line, values))
         if len(good) >= batch:
             _batch(session, settings, csv_format, good, summary)
             good = []
@@ -175,18 +174,19 @@ def message_id(csv_format: CsvFormat, values: dict[str, str]) -> str:
 
 
 def _batch(session: Session, settings: Settings, csv_format: CsvFormat,
-           rows: list[tuple[int, dict[str, str], list[Record]]], summary: Summary) -> None:
-    ids = [message_id(csv_format, values) for _, values, _ in rows]
+           rows: list[tuple[int, dict[str, str]]], summary: Summary) -> None:
+    ids = [message_id(csv_format, values) for _, values in rows]
     stored = dict(session.execute(select(PasInbound.message_id, PasInbound.status).where(
         PasInbound.adapter == Adapter.CSV, PasInbound.message_id.in_(ids))).all())
     if summary.dry_run:
         _classify(session, csv_format, rows, ids, stored, summary)
         return
     messages = []
-    for (_, values, records), mid in zip(rows, ids, strict=True):
+    for (line, values), mid in zip(rows, ids, strict=True):
         if stored.get(mid, InboundStatus.RECEIVED) is not InboundStatus.RECEIVED:
             summary.unchanged += 1
             continue
+        records, _ = csv_format.parse(line, values)  # good: checked in the first pass
         messages.append(inbound.Message(message_id=mid, raw=raw_row(csv_format, values),
                                         records=tuple(summary.fresh(records)),
                                         message_type=csv_format.message_type))
@@ -213,7 +213,7 @@ def raw_row(csv_format: CsvFormat, values: dict[str, str]) -> str:
 def _classify(session: Session, csv_format: CsvFormat, rows, ids: list[str],
               stored: dict, summary: Summary) -> None:
     """A dry run: what each good row would do, from what the database holds."""
-    pas_ids = [records[-1].change.pas_id for _, _, records in rows]
+    pas_ids = [csv_format.parse(line, values)[0][-1].change.pas_id for line, values in rows]
     linked = set(session.scalars(select(PasLink.pas_id).where(
         PasLink.kind == csv_format.main_kind, PasLink.pas_id.in_(pas_ids))))
     for mid, pas_id in zip(ids, pas_ids, strict=True):

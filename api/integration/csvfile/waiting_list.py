@@ -25,7 +25,7 @@ from api.integration.records import (
     PatientRecord,
     Record,
 )
-from api.patients.identifiers import is_valid_nhs_number, normalise_nhs_number
+from api.patients.identifiers import InvalidIdentifier, normalise_nhs_number
 from api.reference.models import AppointmentType, Clinician, Site, Specialty
 from api.system import localtime
 
@@ -94,7 +94,7 @@ class WaitingListFormat:
         """A row's patient and appointment records, or the row's errors."""
         cells = Cells(line, values, settings=self.settings, personal=PERSONAL)
         patient = self._patient(cells)
-        appointment = self._appointment(cells, patient.change.pas_id if patient else "")
+        appointment = self._appointment(cells, patient)
         if cells.errors or patient is None or appointment is None:
             return [], cells.errors
         return [patient, appointment], []
@@ -102,7 +102,9 @@ class WaitingListFormat:
     def _patient(self, c: Cells) -> PatientRecord | None:
         pas_id = c.text("LOCAL_PATIENT_IDENTIFIER", required=True, max_length=100)
         nhs_number = c.text("NHS_NUMBER", required=True)
-        if nhs_number and not is_valid_nhs_number(nhs_number):
+        try:
+            nhs_number = normalise_nhs_number(nhs_number) if nhs_number else ""
+        except InvalidIdentifier:
             c.error("NHS_NUMBER", "not a valid NHS number (10 digits, the last a modulus 11 "
                     "check digit)")
         born = c.date("PERSON_BIRTH_DATE", required=True)
@@ -123,10 +125,10 @@ class WaitingListFormat:
         if c.errors:
             return None
         return PatientRecord(change=Change(Adapter.CSV, pas_id),
-                             nhs_number=normalise_nhs_number(nhs_number), given_name=given,
+                             nhs_number=nhs_number, given_name=given,
                              family_name=family, date_of_birth=born, **fields)
 
-    def _appointment(self, c: Cells, patient_pas_id: str) -> AppointmentRecord | None:
+    def _appointment(self, c: Cells, patient: PatientRecord | None) -> AppointmentRecord | None:
         pas_id = c.text("APPOINTMENT_ID", required=True, max_length=100)
         status = c.choice("STATUS", STATUSES)
         dated = status in WITH_A_DATE
@@ -155,11 +157,11 @@ class WaitingListFormat:
             requires_named_clinician=c.flag("REQUIRES_NAMED_CLINICIAN"),
             reason=c.text("CANCELLATION_REASON", max_length=500))
         event_at = c.moment("LAST_UPDATED")
-        if c.errors:
+        if c.errors or patient is None:
             return None
         return AppointmentRecord(
-            change=Change(Adapter.CSV, pas_id, event_at=event_at), patient_pas_id=patient_pas_id,
-            status=status, nhs_number=normalise_nhs_number(c.values["NHS_NUMBER"]),
+            change=Change(Adapter.CSV, pas_id, event_at=event_at),
+            patient_pas_id=patient.change.pas_id, status=status, nhs_number=patient.nhs_number,
             referral_date=referral, breach_date=due, start_at=start if dated else None,
             **fields)
 
