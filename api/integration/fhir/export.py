@@ -18,9 +18,8 @@ from api.config import Settings
 from api.integration import export
 from api.integration.fhir import mapping
 from api.integration.fhir.resources import MappingError
-from api.integration.fhir.sync import Schedules, SyncResult, take
+from api.integration.fhir.sync import Schedules, SyncResult, take_page
 from api.integration.models import Adapter
-from api.integration.reconcile import Reconciler
 from api.integration.records import SessionRecord
 
 LOAD_BATCH = 500  # resources per commit when loading a file
@@ -63,13 +62,10 @@ def load_bundle(*, session: Session, settings: Settings, bundle: dict) -> SyncRe
         raise MappingError("the file is not a FHIR Bundle")
     result = SyncResult("Bundle")
     schedules = Schedules(None)
-    reconciler = Reconciler(session=session, settings=settings)
-    for number, entry in enumerate(bundle.get("entry") or [], start=1):
-        take(session=session, settings=settings, resource=entry.get("resource") or {},
-             schedules=schedules, reconciler=reconciler, result=result)
-        if number % LOAD_BATCH == 0:
-            session.commit()
-            session.expunge_all()  # a flush's cost grows with what the session holds
-            reconciler = Reconciler(session=session, settings=settings)
-    session.commit()
+    entries = [entry.get("resource") or {} for entry in bundle.get("entry") or []]
+    for start in range(0, len(entries), LOAD_BATCH):
+        take_page(session=session, settings=settings, resources=entries[start:start + LOAD_BATCH],
+                  schedules=schedules, result=result)
+        session.commit()
+        session.expunge_all()  # a flush's cost grows with what the session holds
     return result

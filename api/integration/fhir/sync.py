@@ -28,8 +28,7 @@ from api.integration.fhir import mapping
 from api.integration.fhir.client import FhirClient, FhirError
 from api.integration.fhir.mapping import ScheduleActors
 from api.integration.fhir.resources import MappingError, validate
-from api.integration.models import Adapter, InboundStatus, PasInbound, SyncCursor
-from api.integration.reconcile import Reconciler
+from api.integration.models import Adapter, InboundStatus, SyncCursor
 from api.integration.records import Record
 
 log = logging.getLogger(__name__)
@@ -101,9 +100,8 @@ def sync_resource(*, session: Session, settings: Settings, client: FhirClient,
     since = cursor_of(session, resource_type).last_updated
     try:
         for resources, more in client.search_pages(resource_type, since=since):
-            reconciler = Reconciler(session=session, settings=settings)
-            for resource in resources:
-                _take(session, settings, reconciler, resource, schedules, result)
+            take_page(session=session, settings=settings, resources=resources,
+                      schedules=schedules, result=result)
             cursor = cursor_of(session, resource_type)
             since = cursor.last_updated = advance(since, resources, more=more)
             cursor.synced_at = utcnow()
@@ -142,42 +140,43 @@ def advance(since: str, resources: list[dict], *, more: bool) -> str:
     return newest if not since or _instant(newest) > _instant(since) else since
 
 
-def take(*, session: Session, settings: Settings, resource: dict,
-         schedules: Schedules | None, reconciler: Reconciler | None = None,
-         result: SyncResult | None = None) -> PasInbound:
-    """Store one resource raw (once per version) and apply it; parked when unreadable.
-    Counts what happened in `result` when given."""
-    result = result or SyncResult(resource.get("resourceType", ""))
-    reconciler = reconciler or Reconciler(session=session, settings=settings)
-    return _take(session, settings, reconciler, resource, schedules, result)
+def take_page(*, session: Session, settings: Settings, resources: list[dict],
+              schedules: Schedules | None, result: SyncResult) -> None:
+    """Store and apply a page of resources as one batch (new rows in bulk; the caller
+    commits); an unreadable resource is stored and parked on its own. Counts in `result`."""
+    messages = []
+    for resource in resources:
+        raw = json.dumps(resource, separators=(",", ":"))
+        try:
+            records = records_of(validate(resource), schedules)
+        except UNREADABLE as exc:
+            if _park_unreadable(session, resource, raw, exc):
+                result.parked += 1
+            else:
+                result.skipped += 1
+            continue
+        messages.append(inbound.Message(
+            message_id=message_id(resource, raw), raw=raw, records=tuple(records),
+            message_type=resource.get("resourceType", "")[:40],
+            event_at=_instant(_stamp(resource))))
+    done = inbound.receive_and_apply_batch(session=session, settings=settings,
+                                           adapter=Adapter.FHIR, messages=messages)
+    result.applied += done.applied
+    result.parked += done.parked
+    result.skipped += done.ignored + done.duplicates
 
 
-def _take(session: Session, settings: Settings, reconciler: Reconciler, resource: dict,
-          schedules: Schedules | None, result: SyncResult) -> PasInbound:
-    raw = json.dumps(resource, separators=(",", ":"))
+def _park_unreadable(session: Session, resource: dict, raw: str, exc: Exception) -> bool:
+    """Keep a resource Rebook cannot read, parked for staff; False if it was already."""
     row, seen = inbound.receive(
         session=session, adapter=Adapter.FHIR, message_id=message_id(resource, raw), raw=raw,
-        message_type=resource.get("resourceType", "")[:40],
+        message_type=str(resource.get("resourceType", ""))[:40],
         event_at=_instant(_stamp(resource)))
     if seen and row.status is not InboundStatus.RECEIVED:
-        result.skipped += 1
-        return row
-    try:
-        records = records_of(validate(resource), schedules)
-    except UNREADABLE as exc:
-        inbound.park(session=session, inbound=row, reason="invalid_resource",
-                     detail=f"{row.message_id}: {exc}")
-        result.parked += 1
-        return row
-    inbound.apply(session=session, settings=settings, inbound=row, records=records,
-                  reconciler=reconciler)
-    if row.status is InboundStatus.PARKED:
-        result.parked += 1
-    elif row.status is InboundStatus.APPLIED:
-        result.applied += 1
-    else:
-        result.skipped += 1
-    return row
+        return False
+    inbound.park(session=session, inbound=row, reason="invalid_resource",
+                 detail=f"{row.message_id}: {exc}")
+    return True
 
 
 def records_of(resource: dict, schedules: Schedules | None) -> list[Record]:

@@ -16,7 +16,7 @@ from api.config import Settings
 from api.integration.fhir import mapping
 from api.integration.fhir import vocabulary as v
 from api.integration.fhir.resources import MappingError
-from api.integration.fhir.sync import run_forever, take
+from api.integration.fhir.sync import SyncResult, run_forever, take_page
 from api.integration.models import Adapter, InboundStatus, IntegrationException, PasInbound
 from api.integration.records import AppointmentRecord, Change, PasAppointmentStatus
 from tests.integration.fhir.conftest import fhir_settings
@@ -73,8 +73,11 @@ def test_statuses_without_a_rebook_word_read_as_the_nearest_and_unknown_ones_ref
 def test_an_invalid_resource_is_stored_and_parked_with_its_reason(target_session):
     bad = {"resourceType": "Appointment", "id": "A7", "status": "booked",
            "meta": {"versionId": "1", "lastUpdated": "2026-11-30T09:00:00+00:00"}}
-    row = take(session=target_session, settings=Settings(pas_mode="fhir"), resource=bad,
-               schedules=None)
+    result = SyncResult("Appointment")
+    take_page(session=target_session, settings=Settings(pas_mode="fhir"), resources=[bad],
+              schedules=None, result=result)
+    row = target_session.scalar(select(PasInbound))
+    assert result.parked == 1
     assert row.status is InboundStatus.PARKED and row.message_id == "Appointment/A7/_history/1"
     exception = target_session.scalar(select(IntegrationException))
     assert exception.reason == "invalid_resource" and "participant" in exception.detail
