@@ -222,10 +222,10 @@ def integration_dispatch(
     from api.logs import configure_logging
 
     settings = get_settings()
-    configure_logging(level=settings.log_level, json=settings.log_json)
     if not settings.pas_adapters:
         console.print("[red]error:[/red] no PAS is connected (PAS_MODE=none): nothing to send")
         raise typer.Exit(code=2)
+    configure_logging(level=settings.log_level, json=settings.log_json)
     _serve_metrics(metrics_port)
     _run_until_signalled(lambda stop: pas_writeback.run_forever(
         session_factory=get_sessionmaker(), settings=settings,

@@ -66,7 +66,12 @@ class BulkApplier:
         self.session: Session = reconciler.session
         self.settings = reconciler.settings
 
-    def apply(self, records: Sequence[Record]) -> list[Outcome | Parked]:
+    def apply(self, records: Sequence[Record],
+              message_of: Sequence[int] | None = None) -> list[Outcome | Parked]:
+        """Apply the records; `message_of[i]` is the message record i came in. Once a record
+        of a message is parked, its later records are not applied (a CSV row whose patient
+        does not match must not book the appointment onto the patient Rebook holds)."""
+        message_of = message_of if message_of is not None else range(len(records))
         results: list[Outcome | Parked | None] = [None] * len(records)
         by_kind: dict[DataKind, list[int]] = defaultdict(list)
         for index, record in enumerate(records):
@@ -75,10 +80,19 @@ class BulkApplier:
                 results[index] = ignored
             else:
                 by_kind[KIND_OF[type(record)]].append(index)
+        parked_messages: set[int] = set()
         for kind in ORDER:
-            indexes = by_kind.get(kind, [])
+            indexes = []
+            for index in by_kind.get(kind, []):
+                if message_of[index] in parked_messages:
+                    results[index] = Outcome(InboundStatus.IGNORED, "not applied: an earlier "
+                                             "record of its message was parked")
+                else:
+                    indexes.append(index)
             if indexes:
                 self._apply_kind(kind, records, indexes, results)
+            parked_messages.update(message_of[i] for i in indexes
+                                   if isinstance(results[i], Parked))
         return results  # type: ignore[return-value]
 
     # --- one kind --------------------------------------------------------------------------

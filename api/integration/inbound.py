@@ -109,9 +109,10 @@ def receive_and_apply_batch(*, session: Session, settings: Settings, adapter: Ad
         else:
             result.duplicates += 1
     todo = [(m, None) for m in fresh.values()] + replay
-    outcomes = BulkApplier(reconciler=Reconciler(session=session, settings=settings,
-                                                 now=now)).apply(
-        [record for message, _ in todo for record in message.records])
+    numbered = [(number, record) for number, (message, _) in enumerate(todo)
+                for record in message.records]
+    outcomes = BulkApplier(reconciler=Reconciler(session=session, settings=settings, now=now)
+                           ).apply([r for _, r in numbered], message_of=[n for n, _ in numbered])
     position, rows = 0, []
     for message, row_id in todo:
         mine = outcomes[position:position + len(message.records)]

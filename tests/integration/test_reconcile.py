@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.appointments.models import Appointment, AppointmentStatus
 from api.campaigns.content import choose_route
@@ -262,3 +262,20 @@ def test_the_patient_hears_of_a_cancellation_only_if_the_trust_chose_so(db_sessi
     assert len(texts) == int(notify)
     if notify:
         assert "cancelled by the hospital" in texts[0] and " on " in texts[0]
+
+
+def test_in_a_batch_a_parked_patient_books_nothing_onto_the_patient_rebook_holds(
+        db_session, trust):
+    _, specialty, _ = trust
+    rows = [inbound.Message(message_id="row-1", raw="1", records=(
+                _patient(), _appointment(specialty))),
+            inbound.Message(message_id="row-2", raw="2", records=(
+                _patient(pas_id="OTHER"), _appointment(specialty, pas_id="WL99",
+                                                       patient_pas_id="OTHER",
+                                                       nhs_number=valid_nhs_number(4242))))]
+    result = inbound.receive_and_apply_batch(session=db_session, settings=SETTINGS,
+                                             adapter=Adapter.HL7, messages=rows)
+    assert (result.applied, result.parked) == (1, 1)
+    assert db_session.scalar(select(func.count()).select_from(Appointment)) == 1
+    exception = db_session.scalar(select(IntegrationException))
+    assert exception.reason == "wrong_patient_risk"
