@@ -31,6 +31,7 @@ from api.patients.identifiers import nhs_check_digit
 from api.reference.models import AppointmentType
 from api.scheduling.models import SessionKind
 
+TODAY = date(2026, 11, 30)
 SLOTS_PER_SESSION = 10
 SLOT_MINUTES = 20
 
@@ -54,7 +55,7 @@ def _nhs_numbers():
 
 
 def synthetic_trust(*, appointments: int, slots: int, adapter: Adapter, seed: int = 16,
-                    today: date = date(2026, 11, 30)) -> Trust:
+                    today: date = TODAY) -> Trust:
     """The records of a trust with about `appointments` appointments and `slots` slots."""
     rng = random.Random(seed)
     trust = Trust()
