@@ -298,7 +298,7 @@ def cancel_lag(url: str, trust: Trust, cancels: int) -> list[float]:
 # --- the run --------------------------------------------------------------------------------
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appointments", type=int, default=100_000)
     parser.add_argument("--slots", type=int, default=250_000)
@@ -309,9 +309,10 @@ def main() -> None:
     parser.add_argument("--leg", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.leg:
-        return leg(args.leg, args.url, args.extra)
+        leg(args.leg, args.url, args.extra)
+        return 0
     folder = Path(tempfile.mkdtemp(prefix="rebook-pas-bench-"))
     adapters = [a.strip() for a in args.adapters.split(",") if a.strip()]
     rows = []
@@ -356,7 +357,8 @@ def main() -> None:
         console.print(f"SIU^S15 to withdrawn offers ({len(lags)} cancels): p50 "
                       f"{statistics.median(lags) * 1000:.0f} ms, p95 {quantiles[18] * 1000:.0f}"
                       f" ms, max {max(lags) * 1000:.0f} ms (target p95 < 2,000 ms)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

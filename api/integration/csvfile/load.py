@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.config import Settings
-from api.integration import inbound
+from api.integration import bulk, inbound
 from api.integration.csvfile.cells import RowError, read_rows
 from api.integration.models import Adapter, DataKind, InboundStatus, PasInbound, PasLink
 from api.integration.records import Record
@@ -110,27 +110,13 @@ def run(*, session: Session, settings: Settings, path: Path, csv_format: CsvForm
             _batch(session, settings, csv_format, good, summary)
             good = []
             batches += 1
-            if batches & (batches - 1) == 0:  # 1, 2, 4, 8... batches in
-                _refresh_statistics(session)
+            bulk.refresh_statistics(session=session, batches_done=batches)
     if good:
         _batch(session, settings, csv_format, good, summary)
     log.info("CSV import done", extra={"file_kind": csv_format.name, "dry_run": dry_run,
                                        "rows": summary.read, "applied": summary.applied,
                                        "rejected": summary.rejected, "parked": summary.parked})
     return summary
-
-
-# The tables a load grows and looks rows up in, a batch at a time.
-_GROWING = ("pas_inbound", "pas_link", "clinic_session", "slot", "patient", "appointment")
-
-
-def _refresh_statistics(session: Session) -> None:
-    """PostgreSQL plans a load's look-ups from table statistics taken when the tables were
-    small (sequential scans) until autovacuum catches up: each batch then takes longer than
-    the one before. Refreshing them as the tables double keeps the indexes in use."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"ANALYZE {', '.join(_GROWING)}"))
-        session.commit()
 
 
 def _rows(path: Path, csv_format: CsvFormat):

@@ -15,7 +15,7 @@ from typing import TextIO
 from sqlalchemy.orm import Session
 
 from api.config import Settings
-from api.integration import export
+from api.integration import bulk, export
 from api.integration.fhir import mapping
 from api.integration.fhir.resources import MappingError
 from api.integration.fhir.sync import Schedules, SyncResult, take_page
@@ -68,4 +68,5 @@ def load_bundle(*, session: Session, settings: Settings, bundle: dict) -> SyncRe
                   schedules=schedules, result=result)
         session.commit()
         session.expunge_all()  # a flush's cost grows with what the session holds
+        bulk.refresh_statistics(session=session, batches_done=start // LOAD_BATCH + 1)
     return result

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.db import utcnow
-from api.integration import inbound
+from api.integration import bulk, inbound
 from api.integration.fhir import mapping
 from api.integration.fhir.client import FhirClient, FhirError
 from api.integration.fhir.mapping import ScheduleActors
@@ -109,6 +109,7 @@ def sync_resource(*, session: Session, settings: Settings, client: FhirClient,
             session.commit()
             session.expunge_all()  # a flush's cost grows with what the session holds
             result.pages += 1
+            bulk.refresh_statistics(session=session, batches_done=result.pages)
     except FhirError as exc:
         session.rollback()
         result.error = str(exc)
