@@ -81,3 +81,15 @@ def test_schedule_plan_prints_plain_columns_and_no_solver_banner(database_url):
                      database_url=database_url)
     assert json.loads(as_json.stdout)["plans"][0]["method"] == "solver"
     assert "HiGHS" not in as_json.stderr
+
+
+def test_demo_reference_makes_an_empty_trust_ready_for_its_pas_export(database_url):
+    first = rebook("demo", "reference", database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    assert "sites, specialties, clinicians and strike" in first.stdout + first.stderr
+    codes = rebook("codes", database_url=database_url)
+    assert codes.returncode == 0 and "NTH-RNI" in codes.stdout
+    again = rebook("demo", "reference", database_url=database_url)
+    assert again.returncode == 0 and "nothing changed" in again.stdout + again.stderr
+    seeded = rebook("demo", "seed", "--json", "--patients", "5", database_url=database_url)
+    assert json.loads(seeded.stdout) == {"patients": []}  # the trust is there, nobody in it
