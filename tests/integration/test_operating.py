@@ -100,3 +100,17 @@ def test_dispatch_command_refuses_without_a_pas(live_settings):
     shown = CliRunner().invoke(app, ["integration", "dispatch"])
     assert shown.exit_code == 2
     assert "no PAS is connected" in shown.output and "Traceback" not in shown.output
+
+
+def test_the_dispatcher_gets_a_writer_for_each_adapter_that_answers_bookings():
+    from api.config import Settings
+    from api.integration.fhir.writer import FhirWriter
+    from api.integration.hl7.writer import Hl7Writer
+    from api.integration.models import Adapter
+    from api.integration.writers import writers_for
+
+    writers = writers_for(settings=Settings(pas_mode="csv,hl7,fhir"))
+    assert set(writers) == {Adapter.FHIR, Adapter.HL7}
+    assert isinstance(writers[Adapter.FHIR], FhirWriter)
+    assert isinstance(writers[Adapter.HL7], Hl7Writer)
+    assert writers_for(settings=Settings(pas_mode="csv")) == {}
