@@ -109,8 +109,10 @@ def test_the_dispatcher_gets_a_writer_for_each_adapter_that_answers_bookings():
     from api.integration.models import Adapter
     from api.integration.writers import writers_for
 
-    writers = writers_for(settings=Settings(pas_mode="csv,hl7,fhir"))
+    writers = writers_for(settings=Settings(pas_mode="csv,hl7,fhir",
+                                            fhir_base_url="http://127.0.0.1:9/fhir"))
     assert set(writers) == {Adapter.FHIR, Adapter.HL7}
     assert isinstance(writers[Adapter.FHIR], FhirWriter)
     assert isinstance(writers[Adapter.HL7], Hl7Writer)
     assert writers_for(settings=Settings(pas_mode="csv")) == {}
+    assert set(writers_for(settings=Settings(pas_mode="fhir,hl7"))) == {Adapter.HL7}  # no URL
