@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.events import SlotSet
 
-from actions import wording
+from actions import records, wording
 from actions.common import (
     SLOT_APPOINTMENT,
     SLOT_OFFERS,
@@ -31,7 +31,12 @@ class ActionBookOffer(GatedAction):
         return ACTION_BOOK_OFFER
 
     def answer(self, turn: Turn) -> Events:
-        offers = turn.tracker.get_slot(SLOT_OFFERS) or []
+        # Dates given by another channel (a call's options texted on) are not in the dialogue:
+        # the held offers in the database, in the order that text listed them.
+        offers = turn.tracker.get_slot(SLOT_OFFERS) or [
+            records.offer_entry(number, offer) for number, offer in enumerate(
+                scheduling_service.held_for_patient(session=turn.session,
+                                                    patient_id=turn.patient.id), 1)]
         if not offers:
             turn.dispatcher.utter_message(text=text("no_offers_held"))
             return [question(None)]

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.config_voice import VoiceSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Values that mean "nobody set this yet"; refused outside development so a
@@ -18,7 +20,7 @@ PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-secret-key-not-for-prod
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, VoiceSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from api import errors
 from api.config import Settings, get_settings
 from api.db import get_sessionmaker, read_only_session
+from api.messaging import signature
 from api.staff import auth as staff_auth
 from api.staff import service as staff_service
 from api.staff.models import Role, StaffUser
@@ -43,6 +44,22 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]:
+    """The POSTed form, after checking X-Twilio-Signature against the public URL (else 403)."""
+    form = await request.form()
+    params = {key: str(value) for key, value in form.multi_items()}
+    url = signature.public_url(public_base_url=settings.public_base_url,
+                               path=request.url.path, query=request.url.query)
+    if not signature.is_valid(auth_token=settings.twilio_auth_token.get_secret_value(),
+                              url=url, params=params,
+                              signature=request.headers.get("X-Twilio-Signature")):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid Twilio signature")
+    return params
+
+
+TwilioRequest = Annotated[dict[str, str], Depends(twilio_form)]
 
 _bearer = HTTPBearer(auto_error=False, description="A key from `rebook staff create-api-key`")
 

@@ -40,6 +40,8 @@ from api.system.edge import BodySizeLimit, SecurityHeaders
 from api.system.metrics import RequestTimer
 from api.system.runtime import freeze_startup_heap
 from api.system.views import router as system_router
+from api.voice.line import VoiceLine
+from api.voice.views import router as voice_router
 
 
 def create_app() -> FastAPI:
@@ -68,6 +70,7 @@ def create_app() -> FastAPI:
     # Every patient message comes through here, so it skips FastAPI's form parsing and
     # dependency injection: see api/messaging/inbound_webhook.py.
     webhook = InboundWebhook(settings=settings, session_factory=get_sessionmaker())
+    app.state.voice_line = VoiceLine(settings=settings, session_factory=get_sessionmaker())
     app.router.routes.insert(0, Route(InboundWebhook.path, webhook, methods=["POST"]))
     for router in (system_router, twilio_router, staff_router, handover_router, parked_router,
                    scheduling_router, campaigns_router, reports_router, privacy_router,
@@ -75,7 +78,7 @@ def create_app() -> FastAPI:
                    console_audit_router, console_dashboard_router, console_campaign_router,
                    console_campaign_status_router, console_campaign_call_router,
                    console_account_router, console_red_flag_router, patient_search_router,
-                   console_integration_router):
+                   console_integration_router, voice_router):
         app.include_router(router)
     if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says
         app.include_router(sandbox_router)

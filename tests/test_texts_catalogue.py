@@ -46,6 +46,8 @@ PLACEHOLDERS = {
     "wanted": "the patient's own stated preference", "bring": "what to bring",
     "language": "the interpreter language asked for", "about": "a practical note",
     "first": "a suggested meaning", "second": "a suggested meaning",
+    # the phone line: what the caller has just said, read back before it is acted on
+    "heard": "the caller's own answer, read back",
 }
 # Anything that looks like the patient's own details is refused outright.
 PERSONAL = re.compile(r"(^|_)(first_name|surname|full_name|patient|nhs|dob|birth|mobile|email|"

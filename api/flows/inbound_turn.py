@@ -29,7 +29,7 @@ from api.handover import service as handover_service
 from api.handover.models import Handover, HandoverReason
 from api.messaging import daily_cap, history, opt_outs
 from api.messaging.keywords import Keyword, classify
-from api.messaging.models import Message, MessageCategory
+from api.messaging.models import Channel, Message, MessageCategory
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,17 @@ class InboundTurn:
             # The message joins the case whatever happens next (a case waiting for the
             # patient goes back in the queue); staff read it in the transcript.
             handover_service.patient_wrote_again(session=session, handover=handover)
-        if self._answered_by_house_rules(session, conversation, message, handover):
+        # A caller on the line is answered whatever the text rules say: the carrier keywords,
+        # STOP and the daily cap are about sending texts (api/voice speaks the replies).
+        on_a_call = conversation.channel is Channel.VOICE
+        if handover is not None and on_a_call:
+            self._with_staff(session, conversation, message, handover, on_a_call=True)
+            return
+        if not on_a_call and self._answered_by_house_rules(session, conversation, message,
+                                                           handover):
+            return
+        if on_a_call:
+            self._ask_assistant(session, conversation, message)
             return
         daily_cap.hold_number_for_cap(session=session, address=conversation.address)
         if daily_cap.daily_cap_reached(session=session, settings=self.settings,
@@ -166,14 +176,14 @@ class InboundTurn:
                         buttons=reply.buttons or None)
 
     def _with_staff(self, session: Session, conversation: Conversation, message: Message,
-                    handover: Handover) -> None:
+                    handover: Handover, on_a_call: bool = False) -> None:
         """Staff have this conversation (or identity is locked): never silence, never noise.
 
         The message joins the case (a case waiting for the patient goes back in the queue)
         and the patient hears, at most once an hour, that the team has it and by when.
         """
         log.info("message added to an open handover", extra={"message_id": message.id})
-        if history.sent_since(session=session, conversation_id=conversation.id,
+        if not on_a_call and history.sent_since(session=session, conversation_id=conversation.id,
                               category=MessageCategory.HOLDING,
                               since=utcnow() - WITH_STAFF_ACK_EVERY):
             return

@@ -18,7 +18,7 @@ from api.conversations.models import Conversation
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.messaging import daily_cap, outbox
-from api.messaging.models import Message, MessageCategory
+from api.messaging.models import Channel, Message, MessageCategory
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def reply(*, session: Session, settings: Settings, conversation: Conversation,
           message: Message, category: MessageCategory, text: str,
           buttons: list[dict] | None = None) -> None:
     """Queue an automatic reply to `message`; any but the safety net only within the cap."""
-    if category is not MessageCategory.SAFETY_NET:
+    if category is not MessageCategory.SAFETY_NET and conversation.channel is not Channel.VOICE:
         daily_cap.hold_number_for_cap(session=session, address=conversation.address)
         if daily_cap.daily_cap_reached(session=session, settings=settings,
                                        address=conversation.address):

@@ -23,7 +23,7 @@ from api.flows import replies
 from api.handover import service as handover_service
 from api.handover.models import HandoverReason, Urgency
 from api.messaging import history
-from api.messaging.models import Message, MessageCategory
+from api.messaging.models import Channel, Message, MessageCategory
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,10 @@ def send_safety_net(*, session: Session, settings: Settings, conversation: Conve
                                             "layers": ",".join(result.layers),
                                             "message_id": message.id})
     group = safety.reply_group(result.categories)
-    net = texts.text(f"safety_net_{group}", trust_name=settings.trust_name)
+    # On a call the net is spoken: "hang up and dial 999", numbers said digit by digit.
+    net = (texts.text(f"voice_safety_net_{group}", trust_name=settings.trust_name)
+           if conversation.channel is Channel.VOICE
+           else texts.text(f"safety_net_{group}", trust_name=settings.trust_name))
     already_open = handover_service.open_for_conversation(session=session,
                                                           conversation_id=conversation.id)
     repeat = (already_open is not None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.config import Settings
 from api.db import utcnow
-from api.messaging.models import Direction, Message, MessageCategory, MessageStatus
+from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
 from api.messaging.numbers import addresses_of_number, bare_number
 
 # The per-number daily cap: every message to a number in the last 24 hours counts, except the
@@ -36,6 +36,8 @@ def messages_today(*, session: Session, address: str, now: datetime | None = Non
             Message.created_at >= since,
             Message.direction == Direction.OUTBOUND,
             Message.category.notin_(NOT_COUNTED_BY_CAP),
+            # What a call says is spoken to a caller on the line, not sent: it costs nothing.
+            Message.channel != Channel.VOICE,
             Message.status.notin_([MessageStatus.CANCELLED, MessageStatus.HELD])))
 
 

@@ -110,6 +110,8 @@ class Dispatcher:
                 select(Message.id, Message.status)
                 .where(
                     Message.direction == Direction.OUTBOUND,
+                    # A call's replies are spoken by the voice webhooks, never sent.
+                    Message.channel != Channel.VOICE,
                     or_(
                         (Message.status == MessageStatus.QUEUED) & (Message.next_attempt_at <= now),
                         (Message.status == MessageStatus.SENDING) & (Message.claimed_until < now),

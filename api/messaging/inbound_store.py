@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.messaging.models import Direction, Message, MessageCategory, MessageStatus
+from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
 from api.messaging.schemas import InboundMessage
 
 
@@ -107,3 +107,20 @@ def _insert_inbound_from_arrays(session: Session, rows: list[dict]) -> dict[str,
     params["media"] = [json.dumps(media) if media else None for media in params["media"]]
     params.update({f"shared_{name}": rows[0][name] for name in _SHARED})
     return dict(session.connection().execute(_inbound_from_arrays_statement(), params).all())
+
+
+def record_spoken(*, session: Session, provider_sid: str, conversation_id: int,
+                  from_address: str, to_address: str, text: str, answered: bool) -> int | None:
+    """Store what a caller said on a call (one gather), once per `provider_sid`.
+
+    Attached to its conversation at once; `answered` when the voice webhook has answered it
+    itself (identity steps, a red flag), else left for the worker like any message.
+    """
+    now = utcnow()
+    return _insert_ignoring_duplicates(session, {
+        "direction": Direction.INBOUND, "channel": Channel.VOICE, "from_address": from_address,
+        "to_address": to_address, "body": text, "provider_sid": provider_sid,
+        "status": MessageStatus.PROCESSED if answered else MessageStatus.RECEIVED,
+        "category": MessageCategory.PATIENT, "conversation_id": conversation_id,
+        "attempts": 0, "created_at": now, "updated_at": now,
+    })

@@ -21,6 +21,8 @@ class Channel(enum.StrEnum):
     SMS = "sms"
     WHATSAPP = "whatsapp"
     EMAIL = "email"
+    # A phone call: its replies are spoken by the voice webhooks, never sent by the dispatcher.
+    VOICE = "voice"
 
 
 class Direction(enum.StrEnum):

@@ -29,6 +29,8 @@ def render_for(*, channel: Channel, text: str,
     if channel is Channel.WHATSAPP:
         body, quick = render.render_whatsapp(text, buttons)
         return body, quick or None
+    if channel is Channel.VOICE:  # spoken by api.voice, which reads the options out itself
+        return text, buttons or None
     return text, None
 
 

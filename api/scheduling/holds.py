@@ -104,3 +104,12 @@ def reopen(*, session: Session, appointment_ids: set[int], reason: str, actor: s
                 session=session, appointment=appointment, to_status=AppointmentStatus.POSTPONED,
                 reason=reason, actor=actor)
 
+
+
+def held_for_patient(*, session: Session, patient_id: int) -> list[Offer]:
+    """Every open offer of the patient's appointments, best first (what they were last given,
+    by whichever channel: a call's options texted on, a staff reply)."""
+    return list(session.scalars(
+        select(Offer).join(Appointment, Appointment.id == Offer.appointment_id)
+        .where(Appointment.patient_id == patient_id, Offer.status == OfferStatus.HELD)
+        .order_by(Offer.rank, Offer.id)))

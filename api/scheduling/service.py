@@ -86,6 +86,11 @@ def _release(*, session: Session, offers: list[Offer], status: OfferStatus, now:
     return len(closed)
 
 
+def held_for_patient(*, session: Session, patient_id: int) -> list[Offer]:
+    """The patient's open offers, best first, whichever channel gave them."""
+    return holds.held_for_patient(session=session, patient_id=patient_id)
+
+
 def awaiting_date(*, session: Session, patient_id: int,
                   now: datetime | None = None) -> list[Appointment]:
     """The patient's postponed or offered appointments, most pressing first."""
