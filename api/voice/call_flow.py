@@ -213,7 +213,8 @@ def _identity_result(session: Session, settings: Settings, call: VoiceCall,
                      checked: caller_identity.Checked) -> Step:
     if checked.locked:
         handover = handover_service.open_for_conversation(
-            session=session, conversation_id=call.conversation_id) or routing.open_person_case(
+            session=session, conversation_id=call.conversation_id) or caller_identity.lockout_case(
+            session=session, call=call) or routing.open_person_case(
             session=session, settings=settings, call=call,
             reason=HandoverReason.IDENTITY_LOCKOUT,
             summary="Phone identity not proven: three answers on one call did not match. "

@@ -160,6 +160,15 @@ def check_pending_dob(*, session: Session, settings: Settings, call: VoiceCall) 
     return Checked([texts.text("voice_dob_wrong")], keypad_digits=8)
 
 
+def lockout_case(*, session: Session, call: VoiceCall) -> Handover | None:
+    """The open lockout case of the patient this call was checking, if one is locked."""
+    patient_id = call.pending.get("nhs_patient") or (call.pending.get("candidates") or [None])[0]
+    if patient_id is None:
+        return None
+    return handover_service.open_for_patient(session=session, patient_id=patient_id,
+                                             reason=HandoverReason.IDENTITY_LOCKOUT)
+
+
 def _verified(*, call: VoiceCall, patient_id: int) -> Checked:
     call.patient_id = patient_id
     call.pending = {}
