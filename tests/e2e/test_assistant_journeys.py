@@ -496,6 +496,41 @@ def test_a_greeting_about_the_appointment_starts_identity_then_answers(phone_for
     assert "that's confirmed" in verified
 
 
+def test_a_spoken_booking_over_the_phone(demo, live_client, live_session_factory,
+                                        rasa_server):
+    """The phone line through the trained model and the action server: a date of birth said
+    and read back, a new date asked for in words, the second option chosen by voice, read
+    back, confirmed and booked."""
+    from api.appointments.models import Appointment
+    from api.conversations.rasa_client import RasaClient
+    from api.scheduling.models import Offer, OfferStatus
+    from api.worker import Worker
+    from tests.voice.calling import Phone as CallingPhone
+    from tests.voice.calling import WorkerThread
+
+    _, mobile, dob, appointment_id = rebookable_patient(live_session_factory)
+    rasa = RasaClient(base_url=rasa_server.url, timeout=30, token=ASSISTANT_TOKEN)
+    worker = Worker(settings=demo, session_factory=live_session_factory, rasa=rasa)
+    call = CallingPhone(live_client, caller=mobile)
+    with WorkerThread(worker):
+        call.ring()
+        assert "I heard the" in call.say(f"the {spoken_dob(dob).removesuffix(dob.strftime(' %y'))} "
+                                         f"{dob.year}").text
+        assert "How can I help" in call.say("yes").text
+        offers = call.say("can I have a new date please")
+        options = [s for s in offers.said if s.startswith("Option ")]
+        assert len(options) == 3 and offers.gather["numDigits"] == "1", offers.said
+        assert "You chose" in call.say("the second one").text
+        booked = call.say("yes please")
+    rasa.close()
+    assert "booked" in booked.text.lower(), booked.said
+    with live_session_factory() as session:
+        appointment = session.get(Appointment, appointment_id)
+        accepted = session.scalars(select(Offer).where(
+            Offer.appointment_id == appointment_id, Offer.status == OfferStatus.ACCEPTED)).one()
+        assert appointment.slot_id == accepted.slot_id and accepted.rank == 2
+
+
 def test_the_rasa_and_action_server_logs_carry_no_personal_data(phone_for, live_session_factory,
                                                                 rasa_server, action_server):
     """A journey that gives a date of birth and a number in free text, then the scan.
