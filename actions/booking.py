@@ -47,10 +47,12 @@ class ActionBookOffer(GatedAction):
         offer = offers[picked[0]]
         preferences = turn.tracker.get_slot(SLOT_PREFERENCES) or {}
         try:
-            # The confirmation is this turn's reply: the worker writes it to the outbox.
+            # The confirmation is this turn's reply: the worker writes it to the outbox. On a
+            # call it is also texted, so the caller has the date, time and place in writing.
             booking = booking_flow.book_and_confirm(
                 session=turn.session, settings=turn.settings, offer_id=offer["offer_id"],
-                patient_id=turn.patient.id, actor="assistant", said_in_conversation=True)
+                patient_id=turn.patient.id, actor="assistant",
+                said_in_conversation=turn.channel != "voice")
         except scheduling_service.AlreadyBooked:
             turn.dispatcher.utter_message(text=text("already_busy"))
             return [question(None)]

@@ -31,6 +31,7 @@ from api.patients.identifiers import normalise_nhs_number
 from api.patients.models import Patient
 from api.scheduling.models import Offer, Slot
 from api.system import redis_client
+from api.voice.models import VoiceCall
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,10 @@ def purge(*, session: Session, settings: Settings, now: datetime | None = None,
             .execution_options(synchronize_session=False))
         session.execute(update(Handover).where(Handover.conversation_id.in_(batch))
                         .values(summary="").execution_options(synchronize_session=False))
+        # A call's record keeps its outcome and length for the figures, not the caller.
+        session.execute(update(VoiceCall).where(VoiceCall.conversation_id.in_(batch))
+                        .values(caller=PURGED_ADDRESS, last_said=[], options=[], pending={},
+                                last_twiml="").execution_options(synchronize_session=False))
     for conversation in conversations:
         conversation.address = f"purged:{conversation.id}"
         conversation.state = ConversationState.CLOSED

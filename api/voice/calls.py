@@ -153,6 +153,9 @@ def end(*, session: Session, call_sid: str, twilio_status: str,
         call.outcome = (CallOutcome.CONTAINED if call.stage is not CallStage.DOB
                         and call.patient_id is not None else CallOutcome.ABANDONED)
     call.stage = CallStage.ENDED
+    # What the call was holding for its next step (a date of birth being read back, the
+    # words for "repeat") has no use once it is over; the transcript keeps what was said.
+    call.pending, call.last_said, call.options, call.last_twiml = {}, [], [], ""
     # Replies the caller hung up on stay in the transcript, marked as never said.
     session.execute(update(Message).where(
         Message.conversation_id == call.conversation_id, Message.channel == Channel.VOICE,

@@ -51,8 +51,8 @@ class VoiceLine:
         """A call rings."""
         def work(session: Session) -> str:
             call = calls.by_sid(session=session, call_sid=form.call_sid, lock=True)
-            if call is not None and call.last_twiml:
-                return call.last_twiml
+            if call is not None:
+                return self._again(call)  # Twilio retried the incoming webhook
             step = call_flow.answer_call(session=session, settings=self.settings,
                                          call_sid=form.call_sid, caller=form.from_)
             call = calls.by_sid(session=session, call_sid=form.call_sid)
@@ -66,12 +66,12 @@ class VoiceLine:
         def work(session: Session) -> str | int:
             call = self._call(session, form.call_sid)
             if seq <= call.answered_seq or call.stage is CallStage.ENDED:
-                return call.last_twiml  # Twilio asked again: the same answer
+                return self._again(call)  # Twilio asked again: the same answer
             if seq == call.seq:
                 message = calls.answer_of_turn(session=session, call=call)
-                return message.id if message is not None else call.last_twiml
+                return message.id if message is not None else self._again(call)
             if seq != call.seq + 1:
-                return call.last_twiml
+                return self._again(call)
             call.seq = seq
             result = call_flow.take(session=session, settings=self.settings, call=call,
                                     heard=heard)
@@ -91,7 +91,7 @@ class VoiceLine:
             call = self._call(session, form.call_sid)
             message = calls.answer_of_turn(session=session, call=call)
             if seq != call.seq or seq <= call.answered_seq or message is None:
-                return call.last_twiml
+                return self._again(call)
             return message.id
 
         outcome = await self._in_thread(work)
@@ -160,7 +160,7 @@ class VoiceLine:
     def _speak_turn(self, session: Session, call_sid: str, message_id: int) -> str:
         call = self._call(session, call_sid)
         if call.answered_seq >= call.seq:
-            return call.last_twiml  # another callback spoke this turn a moment ago
+            return self._again(call)  # another callback spoke this turn a moment ago
         step = call_flow.after_turn(session=session, settings=self.settings, call=call,
                                     message_id=message_id)
         return self._answered(call, step)
@@ -169,7 +169,7 @@ class VoiceLine:
         """The assistant took too long: what an action already did, else a person."""
         call = self._call(session, call_sid)
         if call.answered_seq >= call.seq:
-            return call.last_twiml
+            return self._again(call)
         turns.hold_message(session=session, message_id=message_id)
         recorded = turns.recorded_replies(session=session, message_id=message_id)
         parked = session.execute(
@@ -202,6 +202,10 @@ class VoiceLine:
         call.last_twiml = xml
         call.answered_seq = call.seq
         return xml
+
+    def _again(self, call: VoiceCall) -> str:
+        """The answer already given to this turn (a call that is over: goodbye)."""
+        return call.last_twiml or render(Step([], HangUp()), settings=self.settings)
 
     @staticmethod
     def _call(session: Session, call_sid: str) -> VoiceCall:

@@ -67,6 +67,8 @@ IMPERATIVES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bsend the (date of birth|first name)\b", r"say the \1"),
         (r"\byou're messaging about\b", "you're calling about"),
         (r"\byou're messaging\b", "you're speaking to"),
+        (r"\bjust message us here\b", "just call us"),
+        (r"\bjust message here\b", "just call"),
     )
 )
 # Sentences about SMS keywords: meaningless on a call, so dropped whole.

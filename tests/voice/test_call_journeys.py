@@ -114,6 +114,9 @@ def test_a_chosen_date_is_read_back_and_booked_only_when_confirmed(
         appointment = session.get(Appointment, call_trust.appointment_id)
         assert appointment.status is AppointmentStatus.REBOOKED
         assert appointment.slot_id == call_trust.slot_ids[1]
+        [written] = session.scalars(select(Message).where(Message.channel == Channel.SMS,
+                                                          Message.to_address == MOBILE)).all()
+        assert written.body.startswith("You're booked")  # the caller has it in writing too
     phone.hang_up()
     assert the_call(live_session_factory, phone).outcome is CallOutcome.CONTAINED
 
@@ -338,3 +341,33 @@ def test_malformed_and_unknown_calls_get_clear_errors(live_client, call_trust):
     response = post_signed(live_client, phone._form(Digits="1"),
                            path="/twilio/voice/gather?seq=1")
     assert response.status_code == 404
+
+
+def test_a_callback_after_the_call_ended_hangs_up(phone, call_trust):
+    phone.ring()
+    action = phone.last.gather["action"]
+    phone.hang_up()
+
+    assert phone._post(action, Digits="03071958").hangup
+    assert phone.ring().hangup
+
+
+def test_the_retention_purge_empties_a_call_record(phone, call_trust, live_session_factory,
+                                                  live_settings):
+    from datetime import timedelta
+
+    from api.db import utcnow
+    from api.privacy import service as privacy_service
+
+    verified(phone)
+    phone.hang_up()
+    with live_session_factory() as session:
+        later = utcnow() + timedelta(days=live_settings.retention_days + 1)
+        result = privacy_service.purge(session=session, settings=live_settings, now=later)
+        session.commit()
+    assert result["conversations"] >= 1
+    call = the_call(live_session_factory, phone)
+    assert call.caller != MOBILE and call.outcome is CallOutcome.CONTAINED
+    with live_session_factory() as session:
+        bodies = session.scalars(select(Message.body).where(Message.channel == Channel.VOICE))
+        assert set(bodies) == {""}
