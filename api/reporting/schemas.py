@@ -46,6 +46,30 @@ class SpecialtyPriorityRow(BaseModel):
     breaching: int
 
 
+class PhoneLine(BaseModel):
+    """The phone line's calls since the disruption was declared (calls are not tied to one
+    disruption: every call the line answered in that time, whoever called)."""
+
+    since: str = Field(description=ISO_DATETIME + "; when the disruption was declared")
+    answered: int = Field(description="Calls the phone line answered")
+    ended: int = Field(description="Answered calls that have ended (have an outcome)")
+    contained: int = Field(
+        description="Ended with no person needed: the assistant settled the call. The "
+                    "measured bookings-team calls avoided")
+    transferred: int = Field(description="Put through to the bookings team or clinical line")
+    call_back: int = Field(description="A person will call the caller back (out of hours, "
+                                       "no answer at the transfer, or asked for)")
+    safety_net: int = Field(description="A red flag: the safety net was spoken and an urgent "
+                                        "case raised")
+    abandoned: int = Field(description="The caller hung up before anything was settled")
+    containment_rate: float | None = Field(
+        description="contained / ended (abandoned calls count against it); null when none ended")
+    average_handling_seconds: float | None = Field(
+        description="Mean length in seconds (Twilio's CallDuration) of the `timed` ended "
+                    "calls; null when none")
+    timed: int = Field(description="Ended calls whose length Twilio reported")
+
+
 class DisruptionReport(BaseModel):
     """The backlog picture for one disruption."""
 
@@ -69,8 +93,12 @@ class DisruptionReport(BaseModel):
     handover_sla_breaches: int = Field(
         description="This disruption's patients' handovers that missed their due time "
                     "(resolved late, or open past it)")
-    calls_avoided_estimate: int
+    calls_avoided_estimate: int = Field(
+        description="Text conversations: this disruption's patients who confirmed their "
+                    "identity to the assistant and never needed a handover (an estimate; the "
+                    "measured phone figure is `phone_line.contained`)")
     breaching: int
+    phone_line: PhoneLine
     by_specialty_priority: list[SpecialtyPriorityRow]
 
 

@@ -19,9 +19,10 @@ from api.campaigns.models import Campaign, CampaignRecipient
 from api.conversations.models import Conversation
 from api.db import utcnow
 from api.handover.models import Handover, HandoverStatus
-from api.messaging.models import Message, MessageStatus
+from api.messaging.models import Channel, Message, MessageStatus
 from api.reference.models import Specialty
 from api.scheduling.models import Disruption, Slot
+from api.voice.models import CallOutcome, VoiceCall
 
 SENT_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ,
                  MessageStatus.UNDELIVERED)
@@ -107,15 +108,33 @@ def _handover_figures(session: Session, patient_ids: set[int], now: datetime) ->
     sla_breaches = [h for h in handovers if
                     (h.status is not HandoverStatus.RESOLVED and h.due_at < now) or
                     (h.resolved_at is not None and h.resolved_at > h.due_at)]
-    # Patients who talked to the assistant and never needed a person: calls that did not happen.
+    # Patients who texted the assistant and never needed a person: calls that did not happen.
+    # Phone conversations are left out: the phone line measures its own (phone_line).
     conversing = set(session.scalars(select(Conversation.verified_patient_id).where(
-        Conversation.verified_patient_id.in_(patient_ids)))) if patient_ids else set()
+        Conversation.verified_patient_id.in_(patient_ids),
+        Conversation.channel != Channel.VOICE))) if patient_ids else set()
     handed_over = {h.patient_id for h in handovers}
     return {"handover_queue": len(unresolved),
             "handover_queue_overdue": sum(due_at < now for _, due_at in unresolved),
             "handover_queue_disruption": sum(p in patient_ids for p, _ in unresolved),
             "handover_sla_breaches": len(sla_breaches),
             "calls_avoided_estimate": len(conversing - handed_over)}
+
+
+def phone_line(*, session: Session, since: datetime, until: datetime) -> dict:
+    """The phone line's calls started in [since, until]: how many, how they ended, how long."""
+    rows = session.execute(select(VoiceCall.outcome, VoiceCall.ended_at,
+                                  VoiceCall.duration_seconds)
+                           .where(VoiceCall.started_at >= since,
+                                  VoiceCall.started_at <= until)).all()
+    counts = {outcome.value: sum(row[0] == outcome for row in rows) for outcome in CallOutcome}
+    ended = sum(row[0] is not None for row in rows)
+    # Twilio's CallDuration of the calls that have ended; a call still going has no length.
+    seconds = [row[2] for row in rows if row[1] is not None and row[2] is not None]
+    return {"since": since.isoformat(), "answered": len(rows), "ended": ended, **counts,
+            "containment_rate": round(counts["contained"] / ended, 3) if ended else None,
+            "average_handling_seconds": round(statistics.mean(seconds), 1) if seconds else None,
+            "timed": len(seconds)}
 
 
 def _by_specialty_priority(session: Session, appointments: list[Appointment],
@@ -181,6 +200,8 @@ def report_and_breaches(*, session: Session, disruption_id: int, today: date | N
         "rebooked_not_notified": rebooking["rebooked_not_notified"],
         **_handover_figures(session, patient_ids, now),
         "breaching": len(missed),
+        # Calls are not tied to a disruption: the line's calls since this one was declared.
+        "phone_line": phone_line(session=session, since=disruption.created_at, until=now),
         "by_specialty_priority": _by_specialty_priority(session, appointments, missed),
     }, missed)
 

@@ -162,3 +162,45 @@ def test_one_priority_vocabulary_and_the_queue_count(api_client, db_session, bac
     assert f'<span class="kpi-value">{unresolved}</span> open handovers in the queue' in page
     assert "1 about this disruption's patients" in page
     assert "median hours from first message to rebooking" in page
+
+
+def test_dashboard_shows_the_phone_line_beside_the_text_figures(api_client, db_session,
+                                                                strike):
+    from api.conversations import service as conversations_service
+    from api.messaging.models import Channel
+    from api.voice.models import CallOutcome, CallStage, VoiceCall
+
+    _, disruption, _ = strike
+    conversation = conversations_service.get_or_create(
+        session=db_session, channel=Channel.VOICE, address="+447700900001")
+    for sid, outcome, seconds in (("CAd1", CallOutcome.CONTAINED, 100),
+                                  ("CAd2", CallOutcome.CONTAINED, 50),
+                                  ("CAd3", CallOutcome.TRANSFERRED, 281)):
+        db_session.add(VoiceCall(call_sid=sid, conversation_id=conversation.id,
+                                 caller="+447700900001", outcome=outcome, stage=CallStage.ENDED,
+                                 started_at=utcnow(), ended_at=utcnow(),
+                                 duration_seconds=seconds))
+    db_session.commit()
+    sign_in(api_client, "dash.clerk")
+    page = api_client.get(f"/console/dashboard?disruption={disruption.id}").text
+    assert "phone calls avoided by text conversations (estimate)" in page
+    phone = page.split('id="phone-line"', 1)[1]
+    assert ">3</span> calls answered" in phone
+    assert ">2</span> calls contained by the assistant" in phone
+    assert ">66%</span> containment rate" in phone
+    assert ">1</span> calls transferred" in phone
+    assert ">0</span> call-backs requested" in phone
+    assert ">2:24</span> average handling time" in phone  # 431 s / 3 = 143.7 s
+    for term in ("Calls contained by the assistant", "Containment rate", "Call-backs requested",
+                 "Average handling time", "Calls given the safety net", "Calls abandoned"):
+        assert f"<dt>{term}</dt>" in phone
+
+
+def test_dashboard_phone_line_with_no_calls(api_client, strike):
+    _, disruption, _ = strike
+    sign_in(api_client, "dash.clerk")
+    phone = api_client.get(f"/console/dashboard?disruption={disruption.id}").text.split(
+        'id="phone-line"', 1)[1]
+    assert ">0</span> calls answered" in phone
+    assert ">-</span> containment rate" in phone
+    assert ">-</span> average handling time" in phone

@@ -16,7 +16,8 @@ from api.campaigns.models import Campaign, CampaignRecipient
 from api.conversations.models import Conversation
 from api.handover.models import Handover
 from api.messaging.models import Message
-from api.scheduling.models import Slot
+from api.scheduling.models import Disruption, Slot
+from api.voice.models import VoiceCall
 
 
 def _median(values: list[float]) -> float | None:
@@ -77,11 +78,34 @@ def _handovers(session: Session, patients: set[int], now: datetime) -> dict:
             handed_over.add(patient_id)
             if (is_open and due_at < now) or (resolved_at is not None and resolved_at > due_at):
                 missed += 1
-    talked = {row[0] for row in session.execute(select(Conversation.verified_patient_id))
-              if row[0] in patients}
+    talked = {row[0] for row in session.execute(
+        select(Conversation.verified_patient_id, Conversation.channel))
+        if row[0] in patients and row[1] != "voice"}
     return {"handover_queue": queue, "handover_queue_overdue": overdue,
             "handover_queue_disruption": ours, "handover_sla_breaches": missed,
             "calls_avoided_estimate": len(talked - handed_over)}
+
+
+def phone_line(session: Session, since: datetime, until: datetime) -> dict:
+    """The phone line's figures, from each call row in turn."""
+    out = {"since": since.isoformat(), "answered": 0, "ended": 0, "contained": 0,
+           "transferred": 0, "call_back": 0, "safety_net": 0, "abandoned": 0}
+    lengths = []
+    for call in session.scalars(select(VoiceCall)):
+        if not since <= call.started_at <= until:
+            continue
+        out["answered"] += 1
+        if call.outcome is not None:
+            out["ended"] += 1
+            out[str(call.outcome)] += 1
+        if call.ended_at is not None and call.duration_seconds is not None:
+            lengths.append(call.duration_seconds)
+    out["containment_rate"] = (round(out["contained"] / out["ended"], 3) if out["ended"]
+                               else None)
+    out["average_handling_seconds"] = (round(sum(lengths) / len(lengths), 1) if lengths
+                                       else None)
+    out["timed"] = len(lengths)
+    return out
 
 
 def breaches(session: Session, disruption_id: int, today: date) -> list[dict]:
@@ -131,4 +155,6 @@ def figures(session: Session, disruption_id: int, today: date, now: datetime) ->
         "rebooked_not_notified": never,
         **_handovers(session, patients, now),
         "breaching": len(breaches(session, disruption_id, today)),
+        "phone_line": phone_line(session, session.get(Disruption, disruption_id).created_at,
+                                 now),
     }

@@ -199,6 +199,7 @@ def test_report_api_json_and_csv(api_client, db_session, scenario):
     strike_id = scenario["strike"].id
     report = api_client.get(f"/api/v1/reports/disruptions/{strike_id}", headers=headers)
     assert report.status_code == 200 and report.json()["funnel"]["postponed"] == 7
+    assert report.json()["phone_line"]["answered"] == 0
     csv = api_client.get(f"/api/v1/reports/disruptions/{strike_id}.csv", headers=headers)
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0] == "specialty,priority,postponed,rebooked,waiting,breaching"
