@@ -8,7 +8,9 @@ from api.appointments import priorities
 ACTIONS = {
     "add_note": "Added a note", "apply_plan": "Applied a capacity plan",
     "approve": "Approved extra capacity", "audit_denied": "Was refused the audit log",
-    "book_slot": "Booked an appointment", "cancel_campaign": "Cancelled a campaign",
+    "book_slot": "Booked an appointment",
+    "call_back_requested": "Noted a call-back the phone line promised",
+    "call_put_through": "Put a call through to staff", "cancel_campaign": "Cancelled a campaign",
     "change_password": "Changed their password",
     "change_password_refused": "Was refused a password change",
     "claim_handover": "Claimed a handover", "create_api_key": "Created an API key",

@@ -283,11 +283,8 @@ def after_turn(*, session: Session, settings: Settings, call: VoiceCall,
     call.options = options
     handover = handover_service.open_for_conversation(session=session,
                                                       conversation_id=call.conversation_id)
-    if handover is not None and handover.urgency is Urgency.URGENT:
-        call.outcome = CallOutcome.SAFETY_NET
-        return routing.to_person(session=session, settings=settings, call=call,
-                                 handover=handover, said=said, recorded=len(said))
-    if handover is not None and (handover.reason in PERSON_REASONS or not said):
+    if handover is not None and (handover.reason in PERSON_REASONS or not said
+                                 or handover.urgency is Urgency.URGENT):
         return routing.to_person(session=session, settings=settings, call=call,
                                  handover=handover, said=said, recorded=len(said))
     if not said:  # never silence on a call

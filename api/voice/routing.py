@@ -62,8 +62,14 @@ def red_flag(*, session: Session, settings: Settings, call: VoiceCall, message: 
 
 def to_person(*, session: Session, settings: Settings, call: VoiceCall, handover: Handover,
               said: list[str], recorded: int = 0) -> Step:
-    """Put through to the bookings team in working hours; otherwise a call-back request."""
+    """Put through to the bookings team in working hours; otherwise a call-back request.
+
+    A case that is urgent (a red flag, on this call or an earlier one) never goes to the
+    clerks: the clinical line, or the clinicians' call-back."""
     call.handover_id = handover.id
+    if handover.urgency is Urgency.URGENT:
+        return _urgent(session=session, settings=settings, call=call, handover=handover,
+                       said=said, recorded=recorded)
     if settings.voice_bookings_number and working_hours.is_working_time(utcnow(), settings):
         calls.settle(call=call, outcome=CallOutcome.TRANSFERRED)
         call.outcome = CallOutcome.TRANSFERRED
@@ -76,6 +82,21 @@ def to_person(*, session: Session, settings: Settings, call: VoiceCall, handover
                             lead="voice_putting_through", recorded=recorded)
     return call_back(session=session, settings=settings, call=call, handover=handover,
                      said=said, recorded=recorded)
+
+
+def _urgent(*, session: Session, settings: Settings, call: VoiceCall, handover: Handover,
+            said: list[str], recorded: int) -> Step:
+    if call.outcome is not CallOutcome.SAFETY_NET:
+        call.outcome = CallOutcome.CALL_BACK
+    if settings.voice_clinical_number:
+        handover_service.add_system_note(
+            session=session, handover=handover, actor="phone_line", action="call_put_through",
+            text="The caller was put through to the clinical line (an urgent case is open).")
+        return _put_through(session=session, settings=settings, call=call, said=said,
+                            number=settings.voice_clinical_number, handover=handover,
+                            lead="voice_putting_through_clinical", recorded=recorded)
+    return say_and_end(session=session, settings=settings, call=call, recorded=recorded,
+                       said=[*said, texts.text("voice_clinician_call_back")])
 
 
 def call_back(*, session: Session, settings: Settings, call: VoiceCall, handover: Handover,

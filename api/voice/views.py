@@ -15,8 +15,10 @@ from api.voice.line import UnknownCall, VoiceLine
 from api.voice.schemas import VoiceForm
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/twilio/voice", tags=["twilio voice"],
-                   responses=error_responses(400, 403, 404, 503))
+# Every answer is TwiML (text/xml), never JSON; refusals are the usual JSON errors.
+router = APIRouter(prefix="/twilio/voice", tags=["twilio voice"], default_response_class=Response,
+                   responses={**error_responses(400, 403, 404, 503),
+                              200: {"description": "TwiML", "content": {"text/xml": {}}}})
 EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 

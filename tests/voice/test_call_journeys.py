@@ -371,3 +371,21 @@ def test_the_retention_purge_empties_a_call_record(phone, call_trust, live_sessi
     with live_session_factory() as session:
         bodies = session.scalars(select(Message.body).where(Message.channel == Channel.VOICE))
         assert set(bodies) == {""}
+
+
+def test_an_urgent_case_from_an_earlier_call_never_goes_to_the_bookings_clerks(
+        monkeypatch, call_trust, live_session_factory):
+    monkeypatch.setattr(working_hours, "is_working_time", lambda *_: True)
+    with client_with(monkeypatch, VOICE_BOOKINGS_NUMBER="+441614960001") as client:
+        first = Phone(client, caller=MOBILE)
+        first.ring()
+        first.say("my chest is so tight I can't breathe")
+        first.hang_up()
+
+        again = Phone(client, caller=MOBILE)
+        verified(again)
+        turn = again.press("0")  # asks for a person while the red-flag case is open
+    assert turn.dial is None and turn.hangup
+    assert "clinician will call you back" in turn.text
+    [case] = handovers(live_session_factory)
+    assert case.urgency is Urgency.URGENT
