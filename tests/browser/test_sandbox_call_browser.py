@@ -6,6 +6,9 @@ violation in the call mode.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.browser import axe
@@ -32,13 +35,20 @@ def base(live_settings, live_session_factory, tmp_path):
         yield base
 
 
+def _screenshot(page, name: str, tmp_path: Path) -> None:
+    folder = Path(os.environ.get("REBOOK_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=True)
+
+
 def _key(page, digits: str) -> None:
     keypad = page.get_by_role("group", name="Keypad")
     for digit in digits:
         keypad.get_by_role("button", name=digit, exact=True).click()
 
 
-def test_a_demo_patient_calls_keys_their_birthday_and_asks_for_a_person(browser, base):
+def test_a_demo_patient_calls_keys_their_birthday_and_asks_for_a_person(browser, base,
+                                                                         tmp_path):
     from playwright.sync_api import expect
 
     axe.require_axe()
@@ -69,6 +79,13 @@ def test_a_demo_patient_calls_keys_their_birthday_and_asks_for_a_person(browser,
 
     found = axe.violations(page)  # a call in progress: transcript, keypad, all enabled
     assert not found, f"axe on the call mode:\n{axe.describe(found)}"
+    _screenshot(page, "sandbox-call.png", tmp_path)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
+    found = axe.violations(page)
+    assert not found, f"axe on the call mode at 390 px:\n{axe.describe(found)}"
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the call mode scrolls sideways at 390 px: {width}"
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     _key(page, "0")
     page.get_by_role("button", name="Send keys").click()
