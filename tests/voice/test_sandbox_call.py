@@ -203,3 +203,12 @@ def test_paths_the_sandbox_accepts():
     assert not sandbox.is_gather_path("/twilio/voice/gather")
     assert not sandbox.is_redirect_path("/twilio/voice/status")
     assert not sandbox.is_redirect_path("https://evil.example/twilio/voice/wait?seq=1")
+
+
+def test_the_text_thread_leaves_out_the_calls_words(client, live_session_factory):
+    _patient(live_session_factory)
+    answer = _call(client, action="ring").json()
+    _call(client, action="press", digits="03071958", call_sid=answer["call_sid"],
+          next=answer["listening"]["next"])
+    thread = client.get("/sandbox/thread", params={"address": MOBILE}).json()
+    assert thread == []  # the call's transcript is not a text conversation
