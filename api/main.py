@@ -41,6 +41,7 @@ from api.system.metrics import RequestTimer
 from api.system.runtime import freeze_startup_heap
 from api.system.views import router as system_router
 from api.voice.line import VoiceLine
+from api.voice.sandbox_views import router as voice_sandbox_router
 from api.voice.views import router as voice_router
 
 
@@ -82,6 +83,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     if settings.sandbox_routes:  # never in production, whatever MESSAGING_MODE says
         app.include_router(sandbox_router)
+        app.include_router(voice_sandbox_router)
     if settings.oidc_enabled:
         app.include_router(console_oidc_router)
     if docs:

@@ -56,10 +56,12 @@ def signed_headers(*, settings: Settings, form: dict) -> dict[str, str]:
 
 def thread(*, session: Session, address: str) -> list[Message]:
     """Both sides of the sandbox phone's conversation, oldest first."""
+    # A call's words are stored under the caller's number too; they are no text conversation.
     return list(
         session.scalars(
             select(Message)
-            .where(or_(Message.from_address == address, Message.to_address == address))
+            .where(or_(Message.from_address == address, Message.to_address == address),
+                   Message.channel != Channel.VOICE)
             .order_by(Message.id)
         )
     )

@@ -27,7 +27,8 @@ from api.system import localtime
 router = APIRouter(prefix="/sandbox", tags=["sandbox"], responses=error_responses(422, 503))
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
-STATIC_FILES = {"sandbox.css": "text/css", "sandbox.js": "text/javascript"}
+STATIC_FILES = {"sandbox.css": "text/css", "sandbox.js": "text/javascript",
+                "sandbox_call.js": "text/javascript"}
 # The page's script and styles are files of its own, so it runs under the console's policy.
 CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
        "form-action 'self'")
