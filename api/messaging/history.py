@@ -42,16 +42,19 @@ def sent_to_number_since(*, session: Session, address: str, category: MessageCat
     return session.scalar(
         select(Message.id).where(Message.to_address.in_(addresses_of_number(address)),
                                  Message.direction == Direction.OUTBOUND,
+                                 Message.channel != Channel.VOICE,
                                  Message.category == category, Message.created_at >= since)
         .limit(1)) is not None
 
 
 def sent_to(*, session: Session, to_address: str) -> list[Message]:
-    """Outbound messages to one address, oldest first (the sandbox's record)."""
+    """Outbound messages to one address, oldest first (the sandbox's record of what was sent:
+    what a call said is in its conversation, not here)."""
     return list(
         session.scalars(
             select(Message)
-            .where(Message.direction == Direction.OUTBOUND, Message.to_address == to_address)
+            .where(Message.direction == Direction.OUTBOUND, Message.to_address == to_address,
+                   Message.channel != Channel.VOICE)
             .order_by(Message.id)
         )
     )
