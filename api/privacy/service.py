@@ -187,6 +187,21 @@ def _row(obj) -> dict:
     return {attr.key: _value(getattr(obj, attr.key)) for attr in inspect(obj).mapper.column_attrs}
 
 
+def _phone_calls(*, session: Session, patient_id: int) -> list[dict]:
+    """The calls identified as this patient, each with its own transcript: a number's call
+    conversation also holds other callers' calls, so only the messages of these calls."""
+    calls = session.scalars(select(VoiceCall).where(VoiceCall.patient_id == patient_id)
+                            .order_by(VoiceCall.id))
+    exported = []
+    for call in calls:
+        transcript = session.scalars(select(Message).where(
+            Message.conversation_id == call.conversation_id,
+            Message.created_at >= call.started_at,
+            Message.created_at <= (call.ended_at or utcnow())).order_by(Message.id))
+        exported.append({**_row(call), "transcript": [_row(m) for m in transcript]})
+    return exported
+
+
 def export_patient(*, session: Session, patient: Patient, actor: str, via: str) -> dict:
     """Everything held about one patient, as JSON, for a subject access request (audited).
 
@@ -230,6 +245,7 @@ def export_patient(*, session: Session, patient: Patient, actor: str, via: str) 
         "opt_outs": [_row(o) for o in session.scalars(select(OptOut).where(
             OptOut.number.in_(numbers)))],
         "audit_events": [_row(e) for e in audit],
+        "phone_calls": _phone_calls(session=session, patient_id=patient.id),
     }
     by_appointment = {a["id"]: a for a in export["appointments"]}
     for event in history:

@@ -253,3 +253,29 @@ def test_nothing_on_hold(session, verified, postponed):
     messages, _ = book(session, verified, [], "2")
 
     assert "I don't have any dates on hold" in texts(messages)
+
+
+def test_a_number_picks_from_the_held_offers_when_the_dialogue_holds_none(session, verified,
+                                                                          postponed):
+    """Dates given on another channel (a call's options texted on): "2" on SMS books the
+    second held offer, in the order that text listed them."""
+    _, first = offer(session, verified)
+
+    messages, _ = book(session, verified, None, "2", [{"entity": "offer_number", "value": "2"}])
+
+    chosen = first["offers"][1]
+    assert texts(messages).startswith(f"You're booked: {chosen['label']}.")
+    session.refresh(postponed)
+    assert postponed.slot_id == session.get(Offer, chosen["offer_id"]).slot_id
+
+
+def test_a_booking_on_a_call_is_also_confirmed_by_text(session, verified, postponed):
+    _, first = offer(session, verified)
+
+    messages, _ = run(ActionBookOffer(), make_tracker(
+        verified, text="1", intent="choose_offer", channel="voice",
+        entities=[{"entity": "offer_number", "value": "1"}], slots={"offers": first["offers"]}))
+
+    assert texts(messages).startswith("You're booked")  # said on the call
+    [written] = session.scalars(select(Message).where(Message.direction == Direction.OUTBOUND))
+    assert written.body.startswith("You're booked") and written.to_address == verified.address

@@ -517,6 +517,9 @@ def test_a_spoken_booking_over_the_phone(demo, live_client, live_session_factory
         assert "I heard the" in call.say(f"the {spoken_dob(dob).removesuffix(dob.strftime(' %y'))} "
                                          f"{dob.year}").text
         assert "How can I help" in call.say("yes").text
+        why = call.say("why was my appointment moved")
+        assert "industrial action" in why.text.lower(), why.said
+        assert not re.search(r"\breply\b|https?:|www\.", why.text, re.IGNORECASE), why.said
         offers = call.say("can I have a new date please")
         options = [s for s in offers.said if s.startswith("Option ")]
         assert len(options) == 3 and offers.gather["numDigits"] == "1", offers.said

@@ -389,3 +389,26 @@ def test_an_urgent_case_from_an_earlier_call_never_goes_to_the_bookings_clerks(
     assert "clinician will call you back" in turn.text
     [case] = handovers(live_session_factory)
     assert case.urgency is Urgency.URGENT
+
+
+def test_a_subject_access_export_holds_the_patients_calls_and_only_theirs(
+        live_client, call_trust, live_session_factory):
+    from api.patients.models import Patient
+    from api.privacy import service as privacy_service
+
+    stranger = Phone(live_client, caller=MOBILE)  # the same number, a wrong date of birth
+    stranger.ring()
+    stranger.press("01011970")
+    stranger.hang_up()
+    own = Phone(live_client, caller=MOBILE)
+    verified(own)
+    own.hang_up()
+
+    with live_session_factory() as session:
+        export = privacy_service.export_patient(
+            session=session, patient=session.get(Patient, call_trust.patient_id),
+            actor="test", via="test")
+    [call] = export["phone_calls"]
+    assert call["call_sid"] == own.call_sid
+    said = [m["body"] for m in call["transcript"]]
+    assert "03071958" in said and "01011970" not in said
