@@ -27,17 +27,27 @@ from api.system import localtime
 
 def channel_and_address(*, session: Session, handover: Handover) -> tuple[Channel, str]:
     """Where a reply on this case goes: the conversation's channel and address, else an SMS to
-    the patient's mobile (Conflict when there is neither)."""
+    the patient's mobile (Conflict when there is neither). A case from a phone call is
+    answered by text to the mobile that called (a landline or withheld number: the patient's
+    mobile, if the case knows the patient)."""
     conversation = (conversations_service.get(session=session,
                                               conversation_id=handover.conversation_id)
                     if handover.conversation_id else None)
-    if conversation is not None:
+    if conversation is not None and conversation.channel is not Channel.VOICE:
         return conversation.channel, conversation.address
+    if conversation is not None and _is_mobile(conversation.address):
+        return Channel.SMS, conversation.address
     patient = session.get(Patient, handover.patient_id) if handover.patient_id else None
     if patient is None or not patient.mobile:
         raise casework.Conflict("this handover has no conversation and the patient no mobile "
                                 "number")
     return Channel.SMS, patient.mobile
+
+
+def _is_mobile(address: str) -> bool:
+    """A UK mobile number (+447..., but not the 070 personal or 076 pager ranges): by prefix,
+    as Ofcom's drama numbers (07700 900xxx) are mobiles the parser calls unknown."""
+    return address.startswith("+447") and not address.startswith(("+4470", "+4476"))
 
 
 def reply_options(*, session: Session, handover: Handover) -> dict:

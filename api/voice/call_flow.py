@@ -318,12 +318,15 @@ def _missed(session: Session, settings: Settings, call: VoiceCall, *, lead: str)
 def _listen(session: Session, settings: Settings, call: VoiceCall, said: list[str], *,
             keypad_only: bool = False, recorded: int = 0, repeat: bool = False) -> Step:
     digits = KEYS.get(call.stage) or (1 if call.options else None)
+    if call.stage is not CallStage.SAFETY and not {
+            texts.text("voice_way_out"), texts.text("voice_way_out_short")} & set(said):
+        said = [*said, texts.text("voice_way_out_short")]  # a way out at every step
     step = routing.say_then_listen(session=session, settings=settings, call=call, said=said,
                                    keypad_only=keypad_only, digits=digits,
                                    hints=speech_hints(session), recorded=recorded)
     if repeat:
         # A reprompt must not become what "repeat" says next time.
-        call.last_said = [s for s in said if s not in (texts.text("voice_silence"),
+        call.last_said = [s for s in step.said if s not in (texts.text("voice_silence"),
                                                        texts.text("voice_unclear"),
                                                        texts.text("voice_use_keypad"))]
     step.options = call.options

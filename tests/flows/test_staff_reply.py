@@ -103,3 +103,27 @@ def test_staff_open_a_case_on_a_conversation_with_its_facts(desk, db_session):
         staff_case_flow.open_case(
             session=db_session, settings=desk.settings, user=desk.users[Role.CLERK],
             reason=HandoverReason.COMPLAINT, urgency=Urgency.NORMAL, conversation_id=10**9)
+
+
+def test_a_case_from_a_phone_call_is_answered_by_text_to_the_mobile_that_called(desk,
+                                                                                 db_session):
+    handover, patient, _, conversation = desk.patient_case(channel=Channel.VOICE)
+
+    message = staff_reply_flow.reply(session=db_session, settings=desk.settings,
+                                     handover=handover, user=desk.users[Role.CLERK],
+                                     text="Hello, this is Sam from the bookings team.")
+
+    assert message.channel is Channel.SMS and message.to_address == conversation.address
+
+
+def test_a_case_from_a_withheld_call_is_answered_on_the_patients_mobile_or_not_at_all(
+        desk, db_session):
+    handover, patient, _, conversation = desk.patient_case(channel=Channel.VOICE)
+    conversation.address = "withheld:0123456789abcdef01234567"
+    db_session.flush()
+    assert staff_reply_flow.channel_and_address(session=db_session, handover=handover) == (
+        Channel.SMS, patient.mobile)
+
+    handover.patient_id = None
+    assert staff_reply_flow.reply_options(session=db_session, handover=handover)["channel"] \
+        is None

@@ -100,7 +100,8 @@ def test_a_chosen_date_is_read_back_and_booked_only_when_confirmed(
     verified(phone)
     turn = phone.say("can I have a new date please")
     assert [s for s in turn.said if s.startswith("Option 1:")]
-    assert turn.said[-1] == "Say or press 1, 2 or 3."
+    assert turn.said[-2:] == ["Say or press 1, 2 or 3.",
+                              "Or say agent, or press 0, for a person."]
     assert turn.gather["numDigits"] == "1"
 
     turn = phone.press("2")
@@ -412,3 +413,13 @@ def test_a_subject_access_export_holds_the_patients_calls_and_only_theirs(
     assert call["call_sid"] == own.call_sid
     said = [m["body"] for m in call["transcript"]]
     assert "03071958" in said and "01011970" not in said
+
+
+def test_every_prompt_offers_a_way_out_once(phone, call_trust):
+    way_out = "Or say agent, or press 0, for a person."
+    asked = phone.ring()
+    again = phone.silence()
+    keypad = phone.silence()
+
+    for turn in (asked, again, keypad):
+        assert turn.said.count(way_out) == 1, turn.said
