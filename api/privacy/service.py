@@ -229,7 +229,6 @@ def export_patient(*, session: Session, patient: Patient, actor: str, via: str) 
     audit = session.scalars(select(AuditEvent).where(
         audit_service.mentions_patient(session=session, patient_id=patient.id))
         .order_by(AuditEvent.id))
-    numbers = [n for n in (patient.mobile,) if n]
     export = {
         "format": "rebook-subject-access/1",
         "exported_at": utcnow().isoformat(),
@@ -243,7 +242,7 @@ def export_patient(*, session: Session, patient: Patient, actor: str, via: str) 
             CampaignRecipient.patient_id == patient.id).order_by(CampaignRecipient.id))],
         "handovers": [{**_row(h), "notes": []} for h in handovers],
         "opt_outs": [_row(o) for o in session.scalars(select(OptOut).where(
-            OptOut.number.in_(numbers)))],
+            OptOut.number.in_([patient.mobile or ""])))],
         "audit_events": [_row(e) for e in audit],
         "phone_calls": _phone_calls(session=session, patient_id=patient.id),
     }
