@@ -19,12 +19,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.scratch import scratch_database  # noqa: E402
 from tests.conftest import TEST_AUTH_TOKEN, TEST_PUBLIC_BASE_URL  # noqa: E402
 
 TRUST_NAME = "Northshire Hospitals NHS Foundation Trust (synthetic demo)"
@@ -87,34 +87,14 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="rebook-latency-"))
-    database_url = f"sqlite:///{work / 'bench.db'}"
-    created_pg = None
-    if args.postgres:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        name = f"rebook_latency_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        database_url = make_url(args.postgres).set(database=name).render_as_string(
-            hide_password=False)
-        created_pg = (admin, name)
-    os.environ.update(DATABASE_URL=database_url, PUBLIC_BASE_URL=TEST_PUBLIC_BASE_URL,
-                      TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN, MESSAGING_MODE="sandbox",
-                      ENVIRONMENT="test", SECRET_KEY="bench-secret-key-not-a-placeholder",
-                      TRUST_NAME=TRUST_NAME, LOG_LEVEL="WARNING")
-    os.environ.pop("REDIS_URL", None)
-    try:
+    with scratch_database(work=work, postgres_admin_url=args.postgres,
+                          prefix="rebook_latency") as database_url:
+        os.environ.update(DATABASE_URL=database_url, PUBLIC_BASE_URL=TEST_PUBLIC_BASE_URL,
+                          TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN, MESSAGING_MODE="sandbox",
+                          ENVIRONMENT="test", SECRET_KEY="bench-secret-key-not-a-placeholder",
+                          TRUST_NAME=TRUST_NAME, LOG_LEVEL="WARNING")
+        os.environ.pop("REDIS_URL", None)
         run(args, work, database_url)
-    finally:
-        if created_pg:
-            admin, name = created_pg
-            from sqlalchemy import text
-
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def run(args, work: Path, database_url: str) -> None:
@@ -126,12 +106,12 @@ def run(args, work: Path, database_url: str) -> None:
     from api.appointments.models import Appointment, AppointmentStatus
     from api.config import get_settings
     from api.conversations.rasa_client import RasaClient
-    from api.worker import Worker
     from api.db import get_sessionmaker
     from api.demo import service as demo_service
     from api.main import create_app
     from api.patients.models import Patient
     from api.schema import upgrade
+    from api.worker import Worker
     from tests.e2e.rasa_stack import ASSISTANT_TOKEN, start_stack
     from tests.twilio_helpers import inbound_form, post_signed
 

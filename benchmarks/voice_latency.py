@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.scratch import scratch_database  # noqa: E402
 from tests.conftest import TEST_AUTH_TOKEN, TEST_PUBLIC_BASE_URL  # noqa: E402
 from tests.twilio_helpers import signature_for  # noqa: E402
 
@@ -105,36 +105,17 @@ def main() -> None:
                         help="PostgreSQL admin URL (default: a SQLite file)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rebook-voice-"))
-    database_url, created = f"sqlite:///{work / 'bench.db'}", None
-    if args.postgres:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        name = f"rebook_voice_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        database_url = make_url(args.postgres).set(database=name).render_as_string(
-            hide_password=False)
-        created = (admin, name)
-    os.environ.update(DATABASE_URL=database_url, PUBLIC_BASE_URL=TEST_PUBLIC_BASE_URL,
-                      TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN, MESSAGING_MODE="sandbox",
-                      ENVIRONMENT="test", SECRET_KEY="bench-secret-key-not-a-placeholder",
-                      TRUST_NAME=TRUST_NAME, LOG_LEVEL="WARNING")
-    if args.redis:
-        os.environ["REDIS_URL"] = args.redis
-    else:
-        os.environ.pop("REDIS_URL", None)
-    try:
+    with scratch_database(work=work, postgres_admin_url=args.postgres,
+                          prefix="rebook_voice") as database_url:
+        os.environ.update(DATABASE_URL=database_url, PUBLIC_BASE_URL=TEST_PUBLIC_BASE_URL,
+                          TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN, MESSAGING_MODE="sandbox",
+                          ENVIRONMENT="test", SECRET_KEY="bench-secret-key-not-a-placeholder",
+                          TRUST_NAME=TRUST_NAME, LOG_LEVEL="WARNING")
+        if args.redis:
+            os.environ["REDIS_URL"] = args.redis
+        else:
+            os.environ.pop("REDIS_URL", None)
         run(args, work, database_url)
-    finally:
-        if created:
-            from sqlalchemy import text
-
-            admin, name = created
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def callers(factory) -> list[tuple[str, object]]:

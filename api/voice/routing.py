@@ -48,12 +48,8 @@ def red_flag(*, session: Session, settings: Settings, call: VoiceCall, message: 
                                                       conversation_id=call.conversation_id)
     call.handover_id = handover.id if handover else call.handover_id
     if settings.voice_clinical_number and handover is not None:
-        handover_service.add_system_note(
-            session=session, handover=handover, actor="phone_line", action="call_put_through",
-            text="The caller was put through to the clinical line after the safety net.")
-        return _put_through(session=session, settings=settings, call=call, said=said,
-                            number=settings.voice_clinical_number, handover=handover,
-                            lead="voice_putting_through_clinical", recorded=recorded)
+        return _to_clinical_line(session=session, settings=settings, call=call, said=said,
+                                 handover=handover, recorded=recorded, why="after the safety net")
     call.stage = CallStage.SAFETY
     return say_then_listen(session=session, settings=settings, call=call,
                            said=[*said, texts.text("voice_safety_repeat")], keypad_only=True,
@@ -89,14 +85,21 @@ def _urgent(*, session: Session, settings: Settings, call: VoiceCall, handover: 
     if call.outcome is not CallOutcome.SAFETY_NET:
         call.outcome = CallOutcome.CALL_BACK
     if settings.voice_clinical_number:
-        handover_service.add_system_note(
-            session=session, handover=handover, actor="phone_line", action="call_put_through",
-            text="The caller was put through to the clinical line (an urgent case is open).")
-        return _put_through(session=session, settings=settings, call=call, said=said,
-                            number=settings.voice_clinical_number, handover=handover,
-                            lead="voice_putting_through_clinical", recorded=recorded)
+        return _to_clinical_line(session=session, settings=settings, call=call, said=said,
+                                 handover=handover, recorded=recorded,
+                                 why="(an urgent case is open)")
     return say_and_end(session=session, settings=settings, call=call, recorded=recorded,
                        said=[*said, texts.text("voice_clinician_call_back")])
+
+
+def _to_clinical_line(*, session: Session, settings: Settings, call: VoiceCall,
+                      handover: Handover, said: list[str], recorded: int, why: str) -> Step:
+    handover_service.add_system_note(
+        session=session, handover=handover, actor="phone_line", action="call_put_through",
+        text=f"The caller was put through to the clinical line {why}.")
+    return _put_through(session=session, settings=settings, call=call, said=said,
+                        number=settings.voice_clinical_number, handover=handover,
+                        lead="voice_putting_through_clinical", recorded=recorded)
 
 
 def call_back(*, session: Session, settings: Settings, call: VoiceCall, handover: Handover,
