@@ -423,3 +423,60 @@ def test_every_prompt_offers_a_way_out_once(phone, call_trust):
 
     for turn in (asked, again, keypad):
         assert turn.said.count(way_out) == 1, turn.said
+
+
+def test_a_slow_answer_gets_a_holding_phrase_then_the_answer(monkeypatch, call_trust,
+                                                             live_session_factory):
+    from tests.conversations.helpers import echo_worker
+    from tests.fakes.fake_rasa import EchoAssistant
+    from tests.voice.calling import WorkerThread
+
+    with client_with(monkeypatch, VOICE_REPLY_WAIT_SECONDS="0.3") as client:
+        settings = client.app.state.voice_line.settings
+        phone = Phone(client, caller=MOBILE)
+        verified(phone)
+        with WorkerThread(echo_worker(settings, live_session_factory, EchoAssistant(delay=1.0))):
+            turn = phone.say("why was it moved")
+    holding = [t for t in phone.turns if t.redirect]
+    assert holding and holding[0].said == ["One moment, please."]
+    assert holding[0].redirect.startswith("/twilio/voice/wait?seq=")
+    assert turn.said[0] == "Echo: why was it moved."
+
+
+def test_an_answer_that_never_comes_goes_to_a_person(monkeypatch, call_trust,
+                                                     live_session_factory):
+    from tests.conversations.helpers import echo_worker
+    from tests.fakes.fake_rasa import EchoAssistant
+    from tests.voice.calling import WorkerThread
+
+    monkeypatch.setattr(working_hours, "is_working_time", lambda *_: False)
+    with client_with(monkeypatch, VOICE_REPLY_WAIT_SECONDS="0.3",
+                     VOICE_MAX_WAIT_SECONDS="0.8") as client:
+        settings = client.app.state.voice_line.settings
+        phone = Phone(client, caller=MOBILE)
+        verified(phone)
+        with WorkerThread(echo_worker(settings, live_session_factory, EchoAssistant(delay=2.5))):
+            turn = phone.say("why was it moved")
+    assert "nobody could take your call" in turn.text and turn.hangup
+    [case] = handovers(live_session_factory)
+    assert case.reason is HandoverReason.ASSISTANT_UNAVAILABLE
+
+
+def test_recording_is_announced_and_applies_to_put_through_calls(monkeypatch, call_trust):
+    monkeypatch.setattr(working_hours, "is_working_time", lambda *_: True)
+    with client_with(monkeypatch, VOICE_RECORD_CALLS="true",
+                     VOICE_BOOKINGS_NUMBER="+441614960001") as client:
+        phone = Phone(client, caller=MOBILE)
+        assert "Calls to this line are recorded." in phone.ring().said
+        phone.press("03071958")
+        turn = phone.press("0")
+    assert turn.dial["record"] == "record-from-answer-dual"
+
+
+def test_a_number_calling_too_often_is_asked_to_call_the_team(monkeypatch, call_trust):
+    with client_with(monkeypatch, VOICE_CALLS_PER_HOUR="2") as client:
+        for _ in range(2):
+            assert Phone(client, caller=MOBILE).ring().gather is not None
+        turn = Phone(client, caller=MOBILE).ring()
+    assert turn.hangup and "several calls from this number" in turn.text
+    assert "dial 999" in turn.text
