@@ -145,7 +145,8 @@ def _chosen_option(call: VoiceCall, heard: Heard) -> int | None:
     if heard.digits:
         return int(heard.digits) if heard.digits.isdigit() and 1 <= int(heard.digits) <= count \
             else None
-    return understanding.option_number(heard.speech, count)
+    return (understanding.option_number(heard.speech, count)
+            or understanding.option_by_weekday(heard.speech, [o["title"] for o in call.options]))
 
 
 def _for_assistant(call: VoiceCall, heard: Heard) -> str:

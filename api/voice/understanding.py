@@ -120,9 +120,10 @@ def option_number(speech: str, count: int) -> int | None:
     text = _normal(speech)
     if not text or count < 1 or _TIME_OR_DATE.search(text):
         return None
-    # "the second one", "that one": after a position "one" names the option, not number 1.
-    text = re.sub(rf"\b({'|'.join(ORDINALS)}|last|\d+(?:st|nd|rd|th)|the|that|this|which"
-                  r"|other|next) ones?\b", r"\1", text)
+    # "the second one", "that one", "the tuesday one": after a word "one" names the option,
+    # not number 1; only "option one", "number one" (or "one" on its own) choose the first.
+    text = re.sub(r"\b(?!(?:number|option|choice|press|take|choose|pick|want|like)\b)"
+                  r"([a-z0-9']+) ones?\b", r"\1", text)
     found: set[int] = set()
     for token in text.split():
         if match := re.fullmatch(r"(\d+)(?:st|nd|rd|th)?", token):
@@ -135,6 +136,20 @@ def option_number(speech: str, count: int) -> int | None:
         return None
     number = found.pop()
     return number if 1 <= number <= count else None
+
+
+WEEKDAYS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday": "Thu",
+            "friday": "Fri", "saturday": "Sat", "sunday": "Sun"}
+
+
+def option_by_weekday(speech: str, titles: list[str]) -> int | None:
+    """"The Tuesday one": the option (1-based) on the one weekday named, if only one is."""
+    named = [short for day, short in WEEKDAYS.items() if re.search(rf"\b{day}\b",
+                                                                   _normal(speech))]
+    if len(named) != 1:
+        return None
+    matching = [number for number, title in enumerate(titles, 1) if title.startswith(named[0])]
+    return matching[0] if len(matching) == 1 else None
 
 
 YES_PHRASES = frozenset({

@@ -11,6 +11,7 @@ from api.voice.understanding import (
     Command,
     command,
     keyed_date,
+    option_by_weekday,
     option_number,
     spoken_date_text,
     spoken_digits,
@@ -240,3 +241,23 @@ def test_spoken_dates_of_birth_parse(speech, expected):
 ])
 def test_spoken_dates_of_birth_that_are_not(speech):
     assert parse_dob(spoken_date_text(speech), today=TODAY) is None
+
+
+@pytest.mark.parametrize("speech", ["the Tuesday one", "the earliest one", "that one please",
+                                    "the one at the infirmary"])
+def test_one_after_a_word_is_not_the_first_option(speech):
+    assert option_number(speech, 3) is None
+
+
+@pytest.mark.parametrize(("speech", "expected"), [
+    ("the tuesday one please", 2), ("Wednesday.", 3), ("monday or tuesday", None),
+    ("friday", None), ("the second", None),
+])
+def test_an_option_chosen_by_its_weekday(speech, expected):
+    titles = ["Mon 15 Jan, 9am, Royal Testshire Infirmary", "Tue 16 Jan, 2:30pm, Millbrook",
+              "Wed 17 Jan, 10am, Royal Testshire Infirmary"]
+    assert option_by_weekday(speech, titles) == expected
+
+
+def test_two_options_on_the_weekday_named_are_not_guessed():
+    assert option_by_weekday("tuesday", ["Tue 16 Jan, 9am, A", "Tue 23 Jan, 9am, B"]) is None
