@@ -173,7 +173,7 @@ def _by_stage(session: Session, settings: Settings, call: VoiceCall,
         return _identity_result(session, settings, call, checked)
     answer = _yes_no(heard)
     if stage is CallStage.CONFIRM_DOB:
-        return _confirm_dob(session, settings, call, answer)
+        return _confirm_dob(session, settings, call, answer, heard)
     if stage is CallStage.OFFER_PERSON:
         return _offer_person(session, settings, call, answer)
     if stage is CallStage.CONFIRM_CHOICE:
@@ -199,8 +199,13 @@ def _yes_no(heard: Heard) -> bool | None:
 
 
 def _confirm_dob(session: Session, settings: Settings, call: VoiceCall,
-                 answer: bool | None) -> Step:
+                 answer: bool | None, heard: Heard) -> Step:
     if answer is None:
+        # "No, it's the 3rd of July": a new date instead of a yes or no is read back in turn.
+        again = caller_identity.take_dob(session=session, settings=settings, call=call,
+                                         said=heard.said, keyed=len(heard.digits) == 8)
+        if again is not None:
+            return _identity_result(session, settings, call, again)
         return _missed(session, settings, call, lead="voice_unclear")
     if not answer:
         call.pending = {k: v for k, v in call.pending.items() if k != "dob"}

@@ -480,3 +480,11 @@ def test_a_number_calling_too_often_is_asked_to_call_the_team(monkeypatch, call_
         turn = Phone(client, caller=MOBILE).ring()
     assert turn.hangup and "several calls from this number" in turn.text
     assert "dial 999" in turn.text
+
+
+def test_a_corrected_date_of_birth_instead_of_yes_or_no_is_read_back_in_turn(phone, call_trust):
+    phone.ring()
+    phone.say("the fourth of July 1958")
+    turn = phone.say("no it's the third of July 1958")
+    assert "I heard the 3rd of July 1958" in turn.text
+    assert "How can I help" in phone.press("1").text
