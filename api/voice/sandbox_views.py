@@ -27,7 +27,9 @@ class SandboxCall(BaseModel):
     text: Text = Field(default="", max_length=500)
     digits: str = Field(default="", pattern=r"^[0-9*#]{0,12}$")
     call_sid: str = Field(default="", pattern=r"^(CA[0-9a-f]{32})?$")
-    next: Text = Field(default="", max_length=100)
+    # The previous answer's gather path: declared in the schema, so a wrong one is a 422.
+    next: str = Field(default="", max_length=100,
+                      pattern=r"^(/twilio/voice/gather\?seq=[1-9][0-9]{0,5})?$")
 
     @model_validator(mode="after")
     def _complete(self) -> SandboxCall:
@@ -37,6 +39,8 @@ class SandboxCall(BaseModel):
             raise ValueError("text is needed to say something")
         if self.action == "press" and not self.digits:
             raise ValueError("digits are needed to press keys")
+        if self.action in ("say", "press", "silence") and not self.next:
+            raise ValueError("next is needed: the line's /twilio/voice/gather?seq=N")
         return self
 
 

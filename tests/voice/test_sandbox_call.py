@@ -94,7 +94,7 @@ def test_a_withheld_number_is_asked_who_they_are(client):
 def test_answers_go_only_to_a_gather(client, next_path):
     response = _call(client, action="press", digits="1", call_sid="CA" + "0" * 32,
                      next=next_path)
-    assert response.status_code == 400
+    assert response.status_code == 422  # refused by the declared pattern
 
 
 def test_the_webhooks_refusal_is_passed_on(client):
