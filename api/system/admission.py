@@ -26,8 +26,11 @@ log = logging.getLogger(__name__)
 # for minutes (it takes a thread only for a moment at each poll); and Twilio's inbound webhook
 # must be acknowledged in milliseconds (Twilio does not retry a 503, so a patient's message
 # would be lost). The webhook stores in a single trip to its own executor, so it cannot hold
-# a lock while waiting for a thread.
-UNQUEUED_PATHS = frozenset({"/healthz", "/console/queue/events", InboundWebhook.path})
+# a lock while waiting for a thread. The readiness probe neither: a replica that is merely busy
+# must stay in the Service, or every busy replica would leave it at once, and the webhook with
+# them (it takes one of the threads the admission limit keeps free, and one pooled connection).
+UNQUEUED_PATHS = frozenset({"/healthz", "/readyz/database", "/console/queue/events",
+                            InboundWebhook.path})
 
 
 class Admission:

@@ -82,6 +82,17 @@ def check_action_server(*, settings: Settings) -> CheckResult:
     return _timed("action_server", probe)
 
 
+def database_readiness(*, engine: Engine) -> list[CheckResult]:
+    """Only the database: what decides whether this api process may take traffic.
+
+    The webhook persists each message and acknowledges it; everything after (Rasa, the action
+    server) happens in the worker. A Rasa outage must therefore never mark the api unready
+    (it would take the webhook down with it), and neither must Redis (wake-ups are a
+    shortcut; the worker polls without them).
+    """
+    return [check_database(engine=engine)]
+
+
 def readiness(*, settings: Settings, engine: Engine) -> list[CheckResult]:
     """Every dependency check, in a fixed order."""
     checks = [

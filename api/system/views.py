@@ -1,4 +1,5 @@
-"""Operator endpoints: /healthz (alive), /readyz (dependencies), /metrics (Prometheus)."""
+"""Operator endpoints: /healthz (alive), /readyz (dependencies), /readyz/database (the api's
+own readiness probe), /metrics (Prometheus)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
+from api.config import Settings
 from api.db import get_engine
 from api.deps import SettingsDep
 from api.system import service
@@ -42,13 +44,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={
-    200: {"model": Readiness},
-    503: {"model": Readiness,
-          "description": "Not ready: a dependency does not answer (the same body says which)"}})
-async def readyz(settings: SettingsDep) -> JSONResponse:
-    """200 when the database, Redis (if configured), Rasa and the action server answer."""
-    checks = await run_in_threadpool(service.readiness, settings=settings, engine=get_engine())
+def _readiness_answer(checks: list[service.CheckResult], settings: Settings) -> JSONResponse:
     ready = all(c.ok for c in checks)
     shown = [asdict(c) for c in checks]
     if settings.is_production:
@@ -57,6 +53,30 @@ async def readyz(settings: SettingsDep) -> JSONResponse:
             check["detail"] = "ok" if check["ok"] else "unavailable"
     return JSONResponse({"status": "ready" if ready else "not ready", "checks": shown},
                         status_code=200 if ready else 503)
+
+
+@router.get("/readyz", responses={
+    200: {"model": Readiness},
+    503: {"model": Readiness,
+          "description": "Not ready: a dependency does not answer (the same body says which)"}})
+async def readyz(settings: SettingsDep) -> JSONResponse:
+    """200 when the database, Redis (if configured), Rasa and the action server answer."""
+    checks = await run_in_threadpool(service.readiness, settings=settings, engine=get_engine())
+    return _readiness_answer(checks, settings)
+
+
+@router.get("/readyz/database", responses={
+    200: {"model": Readiness},
+    503: {"model": Readiness, "description": "Not ready: the database does not answer"}})
+async def readyz_database(settings: SettingsDep) -> JSONResponse:
+    """200 when the database answers: the api's readiness probe (deploy/kubernetes).
+
+    Only the database, so an outage of Rasa or the action server never takes the webhook
+    out of service: it persists each message and acknowledges it, and the worker answers
+    once the assistant is back. /readyz stays the whole-stack view for operators.
+    """
+    checks = await run_in_threadpool(service.database_readiness, engine=get_engine())
+    return _readiness_answer(checks, settings)
 
 
 @router.get("/metrics", include_in_schema=False)

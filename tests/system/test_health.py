@@ -60,6 +60,44 @@ def test_readyz_is_ready_when_everything_answers(client, monkeypatch):
     assert response.json()["status"] == "ready"
 
 
+def test_database_readiness_ignores_rasa_and_the_action_server(client):
+    # Rasa and the action server are down (port 9): the api still takes the webhook.
+    response = client.get("/readyz/database")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "ready"
+    assert [c["name"] for c in response.json()["checks"]] == ["database"]
+
+
+def _unreachable_database(monkeypatch):
+    # Nothing listens on port 1: the connection is refused at once.
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://rebook@127.0.0.1:1/rebook")
+    get_settings.cache_clear()
+    from api import db
+
+    db.get_engine.cache_clear()
+
+
+def test_database_readiness_fails_when_the_database_does_not_answer(client, monkeypatch):
+    _unreachable_database(monkeypatch)
+    response = client.get("/readyz/database")
+    assert response.status_code == 503
+    (check,) = response.json()["checks"]
+    assert check["name"] == "database" and check["ok"] is False
+    assert "OperationalError" in check["detail"]  # outside production: what failed
+
+
+def test_production_database_readiness_names_no_connection_details(client, monkeypatch):
+    from tests.system.test_deploying_safely import SAFE_PRODUCTION
+
+    for name, value in SAFE_PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    _unreachable_database(monkeypatch)
+    response = TestClient(create_app()).get("/readyz/database")
+    assert response.status_code == 503
+    assert response.json()["checks"][0]["detail"] == "unavailable"
+    assert "127.0.0.1" not in response.text and "Error" not in response.text
+
+
 def test_metrics_are_prometheus_text(client):
     from prometheus_client.parser import text_string_to_metric_families
 

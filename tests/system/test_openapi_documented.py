@@ -36,7 +36,7 @@ def test_every_json_route_has_a_response_model():
 # --- error responses: each operation documents the refusals it can really answer ---------
 
 # Readiness answers its report (what is down) with its 503, not a refusal.
-OWN_ERROR_BODY = {("/readyz", "get", "503")}
+OWN_ERROR_BODY = {("/readyz", "get", "503"), ("/readyz/database", "get", "503")}
 # Operations that count attempts and answer 429 past the limit.
 RATE_LIMITED = {("/api/v1/me/password", "post")}
 # The one error shape (api/errors.py), or FastAPI's validation answer (the same `detail`).
