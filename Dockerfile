@@ -3,8 +3,10 @@
 #   docker build --target app  -t rebook-app  .   # api, worker, dispatcher, action server
 #   docker build --target rasa -t rebook-rasa .   # Rasa 3.6 server with the trained model
 # Rasa 3.6 needs Python 3.10 and its own pins, so it never shares an image with the app.
+# Base images are pinned to the exact Python the suite runs on (3.11.7 app, 3.10.13 Rasa) and
+# the Debian release; a platform that pins by digest adds @sha256:... (docs/kubernetes.md).
 
-FROM python:3.11-slim AS app
+FROM python:3.11.7-slim-bookworm AS app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /srv/rebook
 RUN useradd --create-home --uid 10001 rebook
@@ -27,7 +29,7 @@ EXPOSE 8000 5055
 # Override per service in docker-compose.yml (worker, dispatcher, actions).
 CMD ["rebook", "serve", "--host", "0.0.0.0", "--port", "8000"]
 
-FROM python:3.10-slim AS rasa-train
+FROM python:3.10.13-slim-bookworm AS rasa-train
 ENV PIP_NO_CACHE_DIR=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 WORKDIR /srv/bot
 COPY bot/requirements.txt bot/requirements.lock ./bot/
