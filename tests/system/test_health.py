@@ -175,3 +175,47 @@ def test_worker_exposes_rasa_turn_latency(live_client, live_settings, tmp_path):
             return count and count[0] >= 1
 
         wait_until(turn_recorded, timeout=30)
+
+
+def test_database_readiness_is_answered_while_every_slot_is_taken():
+    # A busy replica must stay in the Service: were its probe queued behind the admission
+    # limit, every busy replica would leave at once, and the webhook with them.
+    import asyncio
+    from types import SimpleNamespace
+
+    from api.system.admission import Admission
+
+    async def scenario() -> dict[str, int]:
+        release = asyncio.Event()
+        answered: dict[str, int] = {}
+
+        async def app(scope, receive, send):
+            if scope["path"] == "/slow":
+                await release.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        settings = SimpleNamespace(api_threads=4, api_concurrency=1, api_queue_seconds=0.2)
+        admission = Admission(app, settings)
+
+        async def call(path: str) -> None:
+            async def receive():
+                return {"type": "http.request", "body": b""}
+
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    answered[path] = message["status"]
+
+            scope = {"type": "http", "method": "GET", "path": path, "headers": [],
+                     "query_string": b""}
+            await admission(scope, receive, send)
+
+        slow = asyncio.create_task(call("/slow"))  # takes the one slot and keeps it
+        await asyncio.sleep(0.05)
+        await call("/readyz")  # queued, then shed
+        await asyncio.wait_for(call("/readyz/database"), timeout=0.1)  # not queued at all
+        release.set()
+        await slow
+        return answered
+
+    assert asyncio.run(scenario()) == {"/readyz": 503, "/readyz/database": 200, "/slow": 200}
