@@ -95,7 +95,7 @@ class Dispatcher:
         self._pacer = sender_pool.SenderPacer(rate_per_second=settings.send_rate_per_second,
                                               storage_url=settings.redis_url or "memory://")
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
-        self._in_flight: list[Future] = []
+        self._in_flight: dict[Future, tuple[int, bool]] = {}  # each send and its claimed row
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -283,12 +283,13 @@ class Dispatcher:
         With wait=False (the loop) it returns at once, so the next claim overlaps the sends
         in flight: a batch boundary never leaves the sender idle. Returns how many started.
         """
-        self._in_flight = [f for f in self._in_flight if not f.done()]
+        self._in_flight = {f: row for f, row in self._in_flight.items() if not f.done()}
         free = self.batch_size - len(self._in_flight)
         claimed = self.claim_batch(limit=free) if free > 0 else []
-        self._in_flight += [self._pool.submit(self.process, *row) for row in claimed]
+        for row in claimed:
+            self._in_flight[self._pool.submit(self.process, *row)] = row
         if wait:
-            for future in self._in_flight:
+            for future in list(self._in_flight):
                 future.result()
         return len(claimed)
 
@@ -303,5 +304,25 @@ class Dispatcher:
             if not started:
                 # Busy (all senders in flight) or idle (nothing due): look again shortly.
                 stop.wait(0.01 if self._in_flight else idle_sleep)
-        self._pool.shutdown(wait=True)
+        # Stopping (SIGTERM): the sends under way finish; the claimed rows no thread has
+        # started go back now rather than when their claim runs out.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.release_unstarted([row for f, row in self._in_flight.items() if f.cancelled()])
+        log.info("dispatcher stopped", extra={"dispatcher": self.name})
+
+    def release_unstarted(self, rows: list[tuple[int, bool]]) -> None:
+        """Give back claimed rows (id, left mid-send by a dead dispatcher) never started here."""
+        fresh = [message_id for message_id, interrupted in rows if not interrupted]
+        mid_send = [message_id for message_id, interrupted in rows if interrupted]
+        ours = (Message.claimed_by == self.name, Message.status == MessageStatus.SENDING)
+        with self.session_factory() as session:
+            if fresh:
+                session.execute(update(Message).where(Message.id.in_(fresh), *ours).values(
+                    status=MessageStatus.QUEUED, claimed_by=None, claimed_until=None))
+            if mid_send:
+                # Still 'sending' with a claim already run out: whoever takes it next asks
+                # Twilio whether the dead dispatcher's attempt went before sending again.
+                session.execute(update(Message).where(Message.id.in_(mid_send), *ours).values(
+                    claimed_until=utcnow() - timedelta(seconds=1)))
+            session.commit()
 
