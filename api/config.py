@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.config_scale import ScaleSettings
 from api.config_voice import VoiceSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +21,7 @@ PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-secret-key-not-for-prod
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"
 
 
-class Settings(BaseSettings, VoiceSettings):
+class Settings(BaseSettings, VoiceSettings, ScaleSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"

@@ -97,6 +97,21 @@ def _prepare_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
 _READS_ONLY = "rebook_reads_only"
 
 
+def pooler_connect_args(settings) -> dict:
+    """Driver arguments for the connection pooler in front of PostgreSQL (DATABASE_POOLER).
+
+    PgBouncer in transaction mode gives each transaction whichever server connection is free,
+    so a statement psycopg prepared on one server connection (after five runs of the same
+    text) is unknown on the next: "prepared statement _pg3_0 does not exist". Without
+    prepared statements nothing of ours depends on the server session: locks are
+    transaction-scoped (pg_advisory_xact_lock, FOR UPDATE), settings are SET LOCAL, wake-ups
+    go through Redis (no LISTEN), and there are no temporary tables or held cursors.
+    """
+    if settings.database_pooler == "pgbouncer":
+        return {"prepare_threshold": None}
+    return {}
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for `url`, with SQLite tuned for several processes."""
     settings = get_settings()
@@ -117,7 +132,8 @@ def make_engine(url: str) -> Engine:
         _prepare_sqlite(engine, busy_timeout_ms=int(busy_timeout * 1000))
         return engine
     # hide_parameters: SQL errors must not carry phone numbers or NHS numbers into logs.
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **pool)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                         connect_args=pooler_connect_args(settings), **pool)
 
 
 def skip_commit_flush(session: Session) -> None:

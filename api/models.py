@@ -18,12 +18,14 @@ from api.patients.models import Patient
 from api.reference.models import Clinician, Site, Specialty
 from api.scheduling.models import ClinicSession, Disruption, Offer, Slot
 from api.staff.models import ApiKey, StaffUser
+from api.system.models import LeaderLease
 from api.voice.models import IdentityFailure, VoiceCall
 
 __all__ = [
     "ApiKey", "Appointment", "AppointmentEvent", "AuditEvent", "Base", "Campaign",
     "CampaignRecipient", "ClinicSession", "IdentityFailure",
-    "Clinician", "Conversation", "Disruption", "Handover", "IntegrationException", "Message",
+    "Clinician", "Conversation", "Disruption", "Handover", "IntegrationException", "LeaderLease",
+    "Message",
     "Offer", "OnCallAlert", "OptOut", "PasInbound", "PasLink", "PasRequest", "Patient",
     "SyncCursor",
     "Site", "Slot", "Specialty", "StaffUser", "VoiceCall",

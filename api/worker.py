@@ -66,6 +66,9 @@ class Worker:
         self._numbers_in_flight: dict[int, str] = {}  # conversation id -> the patient's number
         self._last_failure_sweep = 0.0
         self.turn = InboundTurn(settings=settings, rasa=rasa)
+        # Set when the process is told to stop (SIGTERM): a turn under way finishes, and its
+        # conversation's lease goes back at once instead of on to the next message.
+        self._stop = threading.Event()
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -107,6 +110,7 @@ class Worker:
         return started
 
     def run_forever(self, stop: threading.Event) -> None:
+        self._stop = stop
         log.info("worker started", extra={"worker": self.name})
         safety.warm_up()
         idle_wait = (POLL_SECONDS_WITH_WAKEUPS if self.settings.redis_url
@@ -119,7 +123,9 @@ class Worker:
                 started = 0
             if not started:
                 wait_for_work(settings=self.settings, timeout=idle_wait)
-        self._pool.shutdown(wait=True)
+        # Turns under way finish (each then gives its lease back); none starts any more.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        log.info("worker stopped", extra={"worker": self.name})
 
     def drain(self, timeout: float = 30.0) -> None:
         """Run until nothing is pending or in flight (tests and one-shot use)."""
@@ -142,8 +148,11 @@ class Worker:
 
         Each turn ends with one commit holding its replies, the message marked processed and
         the claim of the next message (or the lease given up), so a worker killed mid-turn
-        leaves the message pending for the next lease-holder.
+        leaves the message pending for the next lease-holder. A worker told to stop gives the
+        lease up after the turn under way, so another takes the next message at once.
         """
+        if self._stop.is_set():
+            return
         try:
             with self.session_factory() as session:
                 # Losing this commit in a database crash loses only the lease and one count
@@ -161,7 +170,7 @@ class Worker:
                         self.turn.handle(session, conversation, message)
                         message.status = MessageStatus.PROCESSED
                     TURN_SECONDS.observe(time.perf_counter() - started)
-                    claimed = self._claim_next(session, conversation_id)
+                    claimed = self._claim_next_unless_stopping(session, conversation_id)
                     session.commit()
         except Exception:
             log.exception("turn failed; the message stays pending for a retry")
@@ -169,6 +178,14 @@ class Worker:
                 conversations_service.release_lease(
                     session=session, conversation_id=conversation_id, owner=self.name)
                 session.commit()
+
+    def _claim_next_unless_stopping(self, session: Session, conversation_id: int
+                                    ) -> tuple[Conversation, Message] | None:
+        if self._stop.is_set():
+            conversations_service.release_lease(
+                session=session, conversation_id=conversation_id, owner=self.name)
+            return None
+        return self._claim_next(session, conversation_id)
 
     def _claim_next(self, session: Session,
                     conversation_id: int) -> tuple[Conversation, Message] | None:

@@ -44,3 +44,23 @@ def test_the_api_admits_fewer_requests_than_it_has_threads():
     with pytest.raises(ValidationError, match="API_CONCURRENCY must be less than API_THREADS"):
         Settings(api_concurrency=40, api_threads=40)
     assert Settings(api_concurrency=8, api_threads=12).api_concurrency == 8
+
+
+def test_database_pooler_is_none_or_pgbouncer_and_turns_prepared_statements_off():
+    from api.db import pooler_connect_args
+
+    assert Settings(_env_file=None).database_pooler == "none"
+    assert pooler_connect_args(Settings(_env_file=None)) == {}
+    assert pooler_connect_args(Settings(database_pooler="pgbouncer")) == {
+        "prepare_threshold": None}
+    with pytest.raises(ValidationError, match="database_pooler"):
+        Settings(database_pooler="pgpool")
+
+
+def test_the_scaling_settings_are_documented():
+    from api.config import PROJECT_ROOT
+    from api.config_scale import ScaleSettings
+
+    operations = (PROJECT_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    for name in ScaleSettings.model_fields:
+        assert f"`{name.upper()}`" in operations, name

@@ -13,13 +13,11 @@ import logging
 import os
 import socket
 import threading
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
-from limits import RateLimitItemPerSecond, storage, strategies
 from prometheus_client import Counter
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import OperationalError
@@ -28,7 +26,7 @@ from tenacity import RetryCallState, wait_random_exponential
 
 from api.config import Settings
 from api.db import utcnow
-from api.messaging import daily_cap, numbers, opt_outs, outbox
+from api.messaging import daily_cap, numbers, opt_outs, outbox, sender_pool
 from api.messaging.delivery import (
     LOCAL_OPTED_OUT,
     LOCAL_OUTSIDE_WINDOW,
@@ -93,12 +91,11 @@ class Dispatcher:
         self.name = name or dispatcher_name()
         self.batch_size = batch_size
         self.concurrency = concurrency
-        limiter_storage = storage.storage_from_string(settings.redis_url or "memory://")
-        self._limiter = strategies.MovingWindowRateLimiter(limiter_storage)
-        # Per-second pacing; 'limits' wants whole numbers, so fractional rates use a window.
-        self._rate = RateLimitItemPerSecond(max(1, round(settings.send_rate_per_second)))
+        # Per sender, shared by every dispatcher through Redis when REDIS_URL is set.
+        self._pacer = sender_pool.SenderPacer(rate_per_second=settings.send_rate_per_second,
+                                              storage_url=settings.redis_url or "memory://")
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
-        self._in_flight: list[Future] = []
+        self._in_flight: dict[Future, tuple[int, bool]] = {}  # each send and its claimed row
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -134,15 +131,10 @@ class Dispatcher:
 
     # -- sending ----------------------------------------------------------------------------
 
-    def _wait_for_rate(self, sender_address: str) -> None:
-        while not self._limiter.hit(self._rate, "send", sender_address):
-            reset_at, _ = self._limiter.get_window_stats(self._rate, "send", sender_address)
-            time.sleep(max(0.005, min(0.1, reset_at - time.time())))
-
     def _send_paced(self, message: Message) -> SendResult:
         # Retries are persisted (next_attempt_at), never slept on here: a sleeping thread
         # would hold back every other message behind it.
-        self._wait_for_rate(message.from_address)
+        self._pacer.wait(message.from_address)
         return self.sender.send(message)
 
     def _refusal(self, session: Session, message: Message) -> Refusal | None:
@@ -244,6 +236,11 @@ class Dispatcher:
             return message.status
 
     def _send(self, session: Session, message: Message) -> MessageStatus:
+        if message.channel is Channel.SMS and sender_pool.needs_new_sender(
+                settings=self.settings, from_address=message.from_address):
+            # Queued before the pool changed: from the patient's sender in the pool as it is.
+            message.from_address = sender_pool.sms_sender_for(settings=self.settings,
+                                                              address=message.to_address)
         message.attempts += 1
         session.commit()  # the attempt counts even if we die in the middle of it
         try:
@@ -286,12 +283,13 @@ class Dispatcher:
         With wait=False (the loop) it returns at once, so the next claim overlaps the sends
         in flight: a batch boundary never leaves the sender idle. Returns how many started.
         """
-        self._in_flight = [f for f in self._in_flight if not f.done()]
+        self._in_flight = {f: row for f, row in self._in_flight.items() if not f.done()}
         free = self.batch_size - len(self._in_flight)
         claimed = self.claim_batch(limit=free) if free > 0 else []
-        self._in_flight += [self._pool.submit(self.process, *row) for row in claimed]
+        for row in claimed:
+            self._in_flight[self._pool.submit(self.process, *row)] = row
         if wait:
-            for future in self._in_flight:
+            for future in list(self._in_flight):
                 future.result()
         return len(claimed)
 
@@ -306,5 +304,25 @@ class Dispatcher:
             if not started:
                 # Busy (all senders in flight) or idle (nothing due): look again shortly.
                 stop.wait(0.01 if self._in_flight else idle_sleep)
-        self._pool.shutdown(wait=True)
+        # Stopping (SIGTERM): the sends under way finish; the claimed rows no thread has
+        # started go back now rather than when their claim runs out.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.release_unstarted([row for f, row in self._in_flight.items() if f.cancelled()])
+        log.info("dispatcher stopped", extra={"dispatcher": self.name})
+
+    def release_unstarted(self, rows: list[tuple[int, bool]]) -> None:
+        """Give back claimed rows (id, left mid-send by a dead dispatcher) never started here."""
+        fresh = [message_id for message_id, interrupted in rows if not interrupted]
+        mid_send = [message_id for message_id, interrupted in rows if interrupted]
+        ours = (Message.claimed_by == self.name, Message.status == MessageStatus.SENDING)
+        with self.session_factory() as session:
+            if fresh:
+                session.execute(update(Message).where(Message.id.in_(fresh), *ours).values(
+                    status=MessageStatus.QUEUED, claimed_by=None, claimed_until=None))
+            if mid_send:
+                # Still 'sending' with a claim already run out: whoever takes it next asks
+                # Twilio whether the dead dispatcher's attempt went before sending again.
+                session.execute(update(Message).where(Message.id.in_(mid_send), *ours).values(
+                    claimed_until=utcnow() - timedelta(seconds=1)))
+            session.commit()
 

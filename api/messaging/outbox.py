@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.config import Settings
 from api.db import utcnow
-from api.messaging import render
+from api.messaging import render, sender_pool
 from api.messaging.models import Channel, Direction, Message, MessageCategory, MessageStatus
 from api.system import localtime
 
@@ -34,13 +34,13 @@ def render_for(*, channel: Channel, text: str,
     return text, None
 
 
-def sender_for(*, settings: Settings, channel: Channel) -> str:
-    """Our own address on a channel."""
+def sender_for(*, settings: Settings, channel: Channel, to_address: str) -> str:
+    """Our own address on a channel (for SMS, the patient's sender in the pool, if any)."""
     if channel is Channel.EMAIL:
         return settings.smtp_from
     if channel is Channel.WHATSAPP:
         return settings.twilio_whatsapp_from
-    return settings.twilio_sms_from
+    return sender_pool.sms_sender_for(settings=settings, address=to_address)
 
 
 def next_send_time(*, settings: Settings, now: datetime | None = None) -> datetime:
@@ -80,7 +80,7 @@ def queue_message(
     message = Message(
         direction=Direction.OUTBOUND,
         channel=channel,
-        from_address=sender_for(settings=settings, channel=channel),
+        from_address=sender_for(settings=settings, channel=channel, to_address=to_address),
         to_address=to_address,
         body=body,
         buttons=rendered_buttons,
