@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 # A server that failed is left out of the rotation this long, so turns do not each pay for a
 # refused connection while it restarts; when every server is resting, all are tried anyway.
 COOLDOWN_SECONDS = 10.0
+# Connecting is all a server that is down costs a turn: in a cluster it takes milliseconds,
+# so a server that has not accepted within this long is taken as down. A turn therefore
+# lasts at most this per server plus RASA_TIMEOUT_SECONDS, which must stay well under
+# WORKER_LEASE_SECONDS (the lease is not renewed during a turn: a turn outliving it could be
+# taken and answered by a second worker).
+CONNECT_TIMEOUT_SECONDS = 2.0
 # Rasa's answer that it did not take the turn (no model loaded yet, shutting down; a proxy
 # in front of it with no healthy upstream). 502 and 504 are not here: a gateway says those
 # after the request may have reached Rasa.
@@ -69,7 +75,9 @@ class RasaClient:
         # as a turn is sent fails like a server dying mid-turn, which is not retried; a fresh
         # one to a server that has stopped listening is refused, which is (a loopback or
         # in-cluster connect costs well under a millisecond, a turn a hundred or more).
-        self._client = httpx.Client(timeout=timeout, headers=headers,
+        self._client = httpx.Client(timeout=httpx.Timeout(
+                                        timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS)),
+                                    headers=headers,
                                     limits=httpx.Limits(max_keepalive_connections=0))
         self._next = itertools.count()
         self._resting_until: dict[str, float] = {}
