@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -328,3 +328,59 @@ def running_cluster(*, log_dir: Path, admin_url: str, redis_url: str, counts: di
         yield Cluster(database_url=database_url, redis_url=redis_url, engine=engine,
                       twilio=twilio, replicas=replicas, numbers=numbers, log_dir=log_dir,
                       startup_s=time.monotonic() - started, balancer=balancer)
+
+
+# -- kills and restarts ----------------------------------------------------------------
+
+FAILOVER_LOG_LINE = "Rasa server did not take the turn; trying the next"
+
+
+def restart(replica: Replica, *, wait: bool = True) -> None:
+    replica.start()
+    if wait:
+        replica.wait_ready()
+
+
+def killed(replica: Replica, *, wait: bool = True) -> Callable[[], None]:
+    """SIGKILL, then start again (and wait until ready)."""
+
+    def action() -> None:
+        replica.kill()
+        restart(replica, wait=wait)
+    return action
+
+
+def terminated(replica: Replica, *, wait: bool = True) -> Callable[[], None]:
+    """SIGTERM (in-flight work finishes), then start again (and wait until ready)."""
+
+    def action() -> None:
+        replica.terminate()
+        restart(replica, wait=wait)
+    return action
+
+
+def chaos(cluster: Cluster, *, kills_at: float = 10, rolling_at: float = 40
+          ) -> list[list[tuple[float, str, Callable[[], None]]]]:
+    """Per kind of process, one lane: one replica killed and started again, then each
+    terminated and started again in turn (a rolling update); the kinds side by side, as
+    separate Deployments would be.
+
+    Rasa's lane starts first and waits for the killed server to be back (it loads its model
+    for about a minute) before terminating the other, as a rolling update would."""
+    r = cluster.replica
+    first = kills_at - 5
+    lanes = [[(first, "kill rasa0 and start it again", killed(r("rasa", 0), wait=False)),
+              (first, "rasa0 ready again", r("rasa", 0).wait_ready),
+              (first, "rolling restart: rasa1", terminated(r("rasa", 1), wait=False)),
+              (first, "messages go on for 10 s with rasa0 alone", lambda: time.sleep(10))]]
+    for i, kind in enumerate(("api", "worker", "dispatcher", "actions")):
+        lanes.append([(kills_at + 4 * i, f"kill {kind}0 and start it again", killed(r(kind, 0))),
+                      (rolling_at, f"rolling restart: {kind}0", terminated(r(kind, 0))),
+                      (rolling_at, f"rolling restart: {kind}1", terminated(r(kind, 1)))])
+    return lanes
+
+
+def failovers_logged(cluster: Cluster) -> int:
+    """Turns a worker moved on from a Rasa server that did not take them (its log lines)."""
+    return sum(replica.process.log_path.read_text(errors="replace").count(FAILOVER_LOG_LINE)
+               for replica in cluster.replicas["worker"])

@@ -12,70 +12,17 @@ sent exactly once (the fake Twilio's record). The 2,000-message version: benchma
 from __future__ import annotations
 
 import os
-import time
-from pathlib import Path
 
 import pytest
 
-from tests.system.replica_cluster import Cluster, Replica, running_cluster
-from tests.system.replica_traffic import (
-    Event,
-    run_events,
-    send_traffic,
-    verify,
-    wait_drained,
-)
+from tests.system.replica_cluster import chaos, failovers_logged, running_cluster
+from tests.system.replica_traffic import run_events, send_traffic, verify, wait_drained
 
 pytestmark = [pytest.mark.replicas, pytest.mark.rasa]
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 WORKER_CONCURRENCY = 4
 MESSAGES = 300
-FAILOVER_LOG_LINE = "Rasa server did not take the turn; trying the next"
-
-
-def restart(replica: Replica, *, wait: bool = True) -> None:
-    replica.start()
-    if wait:
-        replica.wait_ready()
-
-
-def killed(replica: Replica, *, wait: bool = True):
-    def action() -> None:
-        replica.kill()
-        restart(replica, wait=wait)
-    return action
-
-
-def terminated(replica: Replica, *, wait: bool = True):
-    def action() -> None:
-        replica.terminate()
-        restart(replica, wait=wait)
-    return action
-
-
-def chaos(cluster: Cluster) -> list[list[Event]]:
-    """Per kind of process, one lane: one replica killed and started again, then each
-    terminated and started again in turn (a rolling update); the kinds side by side, as
-    separate Deployments would be.
-
-    Rasa's lane starts first and waits for the killed server to be back (it loads its model
-    for about a minute) before terminating the other, as a rolling update would."""
-    r = cluster.replica
-    lanes = [[(5, "kill rasa0 and start it again", killed(r("rasa", 0), wait=False)),
-              (6, "rasa0 ready again", r("rasa", 0).wait_ready),
-              (6, "rolling restart: rasa1", terminated(r("rasa", 1), wait=False)),
-              (6, "messages go on for 10 s with rasa0 alone", lambda: time.sleep(10))]]
-    for start, kind in ((10, "api"), (14, "worker"), (18, "dispatcher"), (22, "actions")):
-        lanes.append([(start, f"kill {kind}0 and start it again", killed(r(kind, 0))),
-                      (40, f"rolling restart: {kind}0", terminated(r(kind, 0))),
-                      (40, f"rolling restart: {kind}1", terminated(r(kind, 1)))])
-    return lanes
-
-
-def failovers_logged(cluster: Cluster) -> int:
-    return sum(Path(replica.process.log_path).read_text(errors="replace").count(FAILOVER_LOG_LINE)
-               for replica in cluster.replicas["worker"])
 
 
 @pytest.fixture
