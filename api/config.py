@@ -21,6 +21,11 @@ PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-secret-key-not-for-prod
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"
 
 
+def split_urls(value: str) -> list[str]:
+    """A comma-separated list of base URLs, each without its trailing slash."""
+    return [u.strip().rstrip("/") for u in value.split(",") if u.strip()]
+
+
 class Settings(BaseSettings, VoiceSettings, ScaleSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -273,6 +278,11 @@ class Settings(BaseSettings, VoiceSettings, ScaleSettings):
         # Neither HL7 ADT/SIU nor the waiting-list extract carries capacity.
         able = [a for a in self.pas_adapters if kind not in ("slot", "session") or a != "hl7"]
         return able[0] if able else None
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """RASA_URL's Rasa servers: one URL, or several comma-separated sharing Redis."""
+        return split_urls(self.rasa_url)
 
     @property
     def is_sqlite(self) -> bool:

@@ -56,7 +56,8 @@ def pas_processes(*, settings: Settings) -> dict[str, list[str]]:
 def stack_environment(*, settings: Settings) -> dict[str, str]:
     """The environment every process of the stack starts with."""
     env = dict(os.environ)
-    env.setdefault("RASA_PORT", str(urlparse(settings.rasa_url).port or 5005))
+    # `rebook run` starts one Rasa server: the first of RASA_URL's.
+    env.setdefault("RASA_PORT", str(urlparse(settings.rasa_urls[0]).port or 5005))
     env.setdefault("ACTION_SERVER_URL", settings.action_server_url)
     # The worker, Rasa and the action server share a token even on a laptop: one made up for
     # this run unless the deployment chose its own.

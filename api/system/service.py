@@ -57,16 +57,26 @@ def check_redis(*, settings: Settings) -> CheckResult | None:
 
 
 def check_rasa(*, settings: Settings) -> CheckResult:
-    """The Rasa server is up and has a model loaded (its REST channel's /ready, bot/channels.py:
-    Rasa runs without its HTTP API)."""
+    """Every Rasa server in RASA_URL is up and has a model loaded (its REST channel's /ready,
+    bot/channels.py: Rasa runs without its HTTP API). Ready while at least one is: the worker
+    moves turns on from a server that is down (api/conversations/rasa_client.py)."""
+
+    def ready(url: str) -> str:
+        try:
+            response = httpx.get(f"{url}/webhooks/rest/ready", timeout=CHECK_TIMEOUT_SECONDS)
+        except httpx.HTTPError as exc:
+            return f"{url}: {type(exc).__name__}"
+        if response.status_code == 503:
+            return f"{url}: no model loaded"
+        return "" if response.is_success else f"{url}: HTTP {response.status_code}"
 
     def probe() -> str:
-        response = httpx.get(f"{settings.rasa_url}/webhooks/rest/ready",
-                             timeout=CHECK_TIMEOUT_SECONDS)
-        if response.status_code == 503:
-            raise RuntimeError("no model loaded")
-        response.raise_for_status()
-        return "model loaded"
+        urls = settings.rasa_urls
+        failures = [f for f in map(ready, urls) if f]
+        if len(failures) == len(urls):
+            raise RuntimeError("; ".join(failures))
+        loaded = f"model loaded on {len(urls) - len(failures)} of {len(urls)}"
+        return "; ".join([loaded, *failures]) if len(urls) > 1 else "model loaded"
 
     return _timed("rasa", probe)
 

@@ -98,6 +98,28 @@ def test_production_database_readiness_names_no_connection_details(client, monke
     assert "127.0.0.1" not in response.text and "Error" not in response.text
 
 
+def test_readyz_checks_every_rasa_server_and_is_ready_while_one_answers(client, monkeypatch):
+    from api.system import service
+
+    monkeypatch.setenv("RASA_URL", "http://rasa-a:5005, http://rasa-b:5005/")
+    get_settings.cache_clear()
+    up = {"http://rasa-a:5005"}
+
+    def fake_get(url, timeout):
+        request = httpx.Request("GET", url)
+        if url.endswith("/webhooks/rest/ready") and url.split("/webhooks")[0] not in up:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, json={"status": "ok"}, request=request)
+
+    monkeypatch.setattr(service.httpx, "get", fake_get)
+    rasa = {c["name"]: c for c in client.get("/readyz").json()["checks"]}["rasa"]
+    assert rasa["ok"] is True
+    assert rasa["detail"] == "model loaded on 1 of 2; http://rasa-b:5005: ConnectError"
+    up.clear()
+    rasa = {c["name"]: c for c in client.get("/readyz").json()["checks"]}["rasa"]
+    assert rasa["ok"] is False and "rasa-a" in rasa["detail"] and "rasa-b" in rasa["detail"]
+
+
 def test_metrics_are_prometheus_text(client):
     from prometheus_client.parser import text_string_to_metric_families
 
