@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.conversations.models import Conversation, ConversationState, new_public_id
@@ -69,7 +69,11 @@ def assign_inbound(*, session: Session, limit: int = 500) -> int:
     if session.get_bind().dialect.name == "postgresql":
         # Workers racing to assign the same rows would deadlock; each takes what is free.
         query = query.with_for_update(skip_locked=True)
-    messages = list(session.scalars(query))
+    # Workers assigning at once hold disjoint messages but may share conversations (one
+    # number's messages in both batches); each takes the conversations' row locks in the same
+    # order (by address), so two passes never wait on each other in a cycle (a deadlock).
+    messages = sorted(session.scalars(query), key=lambda m: (m.channel.value, m.from_address,
+                                                             m.id))
     parked = 0
     for message in messages:
         if len(message.from_address) > ADDRESS_CHARS:
@@ -89,6 +93,10 @@ def assign_inbound(*, session: Session, limit: int = 500) -> int:
         try:
             with session.begin_nested():
                 _assign(session, message)
+        except OperationalError:
+            # Lock trouble or a lost connection, not this row: the next pass assigns it.
+            log.warning("could not assign a message now; tried again on the next pass",
+                        exc_info=True, extra={"message_id": message.id})
         except SQLAlchemyError as exc:
             park(message=message,
                  reason=f"could not be attached to a conversation ({type(exc).__name__})")

@@ -2,7 +2,7 @@
 every other message flows on."""
 
 from sqlalchemy import select
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 
 from api.audit.models import AuditEvent
 from api.conversations import service as conversations_service
@@ -113,6 +113,35 @@ def test_a_row_the_database_refuses_is_parked_and_its_batch_goes_on(
             Message.status == MessageStatus.PARKED)).one()
     assert parked.from_address == refused
     assert parked.parked_reason == "could not be attached to a conversation (DataError)"
+
+
+def test_a_row_that_meets_lock_trouble_waits_for_the_next_pass_instead_of_being_parked(
+        live_client, live_settings, live_session_factory, monkeypatch):
+    # Two workers assigning at once could deadlock on a shared conversation: that is no
+    # reason to take the message from the assistant.
+    unlucky = OTHERS[1]
+    real = conversations_service.get_or_create
+    failures = []
+
+    def deadlocking_once(*, session, channel, address):
+        if address == unlucky and len(failures) < 2:  # the batch, then the row on its own
+            failures.append(address)
+            raise OperationalError("UPDATE conversation", {}, Exception("deadlock detected"))
+        return real(session=session, channel=channel, address=address)
+
+    monkeypatch.setattr(conversations_service, "get_or_create", deadlocking_once)
+    for number in OTHERS:
+        post_signed(live_client, inbound_form(from_=number, body="hello"))
+    with live_session_factory() as session:
+        assert conversations_service.assign_inbound(session=session) == 0
+        session.commit()
+    Worker(settings=live_settings, session_factory=live_session_factory,
+           rasa=EchoAssistant()).drain()
+    assert failures == [unlucky, unlucky]
+    assert _answered(live_session_factory) == set(OTHERS)
+    with live_session_factory() as session:
+        assert not session.scalars(select(Message).where(
+            Message.status == MessageStatus.PARKED)).all()
 
 
 def test_a_message_that_fails_every_turn_is_parked_and_the_next_one_is_answered(
