@@ -31,8 +31,7 @@ from urllib.parse import urlencode, urlparse
 import uvloop
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from api.config import Settings  # noqa: E402
 from api.db import make_engine  # noqa: E402
 from api.messaging.models import Direction, Message  # noqa: E402
-from api.schema import upgrade  # noqa: E402
+from tests.databases import create_database, drop_database  # noqa: E402,F401 (shared)
 from tests.e2e.rasa_stack import ASSISTANT_TOKEN, start_stack  # noqa: E402
 from tests.processes import free_port, running, wait_http  # noqa: E402
 from tests.twilio_helpers import inbound_form, signature_for  # noqa: E402
@@ -54,24 +53,6 @@ def percentile(values: list[float], p: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def create_database(admin_url: str) -> str:
-    name = f"rebook_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(database_url=url)
-    return url
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def raw_request(host: str, port: int, base: str, form: dict) -> bytes:

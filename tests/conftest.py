@@ -26,6 +26,21 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def live_redis_url() -> str:
+    """The suite's Redis, after checking it answers: skipped without it, failed in CI."""
+    import redis  # the probe only; the app's clients come from api.system.redis_client
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
+    except Exception:
+        if os.environ.get("REBOOK_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
+        pytest.skip("Redis not reachable; set TEST_REDIS_URL")
+    return REDIS_URL
+
 
 def _postgres_available() -> bool:
     try:

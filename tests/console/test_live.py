@@ -1,17 +1,13 @@
 """Live queue updates: an event when the queue changes; Redis wakes every stream at once."""
 
 import asyncio
-import os
 import time
 from contextlib import nullcontext
-
-import pytest
 
 from api.config import Settings
 from api.console import service as console_service
 from api.handover import queue as handover_queue
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests.conftest import live_redis_url
 
 
 def _collect(settings, fingerprints, *, poll_seconds, events_wanted, on_started=None,
@@ -60,15 +56,7 @@ def test_an_event_is_sent_when_the_queue_changes():
 
 
 def test_redis_wakes_the_stream_before_the_next_poll():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except Exception:
-        if os.environ.get("REBOOK_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
-        pytest.skip("Redis not reachable; set TEST_REDIS_URL")
-    settings = Settings(redis_url=REDIS_URL)
+    settings = Settings(redis_url=live_redis_url())
 
     changed = []
 

@@ -3,7 +3,6 @@ pool changes, pacing per sender shared through Redis, and the dispatcher sending
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -19,11 +18,11 @@ from api.messaging.dispatcher import Dispatcher
 from api.messaging.models import Channel, Direction, Message
 from api.messaging.sender_pool import SenderPacer, choose_sender, sms_sender_for
 from api.messaging.senders import TwilioSender
+from tests.conftest import live_redis_url
 from tests.conversations.helpers import echo_worker
 from tests.fakes.fake_twilio import FakeTwilio, FakeTwilioState
 from tests.twilio_helpers import inbound_form, post_signed
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SENDERS = ("+447700900010", "+447700900011", "+447700900012", "+447700900013")
 # Hash inputs only, never written to: 10,000 made-up numbers.
 NUMBERS = [f"+4477000{i:05d}" for i in range(10_000)]
@@ -69,17 +68,6 @@ def test_the_setting_takes_e164_numbers_and_refuses_anything_else():
         Settings(twilio_sms_senders="+447700900010,not-a-number")
 
 
-def _redis_url() -> str:
-    import redis  # the probe only; the app's clients come from api.system.redis_client
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except Exception:
-        if os.environ.get("REBOOK_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
-        pytest.skip("Redis not reachable; set TEST_REDIS_URL")
-    return REDIS_URL
-
 
 def _hit_times(pacer: SenderPacer, sender: str, n: int, out: list[float]) -> None:
     for _ in range(n):
@@ -92,7 +80,7 @@ def test_two_pacers_sharing_redis_keep_one_budget_per_sender():
     sender in any second, while another sender is not held back by the first's queue."""
     namespace = f"send-test-{uuid.uuid4().hex}"  # keys of their own, whatever else runs
     rate = 10
-    pacers = [SenderPacer(rate_per_second=rate, storage_url=_redis_url(), namespace=namespace)
+    pacers = [SenderPacer(rate_per_second=rate, storage_url=live_redis_url(), namespace=namespace)
               for _ in range(2)]
     busy, other = [], []
     threads = [threading.Thread(target=_hit_times, args=(p, SENDERS[0], 15, busy))

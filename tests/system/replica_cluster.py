@@ -20,7 +20,6 @@ import socket
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -28,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from api.db import make_engine
-from api.schema import upgrade
+from tests.databases import create_database, drop_database
 from tests.e2e.rasa_stack import (
     ASSISTANT_TOKEN,
     BOT_DIR,
@@ -185,25 +184,6 @@ class Cluster:
         return self.replicas[kind][index]
 
 
-def create_database(admin_url: str) -> str:
-    """A fresh PostgreSQL database beside `admin_url`'s, migrated to the newest schema."""
-    name = f"rebook_replicas_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(database_url=url)
-    return url
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def seed_numbers(engine: Engine, *, patients: int) -> list[str]:
     """Seed the synthetic demo trust; its patients' distinct mobile numbers that may be
     answered."""
@@ -305,7 +285,7 @@ def running_cluster(*, log_dir: Path, admin_url: str, redis_url: str, counts: di
     log_dir.mkdir(parents=True, exist_ok=True)
     ensure_rasa_env(log_dir=log_dir)
     ensure_model(log_dir=log_dir)
-    database_url = create_database(admin_url)
+    database_url = create_database(admin_url, prefix="rebook_replicas")
     engine = make_engine(database_url)
     with ExitStack() as stack:
         stack.callback(drop_database, admin_url, database_url)

@@ -1,14 +1,12 @@
 """The one Redis client factory: one shared client per URL and timeout, any URL form."""
 
 import asyncio
-import os
 
 import pytest
 import redis
 
 from api.system import redis_client
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests.conftest import live_redis_url
 
 
 @pytest.fixture(autouse=True)
@@ -17,15 +15,6 @@ def _fresh_clients():
     yield
     redis_client.close_all()
 
-
-def _live_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except Exception:
-        if os.environ.get("REBOOK_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
-        pytest.skip("Redis not reachable; set TEST_REDIS_URL")
-    return REDIS_URL
 
 
 def test_one_client_per_url_and_timeout():
@@ -62,7 +51,7 @@ def test_user_and_password_from_the_url():
 
 
 def test_the_shared_client_talks_to_redis():
-    url = _live_url()
+    url = live_redis_url()
     client = redis_client.client(url, decode_responses=True)
     client.set("rebook:test:redis-client", "ok", ex=10)
     assert client.get("rebook:test:redis-client") == "ok"
@@ -70,7 +59,7 @@ def test_the_shared_client_talks_to_redis():
 
 
 def test_the_async_client_is_new_each_time_and_talks_to_redis():
-    url = _live_url()
+    url = live_redis_url()
 
     async def run() -> bool:
         first, second = redis_client.async_client(url), redis_client.async_client(url)
